@@ -1,0 +1,93 @@
+//! Errors of the storage layer.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// An error from a store, a session or a stream.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database file could not be opened or created.
+    #[error("cannot open store {path:?}: {source}; check the path and that no other process holds it")]
+    Open {
+        /// The database file.
+        path: PathBuf,
+        /// What redb said.
+        #[source]
+        source: redb::DatabaseError,
+    },
+    /// The file holds a schema this build does not read.
+    #[error(
+        "store {path:?} has schema version {found}, this build reads version {expected}; use a matching bgpmon release"
+    )]
+    SchemaVersion {
+        /// The database file.
+        path: PathBuf,
+        /// The version found.
+        found: u64,
+        /// The version expected.
+        expected: u64,
+    },
+    /// A storage operation failed.
+    #[error("storage failed while {operation}: {source}")]
+    Storage {
+        /// What the store was doing.
+        operation: &'static str,
+        /// What redb said.
+        #[source]
+        source: redb::Error,
+    },
+    /// A stored record could not be decoded.
+    #[error("stored {what} is corrupt: {detail}; the store may need repair")]
+    Corrupt {
+        /// What kind of record.
+        what: &'static str,
+        /// The decoder's message.
+        detail: String,
+    },
+    /// The session is closed.
+    #[error("session {session:?} is closed; open a new session")]
+    Closed {
+        /// The session id.
+        session: String,
+    },
+    /// Every worker of the session stayed busy for the whole wait.
+    #[error(
+        "session {session:?} has all {workers} workers busy after waiting {waited:?}; close a stream or open the session with more workers"
+    )]
+    WorkersBusy {
+        /// The session id.
+        session: String,
+        /// Its worker count.
+        workers: u32,
+        /// How long the open waited.
+        waited: Duration,
+    },
+    /// A write stream's buffer is full.
+    #[error("write buffer holds {limit} records, its limit; flush before writing more")]
+    BufferFull {
+        /// The buffer limit in records.
+        limit: usize,
+    },
+    /// An entity has an empty name.
+    #[error("entity name is empty; give every entity a unique name")]
+    EmptyEntityName,
+}
+
+/// The storage result type.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Adds the operation to a redb error.
+pub(crate) trait During<T> {
+    /// Maps the error to [`StoreError::Storage`] naming `operation`.
+    fn during(self, operation: &'static str) -> Result<T>;
+}
+
+impl<T, E: Into<redb::Error>> During<T> for std::result::Result<T, E> {
+    fn during(self, operation: &'static str) -> Result<T> {
+        self.map_err(|e| StoreError::Storage {
+            operation,
+            source: e.into(),
+        })
+    }
+}

@@ -1,0 +1,187 @@
+//! The stored data: captures, entities, nodes and the prefix events derived
+//! from captures.
+//!
+//! These types are the one in-memory form of bgpmon's data. The WASM host,
+//! the ingest and the RPC layer convert to and from them at their borders.
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+
+/// One segment of an AS path. Sets stay distinguishable from sequences.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PathSegment {
+    /// An ordered AS_SEQUENCE.
+    Sequence(Vec<u32>),
+    /// An unordered AS_SET.
+    Set(Vec<u32>),
+    /// An AS_CONFED_SEQUENCE.
+    ConfedSequence(Vec<u32>),
+    /// An AS_CONFED_SET.
+    ConfedSet(Vec<u32>),
+}
+
+impl PathSegment {
+    /// The ASes of the segment, in order.
+    pub fn asns(&self) -> &[u32] {
+        match self {
+            Self::Sequence(a) | Self::Set(a) | Self::ConfedSequence(a) | Self::ConfedSet(a) => a,
+        }
+    }
+}
+
+/// A BGP community.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Community {
+    /// A standard community (RFC 1997): AS and value.
+    Standard(u16, u16),
+    /// A large community (RFC 8092): global administrator and two local values.
+    Large(u32, u32, u32),
+}
+
+/// The ORIGIN path attribute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum OriginAttribute {
+    /// Learned from an interior protocol.
+    Igp,
+    /// Learned from EGP.
+    Egp,
+    /// Learned some other way.
+    Incomplete,
+}
+
+/// The AGGREGATOR path attribute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Aggregator {
+    /// The aggregating AS.
+    pub asn: u32,
+    /// The BGP identifier of the aggregating router.
+    pub address: IpAddr,
+}
+
+/// One BGP UPDATE as seen at a collector, or one RIB entry of a dump.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Capture {
+    /// Microseconds since the unix epoch, UTC.
+    pub timestamp_us: u64,
+    /// The collector's name.
+    pub collector: String,
+    /// The collector's IP address, when known.
+    pub collector_ip: Option<IpAddr>,
+    /// The peer that sent the update.
+    pub peer_ip: IpAddr,
+    /// The peer's AS.
+    pub peer_as: u32,
+    /// The AS path.
+    pub as_path: Vec<PathSegment>,
+    /// The origin AS, when the path ends in a sequence.
+    pub origin_as: Option<u32>,
+    /// The next hop.
+    pub next_hop: Option<IpAddr>,
+    /// Advertised prefixes.
+    pub advertised: Vec<IpNet>,
+    /// Withdrawn prefixes.
+    pub withdrawn: Vec<IpNet>,
+    /// Standard and large communities.
+    pub communities: Vec<Community>,
+    /// The ORIGIN attribute.
+    pub origin: Option<OriginAttribute>,
+    /// The MULTI_EXIT_DISC attribute.
+    pub med: Option<u32>,
+    /// The LOCAL_PREF attribute.
+    pub local_pref: Option<u32>,
+    /// Whether ATOMIC_AGGREGATE is present.
+    pub atomic_aggregate: bool,
+    /// The AGGREGATOR attribute.
+    pub aggregator: Option<Aggregator>,
+    /// True for a RIB dump entry, false for an UPDATE.
+    pub is_rib: bool,
+}
+
+impl Capture {
+    /// The origin AS derived from an AS path: the last AS of a path whose
+    /// last segment is a sequence, or `None`.
+    pub fn origin_of(path: &[PathSegment]) -> Option<u32> {
+        match path.last()? {
+            PathSegment::Sequence(asns) => asns.last().copied(),
+            _ => None,
+        }
+    }
+
+    /// Whether `asn` appears anywhere in the AS path.
+    pub fn path_contains(&self, asn: u32) -> bool {
+        self.as_path.iter().any(|s| s.asns().contains(&asn))
+    }
+
+    /// The capture's prefix elements: advertisements first, then
+    /// withdrawals.
+    pub fn prefix_events(&self) -> impl Iterator<Item = PrefixEvent> + '_ {
+        let advertised = self.advertised.iter().map(|p| (p, false));
+        let withdrawn = self.withdrawn.iter().map(|p| (p, true));
+        advertised
+            .chain(withdrawn)
+            .map(|(prefix, withdrawn)| PrefixEvent {
+                prefix: *prefix,
+                withdrawn,
+                timestamp_us: self.timestamp_us,
+                collector: self.collector.clone(),
+                peer_as: self.peer_as,
+                origin_as: if withdrawn { None } else { self.origin_as },
+            })
+    }
+}
+
+/// One prefix element of a capture.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrefixEvent {
+    /// The prefix.
+    pub prefix: IpNet,
+    /// True for a withdrawal, false for an advertisement.
+    pub withdrawn: bool,
+    /// The capture's timestamp in microseconds.
+    pub timestamp_us: u64,
+    /// The collector's name.
+    pub collector: String,
+    /// The peer's AS.
+    pub peer_as: u32,
+    /// The origin AS of an advertisement.
+    pub origin_as: Option<u32>,
+}
+
+/// A prefix an entity owns, with the longest announcement it allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct OwnedPrefix {
+    /// The owned prefix.
+    pub prefix: IpNet,
+    /// The longest prefix length announced inside it (a ROA's max length).
+    pub max_length: u8,
+}
+
+/// An organisation that owns address space and origin ASes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entity {
+    /// A unique name.
+    pub name: String,
+    /// How to reach the organisation.
+    pub contact: String,
+    /// The ASes allowed to originate the owned prefixes.
+    pub origin_ases: Vec<u32>,
+    /// The owned prefixes.
+    pub prefixes: Vec<OwnedPrefix>,
+}
+
+/// A known collector or peer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Node {
+    /// The node's IP address.
+    pub ip: IpAddr,
+    /// Its name, such as "route-views2".
+    pub name: String,
+    /// Whether it is a collector (as opposed to a peer).
+    pub collector: bool,
+    /// How long one dump file covers, in minutes (bgpmon's time partitioning).
+    pub dump_duration_minutes: Option<u32>,
+    /// A free-form description.
+    pub description: String,
+}

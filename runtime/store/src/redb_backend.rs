@@ -1,0 +1,377 @@
+//! The embedded backend: one redb file.
+
+use std::path::{Path, PathBuf};
+
+use redb::{Database, ReadableDatabase, ReadableTable};
+use tokio::sync::watch;
+
+use crate::backend::{Backend, ScanPage, ScanPosition};
+use crate::error::{During, Result, StoreError};
+use crate::filter::{CaptureFilter, EntityFilter};
+use crate::model::{Capture, Entity, Node};
+use crate::schema::{
+    CAPTURE_SEQ, CAPTURES, ENTITIES, META, META_SCHEMA_VERSION, NODES, SCHEMA_VERSION,
+};
+
+/// A store in one redb file.
+///
+/// Every commit is durable when it returns ([`redb::Durability::Immediate`]).
+pub struct RedbBackend {
+    db: Database,
+    path: PathBuf,
+    committed: watch::Sender<u64>,
+}
+
+impl std::fmt::Debug for RedbBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedbBackend")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    // postcard only fails on writer errors, and a Vec writer never fails, so
+    // an empty fallback is unreachable.
+    postcard::to_allocvec(value).unwrap_or_default()
+}
+
+fn decode<T: serde::de::DeserializeOwned>(what: &'static str, bytes: &[u8]) -> Result<T> {
+    postcard::from_bytes(bytes).map_err(|e| StoreError::Corrupt {
+        what,
+        detail: e.to_string(),
+    })
+}
+
+impl RedbBackend {
+    /// Opens the store at `path`, creating the file and its tables when
+    /// missing.
+    ///
+    /// Returns an error if the file cannot be opened (another process may
+    /// hold it), or holds another schema version.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            // A missing folder surfaces as the open error below, naming the path.
+            let _ = std::fs::create_dir_all(parent);
+        }
+        let db = Database::create(&path).map_err(|source| StoreError::Open {
+            path: path.clone(),
+            source,
+        })?;
+        let last_seq = Self::prepare(&db, &path)?;
+        let (committed, _) = watch::channel(last_seq);
+        Ok(Self {
+            db,
+            path,
+            committed,
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Creates missing tables, checks the schema version and returns the
+    /// last capture sequence number.
+    fn prepare(db: &Database, path: &Path) -> Result<u64> {
+        let txn = db
+            .begin_write()
+            .during("opening the store")?;
+        let last_seq;
+        {
+            let mut meta = txn
+                .open_table(META)
+                .during("opening the meta table")?;
+            let found = meta
+                .get(META_SCHEMA_VERSION)
+                .during("reading the schema version")?
+                .map(|v| v.value());
+            match found {
+                Some(found) if found != SCHEMA_VERSION => {
+                    return Err(StoreError::SchemaVersion {
+                        path: path.to_path_buf(),
+                        found,
+                        expected: SCHEMA_VERSION,
+                    });
+                }
+                Some(_) => {}
+                None => {
+                    meta.insert(META_SCHEMA_VERSION, SCHEMA_VERSION)
+                        .during("writing the schema version")?;
+                }
+            }
+            txn.open_table(CAPTURES)
+                .during("opening the captures table")?;
+            txn.open_table(ENTITIES)
+                .during("opening the entities table")?;
+            txn.open_table(NODES)
+                .during("opening the nodes table")?;
+            let seq = txn
+                .open_table(CAPTURE_SEQ)
+                .during("opening the sequence table")?;
+            last_seq = seq
+                .last()
+                .during("reading the last sequence number")?
+                .map_or(0, |(k, _)| k.value());
+        }
+        txn.commit()
+            .during("committing the schema")?;
+        Ok(last_seq)
+    }
+
+    fn scan_time_order(
+        &self,
+        after: Option<(u64, u64)>,
+        max_seq: u64,
+        filter: &CaptureFilter,
+        max_items: usize,
+        max_rows: usize,
+    ) -> Result<ScanPage> {
+        let txn = self
+            .db
+            .begin_read()
+            .during("starting a read")?;
+        let table = txn
+            .open_table(CAPTURES)
+            .during("opening the captures table")?;
+        let window = filter.time;
+        let start = match (after, window) {
+            (Some((t, s)), _) => (t, s.saturating_add(1)),
+            (None, Some(w)) => (w.start_us, 0),
+            (None, None) => (0, 0),
+        };
+        let end = window.map_or((u64::MAX, u64::MAX), |w| (w.end_us, 0));
+        let mut page = ScanPage {
+            captures: Vec::new(),
+            next: ScanPosition::TimeOrder { after, max_seq },
+            exhausted: true,
+        };
+        if start >= end {
+            return Ok(page);
+        }
+        let range = table
+            .range(start..end)
+            .during("scanning captures")?;
+        for (rows, entry) in range.enumerate() {
+            let (key, value) = entry.during("scanning captures")?;
+            let (ts, seq) = key.value();
+            if rows == max_rows || page.captures.len() == max_items {
+                page.exhausted = false;
+                break;
+            }
+            page.next = ScanPosition::TimeOrder {
+                after: Some((ts, seq)),
+                max_seq,
+            };
+            if seq > max_seq {
+                continue;
+            }
+            let capture: Capture = decode("capture", value.value())?;
+            if filter.matches(&capture) {
+                page.captures.push(capture);
+            }
+        }
+        Ok(page)
+    }
+
+    fn scan_commit_order(
+        &self,
+        after: u64,
+        filter: &CaptureFilter,
+        max_items: usize,
+        max_rows: usize,
+    ) -> Result<ScanPage> {
+        let txn = self
+            .db
+            .begin_read()
+            .during("starting a read")?;
+        let seqs = txn
+            .open_table(CAPTURE_SEQ)
+            .during("opening the sequence table")?;
+        let table = txn
+            .open_table(CAPTURES)
+            .during("opening the captures table")?;
+        let mut page = ScanPage {
+            captures: Vec::new(),
+            next: ScanPosition::CommitOrder { after },
+            exhausted: true,
+        };
+        let range = seqs
+            .range(after.saturating_add(1)..)
+            .during("scanning new captures")?;
+        for (rows, entry) in range.enumerate() {
+            let (seq, ts) = entry.during("scanning new captures")?;
+            if rows == max_rows || page.captures.len() == max_items {
+                page.exhausted = false;
+                break;
+            }
+            let (seq, ts) = (seq.value(), ts.value());
+            page.next = ScanPosition::CommitOrder { after: seq };
+            let Some(value) = table
+                .get((ts, seq))
+                .during("reading a capture")?
+            else {
+                return Err(StoreError::Corrupt {
+                    what: "capture index",
+                    detail: format!("sequence {seq} points at a missing capture"),
+                });
+            };
+            let capture: Capture = decode("capture", value.value())?;
+            if filter.matches(&capture) {
+                page.captures.push(capture);
+            }
+        }
+        Ok(page)
+    }
+}
+
+impl Backend for RedbBackend {
+    fn append_captures(&self, captures: &[Capture]) -> Result<u64> {
+        let txn = self
+            .db
+            .begin_write()
+            .during("starting a capture commit")?;
+        let last;
+        {
+            let mut seqs = txn
+                .open_table(CAPTURE_SEQ)
+                .during("opening the sequence table")?;
+            let mut table = txn
+                .open_table(CAPTURES)
+                .during("opening the captures table")?;
+            let mut seq = seqs
+                .last()
+                .during("reading the last sequence number")?
+                .map_or(0, |(k, _)| k.value());
+            for capture in captures {
+                seq += 1;
+                table
+                    .insert((capture.timestamp_us, seq), encode(capture).as_slice())
+                    .during("writing a capture")?;
+                seqs.insert(seq, capture.timestamp_us)
+                    .during("writing a capture")?;
+            }
+            last = seq;
+        }
+        txn.commit()
+            .during("committing captures")?;
+        self.committed.send_replace(last);
+        Ok(last)
+    }
+
+    fn scan_captures(
+        &self,
+        position: ScanPosition,
+        filter: &CaptureFilter,
+        max_items: usize,
+        max_rows: usize,
+    ) -> Result<ScanPage> {
+        match position {
+            ScanPosition::TimeOrder { after, max_seq } => {
+                self.scan_time_order(after, max_seq, filter, max_items, max_rows)
+            }
+            ScanPosition::CommitOrder { after } => {
+                self.scan_commit_order(after, filter, max_items, max_rows)
+            }
+        }
+    }
+
+    fn put_entities(&self, entities: &[Entity]) -> Result<()> {
+        if entities.iter().any(|e| e.name.is_empty()) {
+            return Err(StoreError::EmptyEntityName);
+        }
+        let txn = self
+            .db
+            .begin_write()
+            .during("starting an entity commit")?;
+        {
+            let mut table = txn
+                .open_table(ENTITIES)
+                .during("opening the entities table")?;
+            for entity in entities {
+                table
+                    .insert(entity.name.as_str(), encode(entity).as_slice())
+                    .during("writing an entity")?;
+            }
+        }
+        txn.commit()
+            .during("committing entities")
+    }
+
+    fn scan_entities(
+        &self,
+        after: Option<&str>,
+        filter: &EntityFilter,
+        max_items: usize,
+    ) -> Result<Vec<Entity>> {
+        let txn = self
+            .db
+            .begin_read()
+            .during("starting a read")?;
+        let table = txn
+            .open_table(ENTITIES)
+            .during("opening the entities table")?;
+        let range = match after {
+            Some(name) => table.range::<&str>(name..),
+            None => table.range::<&str>(..),
+        }
+        .during("scanning entities")?;
+        let mut out = Vec::new();
+        for entry in range {
+            let (key, value) = entry.during("scanning entities")?;
+            if Some(key.value()) == after {
+                continue;
+            }
+            let entity: Entity = decode("entity", value.value())?;
+            if filter.matches(&entity) {
+                out.push(entity);
+                if out.len() == max_items {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn put_nodes(&self, nodes: &[Node]) -> Result<()> {
+        let txn = self
+            .db
+            .begin_write()
+            .during("starting a node commit")?;
+        {
+            let mut table = txn
+                .open_table(NODES)
+                .during("opening the nodes table")?;
+            for node in nodes {
+                table
+                    .insert(node.ip.to_string().as_str(), encode(node).as_slice())
+                    .during("writing a node")?;
+            }
+        }
+        txn.commit().during("committing nodes")
+    }
+
+    fn nodes(&self) -> Result<Vec<Node>> {
+        let txn = self
+            .db
+            .begin_read()
+            .during("starting a read")?;
+        let table = txn
+            .open_table(NODES)
+            .during("opening the nodes table")?;
+        let iter = table
+            .iter()
+            .during("scanning nodes")?;
+        iter.map(|entry| {
+            let (_, value) = entry.during("scanning nodes")?;
+            decode("node", value.value())
+        })
+        .collect()
+    }
+
+    fn committed(&self) -> watch::Receiver<u64> {
+        self.committed.subscribe()
+    }
+}

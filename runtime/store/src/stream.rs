@@ -1,0 +1,313 @@
+//! Write and read streams.
+//!
+//! Writers buffer in memory and commit the whole buffer in one durable
+//! transaction on `flush`, so a reader never sees half a batch, and
+//! dropping a writer rolls back what it did not flush. Readers return
+//! batches and page through the store without holding a transaction
+//! between calls.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use crate::backend::{Backend, ScanPage, ScanPosition};
+use crate::error::{Result, StoreError};
+use crate::filter::{CaptureFilter, EntityFilter};
+use crate::model::{Capture, Entity, PrefixEvent};
+use crate::session::Worker;
+
+/// The most records one writer buffers before it must flush; it bounds the
+/// memory one stream holds.
+pub const MAX_WRITE_BUFFER: usize = 200_000;
+
+/// The most rows one storage scan examines, so one read call never holds
+/// the store for long even when few rows match.
+pub const MAX_SCAN_ROWS: usize = 4_096;
+
+/// The most records one read call returns.
+pub const MAX_READ_BATCH: usize = 10_000;
+
+/// A record kind a writer commits.
+pub trait Committable: Send + Sync + Sized + 'static {
+    /// Commits `records` durably and atomically.
+    fn commit(backend: &dyn Backend, records: &[Self]) -> Result<()>;
+}
+
+impl Committable for Capture {
+    fn commit(backend: &dyn Backend, records: &[Self]) -> Result<()> {
+        backend.append_captures(records).map(drop)
+    }
+}
+
+impl Committable for Entity {
+    fn commit(backend: &dyn Backend, records: &[Self]) -> Result<()> {
+        backend.put_entities(records)
+    }
+}
+
+/// A transactional write stream of records of type `T`.
+#[derive(Debug)]
+pub struct Writer<T> {
+    worker: Worker,
+    buffer: Vec<T>,
+    committed: u64,
+}
+
+/// A write stream of captures.
+pub type CaptureWriter = Writer<Capture>;
+
+/// A write stream of entities.
+pub type EntityWriter = Writer<Entity>;
+
+impl<T: Committable> Writer<T> {
+    pub(crate) fn new(worker: Worker) -> Self {
+        Self {
+            worker,
+            buffer: Vec::new(),
+            committed: 0,
+        }
+    }
+
+    /// Buffers `batch`.
+    ///
+    /// Returns an error if the session is closed (the buffer is then
+    /// discarded), or if the buffer would exceed [`MAX_WRITE_BUFFER`].
+    pub fn write(&mut self, batch: impl IntoIterator<Item = T>) -> Result<()> {
+        if let Err(e) = self.worker.check_open() {
+            self.buffer.clear();
+            return Err(e);
+        }
+        let batch: Vec<T> = batch.into_iter().collect();
+        if self.buffer.len() + batch.len() > MAX_WRITE_BUFFER {
+            return Err(StoreError::BufferFull {
+                limit: MAX_WRITE_BUFFER,
+            });
+        }
+        self.buffer.extend(batch);
+        Ok(())
+    }
+
+    /// How many records are buffered.
+    pub fn buffered(&self) -> usize {
+        self.buffer.len()
+    }
+
+    /// How many records this writer has committed in all.
+    pub fn committed(&self) -> u64 {
+        self.committed
+    }
+
+    /// Commits the buffer durably and returns how many records it held.
+    ///
+    /// Returns an error if the session is closed or the storage fails; the
+    /// buffer is then rolled back.
+    pub async fn flush(&mut self) -> Result<u64> {
+        let records = std::mem::take(&mut self.buffer);
+        self.worker.check_open()?;
+        if records.is_empty() {
+            return Ok(0);
+        }
+        let backend = self.worker.backend.clone();
+        let count = records.len() as u64;
+        tokio::task::spawn_blocking(move || T::commit(backend.as_ref(), &records))
+            .await
+            .map_err(|e| StoreError::Corrupt {
+                what: "commit task",
+                detail: e.to_string(),
+            })??;
+        self.committed += count;
+        Ok(count)
+    }
+
+    /// Discards the buffer.
+    pub fn cancel(&mut self) {
+        self.buffer.clear();
+    }
+}
+
+/// A read stream of captures in time order; a following reader then
+/// continues in commit order with captures written after it opened.
+#[derive(Debug)]
+pub struct CaptureReader {
+    worker: Worker,
+    filter: Arc<CaptureFilter>,
+    position: ScanPosition,
+    follow: bool,
+    commits: watch::Receiver<u64>,
+}
+
+impl CaptureReader {
+    pub(crate) fn new(worker: Worker, filter: CaptureFilter, follow: bool) -> Self {
+        let mut commits = worker.backend.committed();
+        let max_seq = *commits.borrow_and_update();
+        Self {
+            worker,
+            filter: Arc::new(filter),
+            position: ScanPosition::TimeOrder {
+                after: None,
+                max_seq,
+            },
+            follow,
+            commits,
+        }
+    }
+
+    async fn scan(&self, max: usize) -> Result<ScanPage> {
+        let backend: Arc<dyn Backend> = self.worker.backend.clone();
+        let filter = self.filter.clone();
+        let position = self.position;
+        tokio::task::spawn_blocking(move || {
+            backend.scan_captures(position, &filter, max, MAX_SCAN_ROWS)
+        })
+        .await
+        .map_err(|e| StoreError::Corrupt {
+            what: "scan task",
+            detail: e.to_string(),
+        })?
+    }
+
+    /// Returns up to `max` captures (at most [`MAX_READ_BATCH`]); an empty
+    /// batch means the end.
+    ///
+    /// A following reader that has returned everything waits for new
+    /// captures, and ends with an empty batch once `stop` is cancelled.
+    ///
+    /// Returns an error if the session is closed or the storage fails.
+    pub async fn read(&mut self, max: usize, stop: &CancellationToken) -> Result<Vec<Capture>> {
+        let max = max.clamp(1, MAX_READ_BATCH);
+        loop {
+            self.worker.check_open()?;
+            if self.follow {
+                // Mark the current commit as seen before scanning, so a
+                // commit that lands during the scan still wakes the wait.
+                self.commits.borrow_and_update();
+            }
+            let page = self.scan(max).await?;
+            self.position = page.next;
+            if !page.captures.is_empty() {
+                return Ok(page.captures);
+            }
+            if !page.exhausted {
+                continue;
+            }
+            match (self.follow, self.position) {
+                (false, _) => return Ok(Vec::new()),
+                (true, ScanPosition::TimeOrder { max_seq, .. }) => {
+                    self.position = ScanPosition::CommitOrder { after: max_seq };
+                }
+                (true, ScanPosition::CommitOrder { .. }) => {
+                    tokio::select! {
+                        changed = self.commits.changed() => {
+                            if changed.is_err() {
+                                return Ok(Vec::new());
+                            }
+                        }
+                        () = stop.cancelled() => return Ok(Vec::new()),
+                        () = self.worker.closed.cancelled() => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A read stream of the prefix elements of matching captures.
+///
+/// Only elements that pass the filter's prefix terms and scope are
+/// returned.
+#[derive(Debug)]
+pub struct PrefixReader {
+    captures: CaptureReader,
+    pending: VecDeque<PrefixEvent>,
+}
+
+impl PrefixReader {
+    pub(crate) fn new(captures: CaptureReader) -> Self {
+        Self {
+            captures,
+            pending: VecDeque::new(),
+        }
+    }
+
+    fn keeps(filter: &CaptureFilter, event: &PrefixEvent) -> bool {
+        use crate::filter::PrefixScope;
+        let scope_ok = match filter.prefix_scope {
+            PrefixScope::Advertised => !event.withdrawn,
+            PrefixScope::Withdrawn => event.withdrawn,
+            PrefixScope::Both => true,
+        };
+        let scoped = !filter.prefixes.is_empty();
+        !scoped || (scope_ok && filter.prefix_matches(&event.prefix))
+    }
+
+    /// Returns up to `max` prefix events; an empty batch means the end.
+    ///
+    /// Returns an error if the session is closed or the storage fails.
+    pub async fn read(&mut self, max: usize, stop: &CancellationToken) -> Result<Vec<PrefixEvent>> {
+        let max = max.clamp(1, MAX_READ_BATCH);
+        while self.pending.len() < max {
+            let batch = self.captures.read(max, stop).await?;
+            if batch.is_empty() {
+                break;
+            }
+            let filter = self.captures.filter.clone();
+            self.pending.extend(
+                batch
+                    .iter()
+                    .flat_map(Capture::prefix_events)
+                    .filter(|e| Self::keeps(&filter, e)),
+            );
+        }
+        let n = self.pending.len().min(max);
+        Ok(self.pending.drain(..n).collect())
+    }
+}
+
+/// A read stream of entities in name order.
+#[derive(Debug)]
+pub struct EntityReader {
+    worker: Worker,
+    filter: Arc<EntityFilter>,
+    after: Option<String>,
+    done: bool,
+}
+
+impl EntityReader {
+    pub(crate) fn new(worker: Worker, filter: EntityFilter) -> Self {
+        Self {
+            worker,
+            filter: Arc::new(filter),
+            after: None,
+            done: false,
+        }
+    }
+
+    /// Returns up to `max` entities; an empty batch means the end.
+    ///
+    /// Returns an error if the session is closed or the storage fails.
+    pub async fn read(&mut self, max: usize) -> Result<Vec<Entity>> {
+        self.worker.check_open()?;
+        if self.done {
+            return Ok(Vec::new());
+        }
+        let max = max.clamp(1, MAX_READ_BATCH);
+        let backend = self.worker.backend.clone();
+        let filter = self.filter.clone();
+        let after = self.after.clone();
+        let batch = tokio::task::spawn_blocking(move || {
+            backend.scan_entities(after.as_deref(), &filter, max)
+        })
+        .await
+        .map_err(|e| StoreError::Corrupt {
+            what: "scan task",
+            detail: e.to_string(),
+        })??;
+        match batch.last() {
+            Some(last) => self.after = Some(last.name.clone()),
+            None => self.done = true,
+        }
+        Ok(batch)
+    }
+}
