@@ -1,1 +1,63 @@
-//! placeholder
+//! The WebAssembly host of bgpmon: one shared engine, module types loaded
+//! from components, and module runs under fuel, memory, time, handle and
+//! log limits.
+//!
+//! A module is a component of the world `bgpmon:module/analysis` (see
+//! `wit/`). [`ModuleHost`] loads types, checks a run's options against the
+//! type's schema, runs each module in its own store, and reports a
+//! [`ModuleStatus`] with live counters. A module sees the server's sessions
+//! through a [`SessionDirectory`], and only those its [`Grants`] name.
+//!
+//! # Example
+//!
+//! ```no_run
+//! # async fn example(
+//! #     sessions: std::sync::Arc<dyn bgpmon_host::SessionDirectory>,
+//! # ) -> Result<(), bgpmon_host::HostError> {
+//! use bgpmon_host::{HostConfig, ModuleHost, RunRequest};
+//!
+//! let host = ModuleHost::new(HostConfig::default(), sessions)?;
+//! host.load_dir(std::path::Path::new("modules")).await?;
+//! host.run(RunRequest::new("origin-stats", "stats-1").option("session", "s1"))?;
+//! let status = host.wait("stats-1").await?;
+//! println!("{:?}", status.state);
+//! # Ok(())
+//! # }
+//! ```
+
+mod bindings;
+mod cache;
+mod catalog;
+mod context;
+mod directory;
+mod engine;
+mod epoch;
+mod error;
+mod info;
+mod limits;
+mod options;
+mod run;
+mod state;
+mod status;
+mod stdio;
+mod supervisor;
+mod wit;
+
+pub use catalog::MAX_TYPE_NAME_LEN;
+pub use context::{Counters, Grants, LogLevel, LogLine, MAX_RETAINED_LOG_LINES};
+pub use directory::SessionDirectory;
+pub use engine::{EngineOptions, MAX_WASM_STACK_BYTES};
+pub use epoch::EPOCH_TICK;
+pub use error::{HostError, LoadError};
+pub use info::{Finding, ModuleInfo, ModuleKind, OptionSpec, RunResult};
+pub use limits::{
+    DEFAULT_DAEMON_FUEL_PER_SECOND, DEFAULT_LOGS_PER_SECOND, DEFAULT_MAX_BATCH,
+    DEFAULT_MAX_HANDLES, DEFAULT_MEMORY_BYTES, DEFAULT_STOP_GRACE, DEFAULT_TASK_DEADLINE,
+    DEFAULT_TASK_FUEL, MAX_BATCH, MAX_LOG_LINE_BYTES, MAX_MEMORY_BYTES, ModuleLimits,
+};
+pub use options::resolve_options;
+pub use status::{FailureReason, ModuleStatus, RunState};
+pub use supervisor::{DEFAULT_RETENTION, HostConfig, MAX_MODULE_ID_LEN, ModuleHost, RunRequest};
+
+/// The host result type.
+pub type Result<T, E = HostError> = std::result::Result<T, E>;

@@ -1,0 +1,168 @@
+//! Module types: loading a component, checking it against the world, and
+//! reading its info.
+//!
+//! Every check happens here, before a type is listed: the bytes must be a
+//! component, its imports must be ones the host provides, it must export
+//! `info` and `run`, and `info` must return a valid description within a
+//! small budget.
+
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+use wasmtime::Store;
+
+use crate::bindings::AnalysisPre;
+use crate::cache::digest;
+use crate::context::{Grants, RunContext};
+use crate::directory::SessionDirectory;
+use crate::engine::HostEngine;
+use crate::error::LoadError;
+use crate::info::{ModuleInfo, ModuleKind};
+use crate::limits::ModuleLimits;
+use crate::state::ModuleState;
+
+/// The fuel `info` may use when a type is loaded.
+const INFO_FUEL: u64 = 1_000_000_000;
+
+/// The memory `info` may use when a type is loaded.
+const INFO_MEMORY_BYTES: u64 = 64 << 20;
+
+/// How long `info` may take when a type is loaded.
+const INFO_DEADLINE: Duration = Duration::from_secs(10);
+
+/// The longest module type name.
+pub const MAX_TYPE_NAME_LEN: usize = 64;
+
+/// A loaded module type, ready to instantiate.
+pub(crate) struct ModuleType {
+    pub(crate) info: ModuleInfo,
+    pub(crate) pre: AnalysisPre<ModuleState>,
+    pub(crate) origin: String,
+    pub(crate) digest: String,
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= MAX_TYPE_NAME_LEN
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+}
+
+fn check_info(info: &ModuleInfo) -> Result<(), String> {
+    if !valid_name(&info.type_name) {
+        return Err(format!(
+            "its info names the type {:?}; a type name is 1 to {MAX_TYPE_NAME_LEN} lowercase letters, digits and dashes",
+            info.type_name
+        ));
+    }
+    let mut names: Vec<&str> = info.options.iter().map(|o| o.name.as_str()).collect();
+    names.sort_unstable();
+    if let Some(pair) = names.windows(2).find(|w| w[0] == w[1]) {
+        return Err(format!("its info declares option {:?} twice", pair[0]));
+    }
+    if let Some(o) = info.options.iter().find(|o| o.name.is_empty()) {
+        return Err(format!("its info declares an option with an empty name ({:?})", o.description));
+    }
+    Ok(())
+}
+
+/// Compiles and checks `bytes`, and reads the type's info.
+pub(crate) async fn load(
+    engine: &Arc<HostEngine>,
+    sessions: Arc<dyn SessionDirectory>,
+    bytes: Vec<u8>,
+    origin: String,
+) -> Result<ModuleType, LoadError> {
+    let fail = |reason: String| LoadError {
+        origin: origin.clone(),
+        reason,
+    };
+    let digest = digest(&bytes);
+    let component = {
+        let engine = engine.clone();
+        let digest = digest.clone();
+        tokio::task::spawn_blocking(move || engine.compile(&digest, &bytes))
+            .await
+            .map_err(|e| fail(format!("compilation task failed: {e}")))?
+            .map_err(|e| {
+                fail(format!(
+                    "not a valid WebAssembly component ({e:#}); build it for wasm32-wasip2 or wrap a core module with `wasm-tools component new`"
+                ))
+            })?
+    };
+    let pre = engine.linker.instantiate_pre(&component).map_err(|e| {
+        fail(format!(
+            "it imports something the host does not provide ({e:#}); modules may import only bgpmon:module@0.1.0 and WASI 0.2"
+        ))
+    })?;
+    let pre = AnalysisPre::new(pre).map_err(|e| {
+        fail(format!(
+            "it does not implement the world bgpmon:module/analysis ({e:#}); export `info` and `run`"
+        ))
+    })?;
+    let info = read_info(engine, sessions, &pre)
+        .await
+        .map_err(|e| fail(format!("its info export failed: {e}")))?;
+    check_info(&info).map_err(fail)?;
+    Ok(ModuleType {
+        info,
+        pre,
+        origin,
+        digest,
+    })
+}
+
+async fn read_info(
+    engine: &HostEngine,
+    sessions: Arc<dyn SessionDirectory>,
+    pre: &AnalysisPre<ModuleState>,
+) -> Result<ModuleInfo, String> {
+    let limits = ModuleLimits {
+        fuel: INFO_FUEL,
+        memory_bytes: INFO_MEMORY_BYTES,
+        deadline: INFO_DEADLINE,
+        ..ModuleLimits::default()
+    };
+    let ctx = RunContext::new(
+        "(loading)".into(),
+        "(loading)".into(),
+        ModuleKind::Task,
+        Grants::default(),
+        limits,
+        CancellationToken::new(),
+    );
+    let mut store = Store::new(&engine.engine, ModuleState::new(ctx, sessions, Weak::new()));
+    store.limiter(|s| &mut s.limiter);
+    if engine.fuel_metering {
+        store.set_fuel(INFO_FUEL).map_err(|e| e.to_string())?;
+    }
+    store.epoch_deadline_async_yield_and_update(1);
+    let call = async {
+        let instance = pre.instantiate_async(&mut store).await?;
+        instance.call_info(&mut store).await
+    };
+    match tokio::time::timeout(INFO_DEADLINE, call).await {
+        Ok(Ok(info)) => Ok(info.into()),
+        Ok(Err(e)) => Err(format!("{e:#}")),
+        Err(_) => Err(format!("it did not return within {INFO_DEADLINE:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_names_are_lowercase_words() {
+        assert!(valid_name("origin-stats"));
+        assert!(valid_name("hijack2"));
+        assert!(!valid_name(""));
+        assert!(!valid_name("Origin"));
+        assert!(!valid_name("-lead"));
+        assert!(!valid_name("a b"));
+        assert!(!valid_name(&"a".repeat(MAX_TYPE_NAME_LEN + 1)));
+    }
+}

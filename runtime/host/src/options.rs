@@ -1,0 +1,100 @@
+//! Checking a run's options against its module type's schema.
+
+use std::collections::BTreeMap;
+
+use crate::error::HostError;
+use crate::info::ModuleInfo;
+
+/// Checks `given` against `info`'s option schema and fills in defaults.
+///
+/// Returns every problem at once: unknown names (listing the known ones)
+/// and missing required options.
+pub fn resolve_options(
+    info: &ModuleInfo,
+    given: &BTreeMap<String, String>,
+) -> Result<Vec<(String, String)>, HostError> {
+    let mut problems = Vec::new();
+    for name in given.keys() {
+        if !info.options.iter().any(|o| &o.name == name) {
+            let known: Vec<&str> = info.options.iter().map(|o| o.name.as_str()).collect();
+            problems.push(if known.is_empty() {
+                format!("unknown option {name:?}; this type takes no options")
+            } else {
+                format!("unknown option {name:?}; known options: {}", known.join(", "))
+            });
+        }
+    }
+    let mut resolved = Vec::new();
+    for spec in &info.options {
+        match (given.get(&spec.name), &spec.default_value) {
+            (Some(value), _) => resolved.push((spec.name.clone(), value.clone())),
+            (None, Some(default)) => resolved.push((spec.name.clone(), default.clone())),
+            (None, None) if spec.required => problems.push(format!(
+                "missing required option {:?} ({})",
+                spec.name, spec.description
+            )),
+            (None, None) => {}
+        }
+    }
+    if problems.is_empty() {
+        Ok(resolved)
+    } else {
+        Err(HostError::InvalidOptions {
+            type_name: info.type_name.clone(),
+            problems,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::info::{ModuleKind, OptionSpec};
+
+    fn info() -> ModuleInfo {
+        let spec = |name: &str, required, default: Option<&str>| OptionSpec {
+            name: name.into(),
+            description: format!("the {name}"),
+            required,
+            default_value: default.map(Into::into),
+        };
+        ModuleInfo {
+            type_name: "t".into(),
+            description: String::new(),
+            kind: ModuleKind::Task,
+            options: vec![
+                spec("session", true, None),
+                spec("limit", false, Some("10")),
+                spec("note", false, None),
+            ],
+        }
+    }
+
+    fn given(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_fill_in_and_optional_stay_out() {
+        let resolved = resolve_options(&info(), &given(&[("session", "s1")])).unwrap();
+        assert_eq!(
+            resolved,
+            vec![
+                ("session".to_string(), "s1".to_string()),
+                ("limit".to_string(), "10".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn every_problem_is_named() {
+        let err = resolve_options(&info(), &given(&[("bogus", "1")])).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("unknown option \"bogus\""), "{text}");
+        assert!(text.contains("known options: session, limit, note"), "{text}");
+        assert!(text.contains("missing required option \"session\""), "{text}");
+    }
+}

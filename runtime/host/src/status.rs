@@ -1,0 +1,96 @@
+//! The status of a module run.
+
+use std::time::{Duration, SystemTime};
+
+use crate::context::Counters;
+use crate::info::{ModuleKind, RunResult};
+
+/// Why a run failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FailureReason {
+    /// The guest trapped or panicked; the message says where.
+    Trap(String),
+    /// A task used up its fuel budget.
+    OutOfFuel {
+        /// The budget it had.
+        budget: u64,
+    },
+    /// The guest tried to grow its memory past the cap.
+    MemoryLimit {
+        /// The cap in bytes.
+        limit_bytes: u64,
+    },
+    /// A task ran past its wall-clock deadline.
+    Deadline {
+        /// The deadline it had.
+        after: Duration,
+    },
+    /// The guest's `run` returned an error.
+    Error(String),
+}
+
+impl std::fmt::Display for FailureReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Trap(message) => write!(f, "trap: {message}"),
+            Self::OutOfFuel { budget } => write!(f, "out of fuel: used its budget of {budget}"),
+            Self::MemoryLimit { limit_bytes } => {
+                write!(f, "memory limit: tried to grow past {limit_bytes} bytes")
+            }
+            Self::Deadline { after } => write!(f, "deadline: still running after {after:?}"),
+            Self::Error(message) => write!(f, "error returned: {message}"),
+        }
+    }
+}
+
+/// Where a run is in its life.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunState {
+    /// Being instantiated.
+    Starting,
+    /// Running.
+    Running,
+    /// Returned a result.
+    Finished(RunResult),
+    /// Failed.
+    Failed(FailureReason),
+    /// Stopped by a close.
+    Stopped,
+}
+
+impl RunState {
+    /// Whether the run is over.
+    pub fn is_ended(&self) -> bool {
+        matches!(self, Self::Finished(_) | Self::Failed(_) | Self::Stopped)
+    }
+
+    /// The state's name: starting, running, finished, failed or stopped.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Starting => "starting",
+            Self::Running => "running",
+            Self::Finished(_) => "finished",
+            Self::Failed(_) => "failed",
+            Self::Stopped => "stopped",
+        }
+    }
+}
+
+/// A snapshot of one run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModuleStatus {
+    /// The run's id.
+    pub id: String,
+    /// Its module type.
+    pub type_name: String,
+    /// Task or daemon.
+    pub kind: ModuleKind,
+    /// Where it is.
+    pub state: RunState,
+    /// Its live counters.
+    pub counters: Counters,
+    /// When it started.
+    pub started_at: SystemTime,
+    /// When it ended.
+    pub ended_at: Option<SystemTime>,
+}

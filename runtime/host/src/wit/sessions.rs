@@ -1,0 +1,139 @@
+//! `bgpmon:module/sessions`: handles on the server's open sessions, within
+//! the module's grants.
+
+use std::sync::Arc;
+
+use bgpmon_store::{EntityFilter, Session};
+use wasmtime::component::Resource;
+
+use super::HostCallError;
+use super::convert::capture_filter_from_wit;
+use crate::bindings::sessions::{Host, HostSession, SessionInfo};
+use crate::bindings::streams::{
+    CaptureReader, CaptureWriter, EntityReader, EntityWriter, PrefixReader,
+};
+use crate::bindings::types::{self, Error};
+use crate::state::ModuleState;
+
+/// A module's handle on an open session.
+#[allow(unreachable_pub, reason = "bindgen! re-exports it, so it must be `pub`; its module is private")]
+pub struct SessionHandle {
+    session: Arc<Session>,
+}
+
+impl ModuleState {
+    fn session(&self, handle: &Resource<SessionHandle>) -> Result<Arc<Session>, HostCallError> {
+        Ok(self.table.get(handle)?.session.clone())
+    }
+}
+
+impl Host for ModuleState {
+    #[tracing::instrument(name = "bgpmon_host.sessions.open_session", skip_all)]
+    async fn open_session(
+        &mut self,
+        id: String,
+    ) -> Result<Resource<SessionHandle>, HostCallError> {
+        self.ctx.count_call();
+        if !self.ctx.grants.allows_session(&id) {
+            return Err(HostCallError::denied(format!(
+                "module {:?} was not granted session {id:?}; grant it in the run's grants",
+                self.ctx.id
+            )));
+        }
+        let Some(session) = self.sessions.session(&id) else {
+            return Err(HostCallError::Guest(Error::UnknownId(format!(
+                "no open session {id:?}; list open sessions with sessions.list-sessions"
+            ))));
+        };
+        self.push(SessionHandle { session })
+    }
+
+    #[tracing::instrument(name = "bgpmon_host.sessions.list_sessions", skip_all)]
+    async fn list_sessions(&mut self) -> wasmtime::Result<Vec<SessionInfo>> {
+        self.ctx.count_call();
+        Ok(self
+            .sessions
+            .sessions()
+            .iter()
+            .filter(|s| self.ctx.grants.allows_session(s.id()))
+            .map(|s| SessionInfo {
+                id: s.id().to_owned(),
+                session_type: s.session_type().to_owned(),
+                workers: s.workers(),
+            })
+            .collect())
+    }
+}
+
+impl HostSession for ModuleState {
+    async fn id(&mut self, handle: Resource<SessionHandle>) -> wasmtime::Result<String> {
+        self.ctx.count_call();
+        Ok(self.table.get(&handle)?.session.id().to_owned())
+    }
+
+    #[tracing::instrument(name = "bgpmon_host.sessions.open_capture_writer", skip_all)]
+    async fn open_capture_writer(
+        &mut self,
+        handle: Resource<SessionHandle>,
+    ) -> Result<Resource<CaptureWriter>, HostCallError> {
+        self.ctx.count_call();
+        let writer = self.session(&handle)?.capture_writer().await?;
+        self.push(writer)
+    }
+
+    #[tracing::instrument(name = "bgpmon_host.sessions.open_entity_writer", skip_all)]
+    async fn open_entity_writer(
+        &mut self,
+        handle: Resource<SessionHandle>,
+    ) -> Result<Resource<EntityWriter>, HostCallError> {
+        self.ctx.count_call();
+        let writer = self.session(&handle)?.entity_writer().await?;
+        self.push(writer)
+    }
+
+    #[tracing::instrument(name = "bgpmon_host.sessions.open_capture_reader", skip_all)]
+    async fn open_capture_reader(
+        &mut self,
+        handle: Resource<SessionHandle>,
+        filter: types::CaptureFilter,
+        follow: bool,
+    ) -> Result<Resource<CaptureReader>, HostCallError> {
+        self.ctx.count_call();
+        let filter = capture_filter_from_wit(filter)?;
+        let reader = self
+            .session(&handle)?
+            .capture_reader(filter, follow)
+            .await?;
+        self.push(reader)
+    }
+
+    #[tracing::instrument(name = "bgpmon_host.sessions.open_prefix_reader", skip_all)]
+    async fn open_prefix_reader(
+        &mut self,
+        handle: Resource<SessionHandle>,
+        filter: types::CaptureFilter,
+    ) -> Result<Resource<PrefixReader>, HostCallError> {
+        self.ctx.count_call();
+        let filter = capture_filter_from_wit(filter)?;
+        let reader = self.session(&handle)?.prefix_reader(filter).await?;
+        self.push(reader)
+    }
+
+    #[tracing::instrument(name = "bgpmon_host.sessions.open_entity_reader", skip_all)]
+    async fn open_entity_reader(
+        &mut self,
+        handle: Resource<SessionHandle>,
+        filter: types::EntityFilter,
+    ) -> Result<Resource<EntityReader>, HostCallError> {
+        self.ctx.count_call();
+        let filter = EntityFilter {
+            names: filter.names,
+        };
+        let reader = self.session(&handle)?.entity_reader(filter).await?;
+        self.push(reader)
+    }
+
+    async fn drop(&mut self, handle: Resource<SessionHandle>) -> wasmtime::Result<()> {
+        self.delete(handle)
+    }
+}
