@@ -1,1 +1,99 @@
-//! placeholder
+//! Write bgpmon analysis modules in Rust.
+//!
+//! A module is one crate of type `cdylib` that implements [`Module`] and
+//! calls [`export_module!`]. It builds with `cargo build --target
+//! wasm32-wasip2`, and the resulting `.wasm` file is a component that the
+//! bgpmon daemon loads from its module directory.
+//!
+//! The SDK wraps the WIT world `bgpmon:module/analysis`: typed captures,
+//! prefixes and filters, sessions and batch streams, logging, and the
+//! module's view of its sandbox.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use bgpmon_guest::{Filter, Module, ModuleInfo, Options, RunResult, Session};
+//!
+//! struct CountCaptures;
+//!
+//! impl Module for CountCaptures {
+//!     fn info() -> ModuleInfo {
+//!         ModuleInfo::task("count-captures", "Counts the captures of a session")
+//!             .required_option("session", "the session to read")
+//!     }
+//!
+//!     fn run(options: Options) -> Result<RunResult, String> {
+//!         let session = Session::open(options.require("session")?)?;
+//!         let mut reader = session.captures(&Filter::new())?;
+//!         let mut count = 0;
+//!         while let Some(batch) = reader.next_batch()? {
+//!             count += batch.len();
+//!         }
+//!         Ok(RunResult::message(format!("{count} captures")))
+//!     }
+//! }
+//!
+//! bgpmon_guest::export_module!(CountCaptures);
+//! ```
+
+extern crate self as bgpmon_guest;
+
+mod filter;
+mod info;
+pub mod log;
+mod prefix;
+pub mod runtime;
+mod session;
+
+#[doc(hidden)]
+pub mod wit {
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "analysis",
+        pub_export_macro: true,
+        export_macro_name: "__export_analysis",
+        default_bindings_module: "bgpmon_guest::wit",
+        runtime_path: "bgpmon_guest::wit_bindgen::rt",
+        generate_all,
+    });
+}
+
+#[doc(hidden)]
+pub use wit_bindgen;
+
+pub use filter::Filter;
+pub use info::{Module, ModuleInfo, Options, RunResult};
+pub use session::{CaptureReader, CaptureWriter, EntityReader, EntityWriter, PrefixReader, Session};
+pub use wit::bgpmon::module::types::{
+    Aggregator, Capture, CaptureKind, Community, Entity, Error, Finding, IpAddress, ModuleKind,
+    OriginAttribute, OwnedPrefix, PathSegment, Prefix, PrefixEvent, PrefixMatch, PrefixScope,
+    TimeRange,
+};
+
+/// Exports a type that implements [`Module`] as the component's `info`
+/// and `run`.
+///
+/// Call it once, at the crate root of a `cdylib`.
+#[macro_export]
+macro_rules! export_module {
+    ($module:ty) => {
+        #[doc(hidden)]
+        struct __BgpmonGuestExport;
+
+        impl $crate::wit::Guest for __BgpmonGuestExport {
+            fn info() -> $crate::wit::bgpmon::module::types::ModuleInfo {
+                <$module as $crate::Module>::info().into_wit()
+            }
+
+            fn run(
+                options: ::std::vec::Vec<$crate::wit::bgpmon::module::types::OptionValue>,
+            ) -> ::std::result::Result<$crate::wit::bgpmon::module::types::RunResult, ::std::string::String>
+            {
+                <$module as $crate::Module>::run($crate::Options::from_wit(options))
+                    .map($crate::RunResult::into_wit)
+            }
+        }
+
+        $crate::wit::__export_analysis!(__BgpmonGuestExport with_types_in $crate::wit);
+    };
+}

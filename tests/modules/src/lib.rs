@@ -1,1 +1,7 @@
-//! placeholder
+//! Paths of bgpmon's example and test guests, built for `wasm32-wasip2` by
+//! this crate's build script.
+//!
+//! Each constant is the path of one release-built component; `ALL` lists
+//! them by package name.
+
+include!(concat!(env!("OUT_DIR"), "/guests.rs"));

@@ -1,0 +1,506 @@
+//! The daemon's TOML configuration: typed, checked as a whole before
+//! anything opens, with every error naming its key.
+//!
+//! ```toml
+//! rpc_address = "127.0.0.1:12289"
+//! module_dir = "modules"
+//!
+//! [sessions.local]
+//! type = "redb"
+//! path = "bgpmon.redb"
+//! workers = 4
+//! timeout_secs = 10
+//!
+//! [modules.watch]
+//! type = "example-daemon"
+//! options = { session = "live" }
+//! grants = { sessions = ["live"] }
+//!
+//! [nodes."128.223.51.102"]
+//! name = "route-views2"
+//! collector = true
+//! dump_duration_minutes = 15
+//! ```
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use bgpmon_host::{Grants, MAX_MEMORY_BYTES, ModuleLimits};
+use bgpmon_store::{MAX_WORKERS, Node};
+use serde::{Deserialize, Serialize};
+
+/// The default RPC listen address: loopback only.
+pub const DEFAULT_RPC_ADDRESS: &str = "127.0.0.1:12289";
+
+/// The default number of workers of a session type.
+pub const DEFAULT_SESSION_WORKERS: u32 = bgpmon_store::DEFAULT_WORKERS;
+
+/// The default seconds a stream open waits for a free worker.
+pub const DEFAULT_SESSION_TIMEOUT_SECS: u64 = 10;
+
+/// A configuration error, naming the file, the key and what was expected.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {key}: {message}")]
+pub struct ConfigError {
+    /// The config file, or `(inline)`.
+    pub file: String,
+    /// The dotted key path, such as `sessions.local.workers`.
+    pub key: String,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+/// The whole configuration.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `rpc_address`: where the gRPC API listens. By default
+    /// [`DEFAULT_RPC_ADDRESS`].
+    #[serde(default = "default_rpc_address")]
+    pub rpc_address: SocketAddr,
+    /// `metrics_address`: where Prometheus metrics are served; none by
+    /// default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics_address: Option<SocketAddr>,
+    /// `module_dir`: the folder of module `.wasm` files, loaded at start
+    /// and written by installs; none by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub module_dir: Option<PathBuf>,
+    /// `cache_dir`: where compiled modules are cached; none by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_dir: Option<PathBuf>,
+    /// `limits`: the default limits of a module run.
+    #[serde(default)]
+    pub limits: LimitsConfig,
+    /// `sessions.<name>`: the session types.
+    #[serde(default)]
+    pub sessions: BTreeMap<String, SessionTypeConfig>,
+    /// `modules.<id>`: modules started with the daemon.
+    #[serde(default)]
+    pub modules: BTreeMap<String, ModuleConfig>,
+    /// `nodes."<ip>"`: known collectors and peers.
+    #[serde(default)]
+    pub nodes: BTreeMap<String, NodeConfig>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            rpc_address: default_rpc_address(),
+            metrics_address: None,
+            module_dir: None,
+            cache_dir: None,
+            limits: LimitsConfig::default(),
+            sessions: BTreeMap::new(),
+            modules: BTreeMap::new(),
+            nodes: BTreeMap::new(),
+        }
+    }
+}
+
+fn default_rpc_address() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 12289))
+}
+
+/// The kind of store behind a session type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreKind {
+    /// An embedded redb file.
+    Redb,
+}
+
+/// `sessions.<name>`: one session type.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionTypeConfig {
+    /// `type`: the store kind; `"redb"`.
+    #[serde(rename = "type")]
+    pub kind: StoreKind,
+    /// `path`: the redb file; relative paths are relative to the config
+    /// file's folder.
+    pub path: PathBuf,
+    /// `workers`: streams open at once on one session. By default
+    /// [`DEFAULT_SESSION_WORKERS`].
+    #[serde(default = "default_workers")]
+    pub workers: u32,
+    /// `timeout_secs`: how long a stream open waits for a free worker. By
+    /// default [`DEFAULT_SESSION_TIMEOUT_SECS`].
+    #[serde(default = "default_timeout_secs")]
+    pub timeout_secs: u64,
+}
+
+fn default_workers() -> u32 {
+    DEFAULT_SESSION_WORKERS
+}
+
+fn default_timeout_secs() -> u64 {
+    DEFAULT_SESSION_TIMEOUT_SECS
+}
+
+/// Module limits as configured; each key left out takes the built-in
+/// default.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// `fuel`: a task's fuel budget.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fuel: Option<u64>,
+    /// `fuel_per_second`: a daemon's fuel rate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fuel_per_second: Option<u64>,
+    /// `memory_mb`: the memory cap in MiB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_mb: Option<u64>,
+    /// `deadline_secs`: a task's wall-clock deadline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline_secs: Option<u64>,
+    /// `max_batch`: records per host call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_batch: Option<u32>,
+    /// `max_handles`: open handles per module.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_handles: Option<u32>,
+    /// `logs_per_second`: log lines per second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logs_per_second: Option<u32>,
+    /// `stop_grace_secs`: time between a stop request and a forced stop.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_grace_secs: Option<u64>,
+}
+
+impl LimitsConfig {
+    /// These limits applied over `base`.
+    pub fn apply(&self, base: &ModuleLimits) -> ModuleLimits {
+        let mut l = base.clone();
+        if let Some(v) = self.fuel {
+            l.fuel = v;
+        }
+        if let Some(v) = self.fuel_per_second {
+            l.fuel_per_second = v;
+        }
+        if let Some(v) = self.memory_mb {
+            l.memory_bytes = v.saturating_mul(1 << 20);
+        }
+        if let Some(v) = self.deadline_secs {
+            l.deadline = Duration::from_secs(v);
+        }
+        if let Some(v) = self.max_batch {
+            l.max_batch = v;
+        }
+        if let Some(v) = self.max_handles {
+            l.max_handles = v;
+        }
+        if let Some(v) = self.logs_per_second {
+            l.logs_per_second = v;
+        }
+        if let Some(v) = self.stop_grace_secs {
+            l.stop_grace = Duration::from_secs(v);
+        }
+        l
+    }
+
+    fn check(&self, key: &str, problems: &mut Vec<(String, String)>) {
+        let max_mb = MAX_MEMORY_BYTES >> 20;
+        let mut positive = |name: &str, value: Option<u64>| {
+            if value == Some(0) {
+                problems.push((format!("{key}.{name}"), "must be at least 1".into()));
+            }
+        };
+        positive("fuel", self.fuel);
+        positive("fuel_per_second", self.fuel_per_second);
+        positive("deadline_secs", self.deadline_secs);
+        positive("max_batch", self.max_batch.map(u64::from));
+        positive("max_handles", self.max_handles.map(u64::from));
+        if let Some(mb) = self.memory_mb
+            && !(1..=max_mb).contains(&mb)
+        {
+            problems.push((
+                format!("{key}.memory_mb"),
+                format!("{mb} is out of range; use 1 to {max_mb}"),
+            ));
+        }
+    }
+}
+
+/// `modules.<id>`: a module started with the daemon.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModuleConfig {
+    /// `type`: the module type's name.
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// `options`: option values by name.
+    #[serde(default)]
+    pub options: BTreeMap<String, String>,
+    /// `limits`: limits over the daemon's defaults.
+    #[serde(default)]
+    pub limits: LimitsConfig,
+    /// `grants`: the capabilities granted.
+    #[serde(default)]
+    pub grants: GrantsConfig,
+}
+
+/// Granted capabilities, as configured. By default none.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrantsConfig {
+    /// `sessions`: session ids the module may open; `"*"` for all.
+    #[serde(default)]
+    pub sessions: Vec<String>,
+    /// `may_run_modules`: whether it may run and close other modules.
+    #[serde(default)]
+    pub may_run_modules: bool,
+}
+
+impl From<&GrantsConfig> for Grants {
+    fn from(g: &GrantsConfig) -> Self {
+        Grants {
+            sessions: g.sessions.clone(),
+            may_run_modules: g.may_run_modules,
+        }
+    }
+}
+
+/// `nodes."<ip>"`: a known collector or peer.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeConfig {
+    /// `name`: the node's name.
+    pub name: String,
+    /// `collector`: whether it is a collector. By default false.
+    #[serde(default)]
+    pub collector: bool,
+    /// `dump_duration_minutes`: minutes one dump file covers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dump_duration_minutes: Option<u32>,
+    /// `description`: free text.
+    #[serde(default)]
+    pub description: String,
+}
+
+impl Config {
+    /// Reads and checks the config file at `path`. Relative paths in it are
+    /// made relative to the file's folder.
+    ///
+    /// Returns an error naming the file and key if it cannot be read or
+    /// parsed, or holds an unknown key or a bad value.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: file.clone(),
+            key: "(file)".into(),
+            message: format!("cannot read it: {e}"),
+        })?;
+        let mut config = Self::parse_named(&text, &file)?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        config.resolve_paths(base);
+        Ok(config)
+    }
+
+    /// Parses and checks config text.
+    ///
+    /// Returns an error naming the key of an unknown key or a bad value.
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        Self::parse_named(text, "(inline)")
+    }
+
+    fn parse_named(text: &str, file: &str) -> Result<Self, ConfigError> {
+        let deserializer = toml::Deserializer::parse(text).map_err(|e| ConfigError {
+            file: file.to_owned(),
+            key: "(syntax)".into(),
+            message: e.message().to_owned() + &span_note(text, e.span()),
+        })?;
+        let config: Config =
+            serde_path_to_error::deserialize(deserializer).map_err(|e| ConfigError {
+                file: file.to_owned(),
+                key: e.path().to_string(),
+                message: e.inner().message().to_owned(),
+            })?;
+        config.check().map_err(|(key, message)| ConfigError {
+            file: file.to_owned(),
+            key,
+            message,
+        })?;
+        Ok(config)
+    }
+
+    fn resolve_paths(&mut self, base: &Path) {
+        let resolve = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        for session in self.sessions.values_mut() {
+            resolve(&mut session.path);
+        }
+        if let Some(dir) = &mut self.module_dir {
+            resolve(dir);
+        }
+        if let Some(dir) = &mut self.cache_dir {
+            resolve(dir);
+        }
+    }
+
+    /// Checks values serde cannot: ranges, names and cross-references.
+    fn check(&self) -> Result<(), (String, String)> {
+        let mut problems = Vec::new();
+        self.limits.check("limits", &mut problems);
+        for (name, session) in &self.sessions {
+            let key = format!("sessions.{name}");
+            if !(1..=MAX_WORKERS).contains(&session.workers) {
+                problems.push((
+                    format!("{key}.workers"),
+                    format!("{} is out of range; use 1 to {MAX_WORKERS}", session.workers),
+                ));
+            }
+            if session.path.as_os_str().is_empty() {
+                problems.push((format!("{key}.path"), "is empty; give the redb file's path".into()));
+            }
+        }
+        for (id, module) in &self.modules {
+            let key = format!("modules.{id}");
+            if module.type_name.is_empty() {
+                problems.push((format!("{key}.type"), "is empty; name a module type".into()));
+            }
+            module.limits.check(&format!("{key}.limits"), &mut problems);
+            for session in &module.grants.sessions {
+                if session != "*" && self.sessions.is_empty() {
+                    problems.push((
+                        format!("{key}.grants.sessions"),
+                        format!("grants session {session:?}, but no session types are configured"),
+                    ));
+                }
+            }
+        }
+        for (ip, node) in &self.nodes {
+            if ip.parse::<IpAddr>().is_err() {
+                problems.push((
+                    format!("nodes.{ip:?}"),
+                    "is not an IP address; key each node by its IP, such as nodes.\"192.0.2.1\"".into(),
+                ));
+            }
+            if node.name.is_empty() {
+                problems.push((format!("nodes.{ip:?}.name"), "is empty; name the node".into()));
+            }
+        }
+        match problems.into_iter().next() {
+            Some(p) => Err(p),
+            None => Ok(()),
+        }
+    }
+
+    /// The configured nodes.
+    pub fn node_list(&self) -> Vec<Node> {
+        self.nodes
+            .iter()
+            .filter_map(|(ip, n)| {
+                Some(Node {
+                    ip: ip.parse().ok()?,
+                    name: n.name.clone(),
+                    collector: n.collector,
+                    dump_duration_minutes: n.dump_duration_minutes,
+                    description: n.description.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// The effective configuration as TOML.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot print the config: {e}\n"))
+    }
+}
+
+fn span_note(text: &str, span: Option<std::ops::Range<usize>>) -> String {
+    let Some(span) = span else {
+        return String::new();
+    };
+    let line = text[..span.start.min(text.len())].lines().count().max(1);
+    format!(" (line {line})")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> ConfigError {
+        Config::parse(text).unwrap_err()
+    }
+
+    #[test]
+    fn defaults_fill_an_empty_config() {
+        let c = Config::parse("").unwrap();
+        assert_eq!(c.rpc_address.to_string(), DEFAULT_RPC_ADDRESS);
+        assert!(c.sessions.is_empty());
+    }
+
+    #[test]
+    fn full_layout_parses() {
+        let c = Config::parse(
+            r#"
+            rpc_address = "127.0.0.1:9000"
+            module_dir = "modules"
+            [limits]
+            memory_mb = 64
+            [sessions.local]
+            type = "redb"
+            path = "bgp.redb"
+            workers = 2
+            [modules.watch]
+            type = "example-daemon"
+            options = { session = "s1" }
+            grants = { sessions = ["s1"] }
+            [modules.watch.limits]
+            fuel_per_second = 1000
+            [nodes."128.223.51.102"]
+            name = "route-views2"
+            collector = true
+            dump_duration_minutes = 15
+            "#,
+        )
+        .unwrap();
+        assert_eq!(c.sessions["local"].workers, 2);
+        assert_eq!(c.sessions["local"].timeout_secs, DEFAULT_SESSION_TIMEOUT_SECS);
+        assert_eq!(c.modules["watch"].options["session"], "s1");
+        let limits = c.modules["watch"].limits.apply(&c.limits.apply(&ModuleLimits::default()));
+        assert_eq!(limits.memory_bytes, 64 << 20);
+        assert_eq!(limits.fuel_per_second, 1000);
+        assert_eq!(c.node_list()[0].name, "route-views2");
+        let again = Config::parse(&c.to_toml()).unwrap();
+        assert_eq!(again, c);
+    }
+
+    #[test]
+    fn unknown_keys_name_their_path() {
+        let e = err("[sessions.local]\ntype = \"redb\"\npath = \"x\"\nworkerz = 3\n");
+        assert_eq!(e.key, "sessions.local");
+        assert!(e.message.contains("unknown field `workerz`"), "{e}");
+        let e = err("bogus = 1\n");
+        assert!(e.message.contains("unknown field `bogus`"), "{e}");
+    }
+
+    #[test]
+    fn bad_values_name_their_path() {
+        let e = err("[sessions.local]\ntype = \"postgres\"\npath = \"x\"\n");
+        assert_eq!(e.key, "sessions.local.type");
+        let e = err("[sessions.local]\ntype = \"redb\"\npath = \"x\"\nworkers = 0\n");
+        assert_eq!(e.key, "sessions.local.workers");
+        assert!(e.message.contains("out of range"), "{e}");
+        let e = err("rpc_address = \"nowhere\"\n");
+        assert_eq!(e.key, "rpc_address");
+        let e = err("[nodes.\"not-an-ip\"]\nname = \"x\"\n");
+        assert!(e.key.starts_with("nodes."), "{e}");
+        let e = err("[modules.m]\ntype = \"t\"\n[modules.m.limits]\nmemory_mb = 0\n");
+        assert_eq!(e.key, "modules.m.limits.memory_mb");
+    }
+
+    #[test]
+    fn syntax_errors_give_the_line() {
+        let e = err("a = \n");
+        assert_eq!(e.key, "(syntax)");
+        assert!(e.message.contains("line 1"), "{e}");
+    }
+}

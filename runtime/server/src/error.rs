@@ -1,0 +1,108 @@
+//! Errors of server operations, each with the kind an API maps to a status.
+
+use bgpmon_host::HostError;
+use bgpmon_store::StoreError;
+
+use crate::config::ConfigError;
+
+/// The class of a server error, for mapping to API status codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// An unknown id or type.
+    NotFound,
+    /// A duplicate id.
+    AlreadyExists,
+    /// A malformed or out-of-range argument.
+    InvalidArgument,
+    /// A limit was reached, such as every worker of a session busy.
+    ResourceExhausted,
+    /// The target is closed.
+    FailedPrecondition,
+    /// The server is shutting down.
+    Unavailable,
+    /// A fault of the server or its storage.
+    Internal,
+}
+
+/// An error of a server operation.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// No session type has that name.
+    #[error("unknown session type {name:?}; configured types: {known}")]
+    UnknownSessionType {
+        /// The name asked for.
+        name: String,
+        /// The configured names, comma-separated.
+        known: String,
+    },
+    /// No open session has that id.
+    #[error("unknown session {id:?}; list open sessions with \"bgpmon session list\"")]
+    UnknownSession {
+        /// The id asked for.
+        id: String,
+    },
+    /// A session with that id is open already.
+    #[error("session {id:?} is already open; choose another id or close it first")]
+    DuplicateSession {
+        /// The id asked for.
+        id: String,
+    },
+    /// An argument is malformed.
+    #[error("invalid {what}: {message}")]
+    InvalidArgument {
+        /// Which argument.
+        what: &'static str,
+        /// What is wrong and what to do.
+        message: String,
+    },
+    /// The server is closed or closing.
+    #[error("the server is shutting down; retry after it restarts")]
+    ShuttingDown,
+    /// A storage error.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A module host error.
+    #[error(transparent)]
+    Host(#[from] HostError),
+    /// A configuration error.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
+
+impl ServerError {
+    /// The error's class.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::UnknownSessionType { .. } | Self::UnknownSession { .. } => ErrorKind::NotFound,
+            Self::DuplicateSession { .. } => ErrorKind::AlreadyExists,
+            Self::InvalidArgument { .. } | Self::Config(_) => ErrorKind::InvalidArgument,
+            Self::ShuttingDown => ErrorKind::Unavailable,
+            Self::Store(e) => match e {
+                StoreError::Closed { .. } => ErrorKind::FailedPrecondition,
+                StoreError::WorkersBusy { .. } | StoreError::BufferFull { .. } => {
+                    ErrorKind::ResourceExhausted
+                }
+                StoreError::EmptyEntityName => ErrorKind::InvalidArgument,
+                _ => ErrorKind::Internal,
+            },
+            Self::Host(e) => match e {
+                HostError::UnknownType { .. } | HostError::UnknownModule { .. } => {
+                    ErrorKind::NotFound
+                }
+                HostError::DuplicateModule { .. } | HostError::DuplicateType { .. } => {
+                    ErrorKind::AlreadyExists
+                }
+                HostError::InvalidId { .. }
+                | HostError::InvalidOptions { .. }
+                | HostError::Load(_)
+                | HostError::SelfClose { .. } => ErrorKind::InvalidArgument,
+                HostError::ShuttingDown => ErrorKind::Unavailable,
+                _ => ErrorKind::Internal,
+            },
+        }
+    }
+}
+
+/// The server result type.
+pub type Result<T, E = ServerError> = std::result::Result<T, E>;

@@ -1,0 +1,89 @@
+//! Builds the example and test guests for `wasm32-wasip2` with a nested
+//! cargo, and writes a `guests.rs` with one path constant per guest.
+//!
+//! The nested build uses its own target folder inside `OUT_DIR`, so it
+//! never waits on the outer cargo's lock.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a build script reports failure by panicking"
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Each guest: package name, and the folder it lives in.
+const GUESTS: &[(&str, &str)] = &[
+    ("origin-stats", "example-modules/origin-stats"),
+    ("example-daemon", "example-modules/example-daemon"),
+    ("noop", "tests/guests/noop"),
+    ("busy", "tests/guests/busy"),
+    ("spin-forever", "tests/guests/spin-forever"),
+    ("spin-daemon", "tests/guests/spin-daemon"),
+    ("memory-hog", "tests/guests/memory-hog"),
+    ("panic", "tests/guests/panic"),
+    ("write-then-trap", "tests/guests/write-then-trap"),
+    ("round-trip", "tests/guests/round-trip"),
+];
+
+fn main() {
+    let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap());
+    let root = manifest_dir.join("../..").canonicalize().unwrap();
+    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").unwrap());
+    let target_dir = out_dir.join("guests");
+
+    for dir in ["wit", "guest-sdk", "example-modules", "tests/guests"] {
+        println!("cargo:rerun-if-changed={}", root.join(dir).display());
+    }
+    println!("cargo:rerun-if-changed={}", root.join("Cargo.lock").display());
+
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(&root)
+        .arg("build")
+        .arg("--release")
+        .arg("--locked")
+        .arg("--target=wasm32-wasip2")
+        .env("CARGO_TARGET_DIR", &target_dir)
+        .env("CARGO_PROFILE_RELEASE_DEBUG", "false")
+        .env("CARGO_PROFILE_RELEASE_STRIP", "debuginfo")
+        .env("RUSTFLAGS", "-D warnings")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_BUILD_RUSTFLAGS")
+        .env_remove("CARGO_MAKEFLAGS")
+        .env_remove("MAKEFLAGS")
+        .env_remove("CARGO_BUILD_JOBS");
+    for (package, _) in GUESTS {
+        cmd.arg("-p").arg(package);
+    }
+    let status = cmd.status().expect("cannot run cargo for the guests");
+    assert!(
+        status.success(),
+        "building the guests for wasm32-wasip2 failed; run `rustup target add wasm32-wasip2` and see the errors above"
+    );
+
+    let mut generated = String::new();
+    let mut names = Vec::new();
+    for (package, _) in GUESTS {
+        let file = format!("{}.wasm", package.replace('-', "_"));
+        let path = target_dir.join("wasm32-wasip2/release").join(&file);
+        assert!(Path::new(&path).exists(), "guest {package} built no {file}");
+        let konst = package.to_uppercase().replace('-', "_");
+        generated.push_str(&format!(
+            "/// The `{package}` guest component.\npub const {konst}: &str = {:?};\n",
+            path.display().to_string()
+        ));
+        names.push(konst);
+    }
+    generated.push_str(&format!(
+        "/// Every guest, by package name and path.\npub const ALL: &[(&str, &str)] = &[{}];\n",
+        GUESTS
+            .iter()
+            .zip(&names)
+            .map(|((package, _), konst)| format!("({package:?}, {konst})"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    std::fs::write(out_dir.join("guests.rs"), generated).unwrap();
+}
