@@ -122,8 +122,39 @@ impl Capture {
     }
 }
 
+impl Error {
+    /// The error's kind, such as `denied` or `unknown id`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::UnknownId(_) => "unknown id",
+            Error::DuplicateId(_) => "duplicate id",
+            Error::UnknownType(_) => "unknown type",
+            Error::InvalidArgument(_) => "invalid argument",
+            Error::LimitReached(_) => "limit reached",
+            Error::Denied(_) => "denied",
+            Error::Closed(_) => "closed",
+            Error::Storage(_) => "storage",
+        }
+    }
+
+    /// The host's message: what is wrong and what to do.
+    pub fn message(&self) -> &str {
+        match self {
+            Error::UnknownId(m)
+            | Error::DuplicateId(m)
+            | Error::UnknownType(m)
+            | Error::InvalidArgument(m)
+            | Error::LimitReached(m)
+            | Error::Denied(m)
+            | Error::Closed(m)
+            | Error::Storage(m) => m,
+        }
+    }
+}
+
 impl From<Error> for String {
+    /// `kind: message`, such as `denied: module "m" was not granted ...`.
     fn from(e: Error) -> Self {
-        e.to_string()
+        format!("{}: {}", e.kind(), e.message())
     }
 }

@@ -102,9 +102,14 @@ fn classify(e: &wasmtime::Error, ctx: &RunContext, tank: u64) -> FailureReason {
     if let Some(trap) = e.downcast_ref::<Trap>() {
         message = format!("{trap}");
     }
+    // A Rust guest prints its panic to stderr as "thread .. panicked at
+    // FILE:LINE:COL:" and the message on the next line.
     let logged = ctx.logs();
-    if let Some(panic) = logged.iter().rev().find(|l| l.message.contains("panicked")) {
-        message = format!("{message} ({})", panic.message);
+    if let Some(at) = logged.iter().rposition(|l| l.message.contains("panicked at")) {
+        let location = logged[at].message.trim_end_matches(':');
+        let location = location.rsplit("panicked at ").next().unwrap_or(location);
+        let text = logged.get(at + 1).map_or("", |l| l.message.as_str());
+        message = format!("{message}: guest panicked at {location}: {text}");
     }
     FailureReason::Trap(message)
 }

@@ -476,7 +476,7 @@ mod tests {
     #[test]
     fn unknown_keys_name_their_path() {
         let e = err("[sessions.local]\ntype = \"redb\"\npath = \"x\"\nworkerz = 3\n");
-        assert_eq!(e.key, "sessions.local");
+        assert_eq!(e.key, "sessions.local.workerz");
         assert!(e.message.contains("unknown field `workerz`"), "{e}");
         let e = err("bogus = 1\n");
         assert!(e.message.contains("unknown field `bogus`"), "{e}");

@@ -1,0 +1,192 @@
+//! Module types: broken, hostile or mismatched components are refused at
+//! load with a clear reason, and runs are checked against the schema.
+
+use bgpmon_host::{HostError, RunRequest};
+use bgpmon_server::{ErrorKind, ServerError};
+use bgpmon_test_modules as guests;
+
+use crate::util::Harness;
+
+/// A component that exports nothing: not the analysis world.
+const WRONG_WORLD: &str = "(component)";
+
+/// A component that imports an interface the host does not provide.
+const UNKNOWN_IMPORT: &str = r#"(component
+    (import "example:evil/net@1.0.0" (instance (export "connect" (func))))
+)"#;
+
+/// A component whose `info` traps.
+const TRAPPING_INFO: &str = r#"(component
+    (core module $m
+        (func (export "info") (result i32) unreachable)
+        (func (export "run") (param i32 i32) (result i32) unreachable)
+        (memory (export "memory") 1)
+        (func (export "realloc") (param i32 i32 i32 i32) (result i32) i32.const 0)
+    )
+    (core instance $i (instantiate $m))
+    (type $kind0 (enum "task" "daemon"))
+    (export $kind "module-kind" (type $kind0))
+    (type $spec0 (record (field "name" string) (field "description" string) (field "required" bool) (field "default-value" (option string))))
+    (export $spec "option-spec" (type $spec0))
+    (type $info0 (record (field "type-name" string) (field "description" string) (field "kind" $kind) (field "options" (list $spec))))
+    (export $info "module-info" (type $info0))
+    (type $opt0 (record (field "name" string) (field "value" string)))
+    (export $opt "option-value" (type $opt0))
+    (type $finding0 (record (field "kind" string) (field "summary" string) (field "fields" (list (tuple string string)))))
+    (export $finding "finding" (type $finding0))
+    (type $result0 (record (field "message" string) (field "findings" (list $finding))))
+    (export $result "run-result" (type $result0))
+    (func $info-fn (result $info) (canon lift (core func $i "info") (memory (core memory $i "memory")) (realloc (core func $i "realloc"))))
+    (func $run-fn (param "options" (list $opt)) (result (result $result (error string))) (canon lift (core func $i "run") (memory (core memory $i "memory")) (realloc (core func $i "realloc"))))
+    (export "info" (func $info-fn))
+    (export "run" (func $run-fn))
+)"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broken_modules_are_refused_at_load_and_the_rest_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let modules = dir.path().join("modules");
+    std::fs::create_dir_all(&modules).unwrap();
+    std::fs::copy(guests::NOOP, modules.join("noop.wasm")).unwrap();
+    std::fs::write(modules.join("garbage.wasm"), b"\0asm\x01\0\0\0garbage").unwrap();
+    std::fs::write(modules.join("text.wasm"), b"hello, not wasm").unwrap();
+    std::fs::write(modules.join("core.wasm"), b"(module)").unwrap();
+    std::fs::write(modules.join("wrong-world.wasm"), WRONG_WORLD).unwrap();
+    std::fs::write(modules.join("unknown-import.wasm"), UNKNOWN_IMPORT).unwrap();
+    let config = bgpmon_server::Config::parse(&crate::util::config_text(dir.path(), "")).unwrap();
+    let server = bgpmon_server::Server::start(config).await.unwrap();
+
+    let names: Vec<String> = server
+        .list_module_types()
+        .into_iter()
+        .map(|t| t.type_name)
+        .collect();
+    assert_eq!(names, vec!["noop"]);
+    let reasons: Vec<(String, String)> = server
+        .load_failures()
+        .iter()
+        .map(|f| {
+            let file = std::path::Path::new(&f.origin)
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            (file, f.reason.clone())
+        })
+        .collect();
+    assert_eq!(reasons.len(), 5, "{reasons:#?}");
+    let reason = |file: &str| {
+        reasons
+            .iter()
+            .find(|(f, _)| f == file)
+            .map(|(_, r)| r.clone())
+            .unwrap_or_else(|| panic!("no failure for {file}: {reasons:#?}"))
+    };
+    for file in ["garbage.wasm", "text.wasm", "core.wasm"] {
+        assert!(
+            reason(file).starts_with("not a valid WebAssembly component"),
+            "{file}: {}",
+            reason(file)
+        );
+    }
+    let wrong = reason("wrong-world.wasm");
+    assert!(wrong.starts_with("it does not implement the world bgpmon:module/analysis"), "{wrong}");
+    let import = reason("unknown-import.wasm");
+    assert!(import.contains("example:evil/net@1.0.0"), "{import}");
+    assert!(import.starts_with("it imports something the host does not provide"), "{import}");
+    server.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn install_checks_before_it_stores() {
+    let h = Harness::start(&[]).await;
+    let err = h.server.install_module(WRONG_WORLD.as_bytes().to_vec()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
+    let err = h
+        .server
+        .install_module(TRAPPING_INFO.as_bytes().to_vec())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("its info export failed"), "{err}");
+    let stored: Vec<_> = std::fs::read_dir(h.dir.path().join("modules")).unwrap().collect();
+    assert!(stored.is_empty(), "nothing is written for a refused module");
+
+    let info = h
+        .server
+        .install_module(std::fs::read(guests::NOOP).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(info.type_name, "noop");
+    assert!(h.dir.path().join("modules/noop.wasm").exists());
+    let err = h
+        .server
+        .install_module(std::fs::read(guests::NOOP).unwrap())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::AlreadyExists, "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn options_that_violate_the_schema_are_rejected_before_start() {
+    let h = Harness::start(&[guests::ORIGIN_STATS]).await;
+    let err = h
+        .server
+        .run_module(RunRequest::new("origin-stats", "o").option("colour", "blue"))
+        .unwrap_err();
+    let ServerError::Host(HostError::InvalidOptions { problems, .. }) = &err else {
+        panic!("expected invalid options, got {err}");
+    };
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(problems[0].starts_with("unknown option \"colour\"; known options: session,"));
+    assert!(problems[1].starts_with("missing required option \"session\""));
+    assert!(h.server.list_running_modules().is_empty(), "nothing started");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn module_ids_and_types_are_checked() {
+    let h = Harness::start(&[guests::NOOP, guests::SPIN_FOREVER]).await;
+    let err = h.server.run_module(RunRequest::new("nope", "x")).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert!(err.to_string().starts_with("unknown module type \"nope\""), "{err}");
+
+    let err = h.server.run_module(RunRequest::new("noop", "bad id")).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+
+    let err = h.server.module_status("ghost").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    let err = h.server.close_module("ghost").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+
+    let mut limits = bgpmon_host::ModuleLimits::default();
+    limits.stop_grace = std::time::Duration::from_millis(50);
+    limits.fuel = u64::MAX / 2;
+    h.server
+        .run_module(RunRequest::new("spin-forever", "dup").limits(limits))
+        .unwrap();
+    let err = h.server.run_module(RunRequest::new("noop", "dup")).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::AlreadyExists, "{err}");
+    h.server.close_module("dup").await.unwrap();
+    // An ended module's id can be reused.
+    h.run_to_end(RunRequest::new("noop", "dup")).await;
+    assert_eq!(h.server.module_status("dup").unwrap().type_name, "noop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configured_module_starts_with_the_daemon() {
+    let h = Harness::start_with(
+        &[guests::EXAMPLE_DAEMON],
+        "[modules.watch]\ntype = \"example-daemon\"\noptions = { session = \"none\" }\n",
+    )
+    .await;
+    let status = h.server.modules().wait("watch").await.unwrap();
+    // It has no grant for the session, so it fails with a clear reason.
+    let reason = crate::util::failure(&status).to_string();
+    assert!(reason.contains("was not granted session \"none\""), "{reason}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let text = crate::util::config_text(dir.path(), "[modules.bad]\ntype = \"missing-type\"\n");
+    let config = bgpmon_server::Config::parse(&text).unwrap();
+    let err = bgpmon_server::Server::start(config).await.unwrap_err();
+    assert!(err.to_string().contains("modules.bad"), "{err}");
+    assert!(err.to_string().contains("unknown module type \"missing-type\""), "{err}");
+}

@@ -1,0 +1,214 @@
+//! Modules that work: round trips, results, daemons, close and restart.
+
+use bgpmon_host::{ModuleKind, RunRequest, RunState};
+use bgpmon_server::ServerError;
+use bgpmon_store::CaptureFilter;
+use bgpmon_test_modules as guests;
+
+use crate::util::{Harness, capture, eventually, grants};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn round_trip_through_a_module() {
+    let h = Harness::start(&[guests::ROUND_TRIP]).await;
+    let s = h.session("s1").await;
+    let status = h
+        .run_to_end(
+            RunRequest::new("round-trip", "rt")
+                .option("session", &s)
+                .option("count", "60")
+                .grants(grants(&[&s])),
+        )
+        .await;
+    let RunState::Finished(result) = &status.state else {
+        panic!("round-trip did not finish: {:?}", status.state);
+    };
+    // Origins cycle through 64500..64505, so 12 of 60 are AS64500's.
+    assert_eq!(result.message, "wrote 60, read 12");
+    assert_eq!(result.findings[0].fields["written"], "60");
+    assert_eq!(status.counters.records_written, 60);
+    assert_eq!(status.counters.records_read, 12);
+    assert!(status.counters.host_calls >= 4, "{:?}", status.counters);
+    assert!(status.counters.fuel_used > 0);
+    assert!(status.counters.memory_bytes > 0);
+
+    let stored = h.captures(&s, CaptureFilter::default()).await;
+    assert_eq!(stored.len(), 60);
+    assert!(stored.windows(2).all(|w| w[0].timestamp_us <= w[1].timestamp_us));
+    let v6 = stored
+        .iter()
+        .filter(|c| c.advertised.iter().any(|p| p.addr().is_ipv6()))
+        .count();
+    assert_eq!(v6, 30, "every even capture carries an IPv6 prefix");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn origin_stats_counts_prefixes_per_origin() {
+    let h = Harness::start(&[guests::ORIGIN_STATS]).await;
+    let s = h.session("s1").await;
+    h.write(
+        &s,
+        vec![
+            capture(100, 64500, "10.0.0.0/24"),
+            capture(101, 64500, "10.0.1.0/24"),
+            capture(102, 64500, "10.0.0.0/24"),
+            capture(103, 64501, "2001:db8::/32"),
+            capture(200, 64502, "10.9.0.0/16"),
+        ],
+    )
+    .await;
+    let status = h
+        .run_to_end(
+            RunRequest::new("origin-stats", "stats")
+                .option("session", &s)
+                .option("end", "200")
+                .grants(grants(&[&s])),
+        )
+        .await;
+    let RunState::Finished(result) = &status.state else {
+        panic!("origin-stats did not finish: {:?}", status.state);
+    };
+    assert_eq!(result.message, "4 captures, 2 origin ASes");
+    let first = &result.findings[0];
+    assert_eq!(first.fields["origin"], "64500");
+    assert_eq!(first.fields["prefixes"], "2");
+    assert_eq!(first.fields["announcements"], "3");
+    assert_eq!(result.findings[1].fields["origin"], "64501");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_module_without_the_session_grant_is_denied() {
+    let h = Harness::start(&[guests::ROUND_TRIP]).await;
+    let s = h.session("s1").await;
+    let status = h
+        .run_to_end(
+            RunRequest::new("round-trip", "rt")
+                .option("session", &s)
+                .grants(grants(&["other"])),
+        )
+        .await;
+    let reason = crate::util::failure(&status).to_string();
+    assert!(reason.contains("denied"), "{reason}");
+    assert!(reason.contains("was not granted session \"s1\""), "{reason}");
+    assert!(h.captures(&s, CaptureFilter::default()).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_survives_a_server_restart() {
+    let h = Harness::start(&[guests::ROUND_TRIP]).await;
+    let s = h.session("s1").await;
+    let status = h
+        .run_to_end(
+            RunRequest::new("round-trip", "rt")
+                .option("session", &s)
+                .option("count", "25")
+                .grants(grants(&[&s])),
+        )
+        .await;
+    assert!(matches!(status.state, RunState::Finished(_)), "{status:?}");
+    let before = h.captures(&s, CaptureFilter::default()).await;
+
+    let h = h.restart().await;
+    assert!(h.server.list_sessions().is_empty(), "sessions do not survive a restart");
+    let s = h.session("again").await;
+    let after = h.captures(&s, CaptureFilter::default()).await;
+    assert_eq!(after.len(), 25);
+    assert_eq!(after, before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_daemon_follows_new_captures_until_closed() {
+    let h = Harness::start(&[guests::EXAMPLE_DAEMON]).await;
+    let s = h.session("live").await;
+    h.write(&s, vec![capture(1, 64500, "10.0.0.0/24")]).await;
+    let status = h
+        .server
+        .run_module(
+            RunRequest::new("example-daemon", "watch")
+                .option("session", &s)
+                .option("report-every", "1")
+                .grants(grants(&[&s])),
+        )
+        .unwrap();
+    assert_eq!(status.kind, ModuleKind::Daemon);
+    let server = h.server.clone();
+    eventually("the daemon to read the stored capture", || {
+        server.module_status("watch").unwrap().counters.records_read == 1
+    })
+    .await;
+    h.write(
+        &s,
+        vec![capture(2, 64501, "10.0.1.0/24"), capture(3, 64501, "10.0.2.0/24")],
+    )
+    .await;
+    eventually("the daemon to read the new captures", || {
+        server.module_status("watch").unwrap().counters.records_read == 3
+    })
+    .await;
+    assert_eq!(h.server.module_status("watch").unwrap().state, RunState::Running);
+
+    let closed = h.server.close_module("watch").await.unwrap();
+    assert_eq!(closed.state, RunState::Stopped);
+    let logs: Vec<String> = h
+        .server
+        .module_logs("watch")
+        .unwrap()
+        .into_iter()
+        .map(|l| l.message)
+        .collect();
+    assert!(logs.contains(&"watching session live".to_string()), "{logs:?}");
+    assert!(logs.contains(&"seen 3 captures".to_string()), "{logs:?}");
+    assert!(logs.contains(&"stopping after 3 captures".to_string()), "{logs:?}");
+    // It stays listable after it ended.
+    let listed = h.server.list_running_modules();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].state, RunState::Stopped);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_the_server_stops_modules_then_sessions() {
+    let h = Harness::start(&[guests::EXAMPLE_DAEMON, guests::SPIN_FOREVER]).await;
+    let s = h.session("live").await;
+    h.server
+        .run_module(
+            RunRequest::new("example-daemon", "watch")
+                .option("session", &s)
+                .grants(grants(&[&s])),
+        )
+        .unwrap();
+    let mut limits = bgpmon_host::ModuleLimits::default();
+    limits.stop_grace = std::time::Duration::from_millis(200);
+    h.server
+        .run_module(RunRequest::new("spin-forever", "spin").limits(limits))
+        .unwrap();
+    let server = h.server.clone();
+    eventually("both modules to run", || {
+        server
+            .list_running_modules()
+            .iter()
+            .all(|m| m.state == RunState::Running)
+    })
+    .await;
+
+    h.server.close().await;
+    let states: Vec<(String, RunState)> = h
+        .server
+        .list_running_modules()
+        .into_iter()
+        .map(|m| (m.id, m.state))
+        .collect();
+    assert_eq!(
+        states,
+        vec![
+            ("spin".to_string(), RunState::Stopped),
+            ("watch".to_string(), RunState::Stopped)
+        ]
+    );
+    assert!(h.server.list_sessions().is_empty());
+    let err = h.server.open_session("local", Some("late"), None).await.unwrap_err();
+    assert!(matches!(err, ServerError::ShuttingDown), "{err}");
+    let err = h
+        .server
+        .run_module(RunRequest::new("spin-forever", "late"))
+        .unwrap_err();
+    assert!(matches!(err, ServerError::ShuttingDown), "{err}");
+}
