@@ -1,0 +1,453 @@
+//! The store on real redb files: filters, transactions, following readers
+//! and durability, checked against a plain in-memory model.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use bgpmon_store::{
+    Backend, Capture, CaptureFilter, CaptureKind, Community, Entity, EntityFilter, OwnedPrefix,
+    PathSegment, PrefixMatch, PrefixScope, PrefixTerm, RedbBackend, Session, SessionOptions,
+    StoreError, TimeRange,
+};
+use ipnet::IpNet;
+use proptest::prelude::*;
+use tokio_util::sync::CancellationToken;
+
+fn net(s: &str) -> IpNet {
+    s.parse().unwrap()
+}
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+/// A capture at second `t`; the timestamp doubles as its name in asserts.
+fn capture(t: u64, origin: u32, advertised: &[&str]) -> Capture {
+    Capture {
+        timestamp_us: t * 1_000_000,
+        collector: "rrc00".into(),
+        collector_ip: Some(ip("193.0.4.28")),
+        peer_ip: ip("192.0.2.1"),
+        peer_as: 64496,
+        as_path: vec![PathSegment::Sequence(vec![64496, 64497, origin])],
+        origin_as: Some(origin),
+        next_hop: Some(ip("192.0.2.1")),
+        advertised: advertised.iter().map(|p| net(p)).collect(),
+        withdrawn: vec![],
+        communities: vec![],
+        origin: None,
+        med: None,
+        local_pref: None,
+        atomic_aggregate: false,
+        aggregator: None,
+        is_rib: false,
+    }
+}
+
+fn session(dir: &tempfile::TempDir) -> Session {
+    let backend = Arc::new(RedbBackend::open(dir.path().join("bgp.redb")).unwrap());
+    Session::new("s", "redb", backend, SessionOptions::default())
+}
+
+async fn write(session: &Session, captures: Vec<Capture>) {
+    let mut w = session.capture_writer().await.unwrap();
+    w.write(captures).unwrap();
+    w.flush().await.unwrap();
+}
+
+async fn read_all(session: &Session, filter: CaptureFilter, batch: usize) -> Vec<Capture> {
+    let mut r = session.capture_reader(filter, false).await.unwrap();
+    let stop = CancellationToken::new();
+    let mut out = Vec::new();
+    loop {
+        let b = r.read(batch, &stop).await.unwrap();
+        if b.is_empty() {
+            return out;
+        }
+        assert!(b.len() <= batch);
+        out.extend(b);
+    }
+}
+
+/// The seconds of the captures that `filter` keeps.
+async fn seconds(session: &Session, filter: CaptureFilter) -> Vec<u64> {
+    read_all(session, filter, 3)
+        .await
+        .iter()
+        .map(|c| c.timestamp_us / 1_000_000)
+        .collect()
+}
+
+/// A varied set: IPv4 and IPv6, several origins, peers, collectors,
+/// communities, a withdrawal, an AS_SET and a RIB entry.
+fn corpus() -> Vec<Capture> {
+    let mut v = vec![
+        capture(1, 64500, &["10.0.0.0/8"]),
+        capture(2, 64500, &["10.1.0.0/16"]),
+        capture(3, 64501, &["10.1.2.0/24"]),
+        capture(4, 64502, &["2001:db8::/32"]),
+        capture(5, 64502, &["2001:db8:1::/48"]),
+        capture(6, 64503, &["2001:db8:1:2::/64", "192.0.2.0/24"]),
+        capture(7, 64504, &["203.0.113.0/24"]),
+        capture(8, 64505, &[]),
+        capture(9, 64506, &["10.1.0.0/16"]),
+    ];
+    v[1].peer_ip = ip("2001:db8::1");
+    v[1].peer_as = 65000;
+    v[2].collector = "route-views2".into();
+    v[3].communities = vec![Community::Standard(64496, 300)];
+    v[4].communities = vec![Community::Large(64496, 1, 2)];
+    v[7].withdrawn = vec![net("10.1.2.0/24"), net("2001:db8:1::/48")];
+    v[7].origin_as = None;
+    v[7].as_path.clear();
+    v[6].as_path = vec![
+        PathSegment::Sequence(vec![64496]),
+        PathSegment::Set(vec![64777, 64504]),
+    ];
+    v[6].origin_as = None;
+    v[8].is_rib = true;
+    v
+}
+
+fn by_prefix(p: &str, specificity: PrefixMatch) -> CaptureFilter {
+    CaptureFilter {
+        prefixes: vec![PrefixTerm::new(net(p), specificity)],
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn every_filter_term_selects_exactly_its_captures() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = session(&dir);
+    // Written out of time order: reads come back in time order anyway.
+    let mut all = corpus();
+    all.reverse();
+    write(&s, all).await;
+
+    assert_eq!(seconds(&s, CaptureFilter::default()).await, (1..=9).collect::<Vec<_>>());
+    let f = |mut f: CaptureFilter, edit: &dyn Fn(&mut CaptureFilter)| {
+        edit(&mut f);
+        f
+    };
+    let base = CaptureFilter::default();
+    assert_eq!(
+        seconds(&s, f(base.clone(), &|f| f.collectors = vec!["route-views2".into()])).await,
+        vec![3]
+    );
+    assert_eq!(
+        seconds(&s, f(base.clone(), &|f| f.time = Some(TimeRange { start_us: 2_000_000, end_us: 4_000_000 }))).await,
+        vec![2, 3],
+        "the window is half-open and exact per capture"
+    );
+    assert_eq!(
+        seconds(&s, f(base.clone(), &|f| f.peer_ips = vec![ip("2001:db8::1")])).await,
+        vec![2]
+    );
+    assert_eq!(seconds(&s, f(base.clone(), &|f| f.peer_ases = vec![65000, 1])).await, vec![2]);
+    assert_eq!(
+        seconds(&s, f(base.clone(), &|f| f.origin_ases = vec![64500, 64502])).await,
+        vec![1, 2, 4, 5]
+    );
+    assert_eq!(
+        seconds(&s, f(base.clone(), &|f| f.path_contains = vec![64777])).await,
+        vec![7],
+        "AS_SET members count as on the path"
+    );
+    assert_eq!(
+        seconds(&s, f(base.clone(), &|f| f.communities = vec![Community::Standard(64496, 300), Community::Large(64496, 1, 2)])).await,
+        vec![4, 5]
+    );
+    assert_eq!(seconds(&s, f(base.clone(), &|f| f.kind = CaptureKind::Rib)).await, vec![9]);
+    assert_eq!(
+        seconds(&s, f(base.clone(), &|f| f.kind = CaptureKind::Update)).await,
+        (1..=8).collect::<Vec<_>>()
+    );
+
+    // IPv4 prefixes.
+    assert_eq!(seconds(&s, by_prefix("10.1.0.0/16", PrefixMatch::Exact)).await, vec![2, 9]);
+    assert_eq!(seconds(&s, by_prefix("10.1.0.0/16", PrefixMatch::More)).await, vec![2, 3, 9]);
+    assert_eq!(seconds(&s, by_prefix("10.1.0.0/16", PrefixMatch::Less)).await, vec![1, 2, 9]);
+    assert_eq!(seconds(&s, by_prefix("10.1.0.0/16", PrefixMatch::Any)).await, vec![1, 2, 3, 9]);
+    // IPv6 prefixes never match IPv4 ones and vice versa.
+    assert_eq!(seconds(&s, by_prefix("2001:db8:1::/48", PrefixMatch::Exact)).await, vec![5]);
+    assert_eq!(seconds(&s, by_prefix("2001:db8:1::/48", PrefixMatch::More)).await, vec![5, 6]);
+    assert_eq!(seconds(&s, by_prefix("2001:db8:1::/48", PrefixMatch::Less)).await, vec![4, 5]);
+    assert_eq!(seconds(&s, by_prefix("::/0", PrefixMatch::More)).await, vec![4, 5, 6]);
+    assert_eq!(seconds(&s, by_prefix("0.0.0.0/0", PrefixMatch::More)).await, vec![1, 2, 3, 6, 7, 9]);
+
+    // Withdrawn prefixes, and the scope switch.
+    let mut w = by_prefix("10.1.0.0/16", PrefixMatch::More);
+    w.prefix_scope = PrefixScope::Withdrawn;
+    assert_eq!(seconds(&s, w.clone()).await, vec![8]);
+    w.prefix_scope = PrefixScope::Both;
+    assert_eq!(seconds(&s, w).await, vec![2, 3, 8, 9]);
+
+    // Values OR within a term; terms AND.
+    let mut and = by_prefix("10.0.0.0/8", PrefixMatch::More);
+    and.origin_ases = vec![64500, 64501];
+    and.time = Some(TimeRange { start_us: 2_000_000, end_us: 10_000_000 });
+    assert_eq!(seconds(&s, and).await, vec![2, 3]);
+}
+
+#[tokio::test]
+async fn cancel_and_drop_roll_back_and_flush_is_durable_across_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let s = session(&dir);
+        let mut w = s.capture_writer().await.unwrap();
+        w.write(vec![capture(1, 1, &["10.0.0.0/8"])]).unwrap();
+        w.cancel();
+        assert_eq!(w.flush().await.unwrap(), 0);
+        w.write(vec![capture(2, 1, &["10.0.0.0/8"]), capture(3, 1, &[])]).unwrap();
+        assert_eq!(w.flush().await.unwrap(), 2);
+        w.write(vec![capture(4, 1, &[])]).unwrap();
+        // Dropped with one capture buffered.
+    }
+    let s = session(&dir);
+    assert_eq!(seconds(&s, CaptureFilter::default()).await, vec![2, 3]);
+    let committed = s.backend().committed();
+    assert_eq!(*committed.borrow(), 2, "sequence numbers continue after a reopen");
+}
+
+#[tokio::test]
+async fn a_reader_sees_a_snapshot_and_a_follower_sees_new_captures() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = session(&dir);
+    write(&s, vec![capture(10, 1, &[]), capture(20, 1, &[])]).await;
+
+    let stop = CancellationToken::new();
+    let mut snapshot = s.capture_reader(CaptureFilter::default(), false).await.unwrap();
+    let filter = CaptureFilter {
+        origin_ases: vec![1],
+        ..Default::default()
+    };
+    let mut follower = s.capture_reader(filter, true).await.unwrap();
+    assert_eq!(follower.read(10, &stop).await.unwrap().len(), 2);
+
+    // New captures, one older than those stored and one of another origin.
+    write(&s, vec![capture(5, 1, &[]), capture(30, 2, &[])]).await;
+    assert_eq!(snapshot.read(10, &stop).await.unwrap().len(), 2, "a plain reader keeps its snapshot");
+    assert!(snapshot.read(10, &stop).await.unwrap().is_empty());
+    let new = follower.read(10, &stop).await.unwrap();
+    assert_eq!(new.iter().map(|c| c.timestamp_us).collect::<Vec<_>>(), vec![5_000_000]);
+
+    // A follower waits for the next commit.
+    let writer_session = Arc::new(s);
+    let waiting = {
+        let stop = stop.clone();
+        tokio::spawn(async move { follower.read(10, &stop).await })
+    };
+    tokio::task::yield_now().await;
+    write(&writer_session, vec![capture(40, 1, &[])]).await;
+    let got = waiting.await.unwrap().unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].timestamp_us, 40_000_000);
+
+    // Stopping ends a waiting follower with an empty batch.
+    let mut follower = writer_session
+        .capture_reader(CaptureFilter::default(), true)
+        .await
+        .unwrap();
+    assert_eq!(follower.read(100, &stop).await.unwrap().len(), 5);
+    stop.cancel();
+    assert!(follower.read(100, &stop).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn prefix_reader_returns_matching_elements() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = session(&dir);
+    write(&s, corpus()).await;
+    let mut filter = by_prefix("2001:db8::/32", PrefixMatch::More);
+    filter.prefix_scope = PrefixScope::Both;
+    let mut reader = s.prefix_reader(filter).await.unwrap();
+    let stop = CancellationToken::new();
+    let events = reader.read(100, &stop).await.unwrap();
+    let shown: Vec<(String, bool)> = events
+        .iter()
+        .map(|e| (e.prefix.to_string(), e.withdrawn))
+        .collect();
+    assert_eq!(
+        shown,
+        vec![
+            ("2001:db8::/32".into(), false),
+            ("2001:db8:1::/48".into(), false),
+            ("2001:db8:1:2::/64".into(), false),
+            ("2001:db8:1::/48".into(), true),
+        ]
+    );
+    assert!(reader.read(100, &stop).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn entities_replace_by_name_and_filter_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = session(&dir);
+    let entity = |name: &str, asn: u32| Entity {
+        name: name.into(),
+        contact: format!("noc@{name}.example"),
+        origin_ases: vec![asn],
+        prefixes: vec![OwnedPrefix {
+            prefix: net("2001:db8::/32"),
+            max_length: 48,
+        }],
+    };
+    let mut w = s.entity_writer().await.unwrap();
+    w.write(vec![entity("b", 2), entity("a", 1), entity("c", 3)]).unwrap();
+    w.flush().await.unwrap();
+    w.write(vec![entity("b", 22)]).unwrap();
+    w.flush().await.unwrap();
+    w.write(vec![entity("", 0)]).unwrap();
+    assert!(matches!(w.flush().await, Err(StoreError::EmptyEntityName)));
+    drop(w);
+
+    let mut r = s.entity_reader(EntityFilter::default()).await.unwrap();
+    let mut names = Vec::new();
+    loop {
+        let batch = r.read(2).await.unwrap();
+        if batch.is_empty() {
+            break;
+        }
+        names.extend(batch.into_iter().map(|e| (e.name, e.origin_ases[0])));
+    }
+    assert_eq!(names, vec![("a".into(), 1), ("b".into(), 22), ("c".into(), 3)]);
+    let mut r = s
+        .entity_reader(EntityFilter {
+            names: vec!["c".into()],
+        })
+        .await
+        .unwrap();
+    let only = r.read(10).await.unwrap();
+    assert_eq!(only.len(), 1);
+    assert_eq!(only[0].prefixes[0].max_length, 48, "IPv6 owned prefixes are kept");
+}
+
+fn arb_prefix() -> impl Strategy<Value = IpNet> {
+    prop_oneof![
+        (0u8..4, 0u8..4, 8u8..=24).prop_map(|(a, b, len)| {
+            IpNet::new(IpAddr::from([10, a, b * 64, 0]), len).unwrap().trunc()
+        }),
+        (0u16..4, 32u8..=64).prop_map(|(a, len)| {
+            IpNet::new(IpAddr::from([0x2001, 0xdb8, a, 0, 0, 0, 0, 0]), len)
+                .unwrap()
+                .trunc()
+        }),
+    ]
+}
+
+fn arb_capture() -> impl Strategy<Value = Capture> {
+    (
+        0u64..50,
+        64500u32..64504,
+        prop::collection::vec(arb_prefix(), 0..3),
+        prop::collection::vec(arb_prefix(), 0..2),
+        any::<bool>(),
+        0u32..3,
+    )
+        .prop_map(|(t, origin, advertised, withdrawn, rib, peer)| {
+            let mut c = capture(t, origin, &[]);
+            c.advertised = advertised;
+            c.withdrawn = withdrawn;
+            c.is_rib = rib;
+            c.peer_as = 64496 + peer;
+            c
+        })
+}
+
+fn arb_filter() -> impl Strategy<Value = CaptureFilter> {
+    (
+        prop::option::of((0u64..50, 1u64..30)),
+        prop::collection::vec(64500u32..64505, 0..3),
+        prop::collection::vec(64496u32..64500, 0..2),
+        prop::collection::vec(
+            (arb_prefix(), prop_oneof![
+                Just(PrefixMatch::Exact),
+                Just(PrefixMatch::More),
+                Just(PrefixMatch::Less),
+                Just(PrefixMatch::Any)
+            ]),
+            0..3,
+        ),
+        prop_oneof![
+            Just(PrefixScope::Advertised),
+            Just(PrefixScope::Withdrawn),
+            Just(PrefixScope::Both)
+        ],
+        prop_oneof![Just(CaptureKind::Any), Just(CaptureKind::Rib), Just(CaptureKind::Update)],
+    )
+        .prop_map(|(time, origins, peers, prefixes, scope, kind)| CaptureFilter {
+            time: time.map(|(start, len)| TimeRange {
+                start_us: start * 1_000_000,
+                end_us: (start + len) * 1_000_000,
+            }),
+            origin_ases: origins,
+            peer_ases: peers,
+            prefixes: prefixes
+                .into_iter()
+                .map(|(p, m)| PrefixTerm::new(p, m))
+                .collect(),
+            prefix_scope: scope,
+            kind,
+            ..Default::default()
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Batches of captures committed in several transactions, read back
+    /// with a random filter and batch size, equal the model: the captures
+    /// kept by the filter, in (time, commit) order.
+    #[test]
+    fn reads_match_the_model(
+        batches in prop::collection::vec(prop::collection::vec(arb_capture(), 0..20), 1..4),
+        filter in arb_filter(),
+        batch_size in 1usize..7,
+    ) {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let got = rt.block_on(async {
+            let s = session(&dir);
+            for batch in &batches {
+                write(&s, batch.clone()).await;
+            }
+            read_all(&s, filter.clone(), batch_size).await
+        });
+        let mut model: Vec<(u64, usize, Capture)> = batches
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, c)| (c.timestamp_us, i, c))
+            .collect();
+        model.sort_by_key(|(t, i, _)| (*t, *i));
+        let want: Vec<Capture> = model
+            .into_iter()
+            .map(|(_, _, c)| c)
+            .filter(|c| filter.matches(c))
+            .collect();
+        prop_assert_eq!(got, want);
+    }
+}
+
+#[test]
+fn backend_scan_pages_are_bounded_by_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = RedbBackend::open(dir.path().join("bgp.redb")).unwrap();
+    let captures: Vec<Capture> = (0..10).map(|t| capture(t, 1, &[])).collect();
+    backend.append_captures(&captures).unwrap();
+    let never = CaptureFilter {
+        origin_ases: vec![2],
+        ..Default::default()
+    };
+    let page = backend
+        .scan_captures(
+            bgpmon_store::ScanPosition::TimeOrder { after: None, max_seq: 10 },
+            &never,
+            100,
+            4,
+        )
+        .unwrap();
+    assert!(page.captures.is_empty());
+    assert!(!page.exhausted, "a scan stops after max_rows rows, even with no match");
+}
