@@ -63,7 +63,9 @@ pub use wit_bindgen;
 
 pub use filter::Filter;
 pub use info::{Module, ModuleInfo, Options, RunResult};
-pub use session::{CaptureReader, CaptureWriter, EntityReader, EntityWriter, PrefixReader, Session};
+pub use session::{
+    CaptureReader, CaptureWriter, EntityReader, EntityWriter, PrefixReader, Session,
+};
 pub use wit::bgpmon::module::types::{
     Aggregator, Capture, CaptureKind, Community, Entity, Error, Finding, IpAddress, ModuleKind,
     OriginAttribute, OwnedPrefix, PathSegment, Prefix, PrefixEvent, PrefixMatch, PrefixScope,

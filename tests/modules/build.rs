@@ -36,7 +36,10 @@ fn main() {
     for dir in ["wit", "guest-sdk", "example-modules", "tests/guests"] {
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
     }
-    println!("cargo:rerun-if-changed={}", root.join("Cargo.lock").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        root.join("Cargo.lock").display()
+    );
 
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
@@ -60,7 +63,7 @@ fn main() {
     let status = cmd.status().expect("cannot run cargo for the guests");
     assert!(
         status.success(),
-        "building the guests for wasm32-wasip2 failed; run `rustup target add wasm32-wasip2` and see the errors above"
+        "building the guests for wasm32-wasip2 failed (see the errors above); if the target is missing, run `rustup target add wasm32-wasip2`"
     );
 
     let mut generated = String::new();

@@ -31,9 +31,10 @@ fn filter_from(options: &Options) -> Result<Filter, String> {
         filter = filter.prefix(prefix, PrefixMatch::More);
     }
     if let Some(origin) = options.get("origin") {
-        filter = filter.origin(options.parse("origin").map_err(|_| {
-            format!("option \"origin\" has value {origin:?}; give an AS number")
-        })?);
+        filter =
+            filter.origin(options.parse("origin").map_err(|_| {
+                format!("option \"origin\" has value {origin:?}; give an AS number")
+            })?);
     }
     Ok(filter)
 }
@@ -48,7 +49,10 @@ impl Module for OriginStats {
         .optional_option("collector", "only captures from this collector")
         .optional_option("start", "only captures at or after this unix second")
         .optional_option("end", "only captures before this unix second")
-        .optional_option("prefix", "only captures advertising this prefix or a more specific one")
+        .optional_option(
+            "prefix",
+            "only captures advertising this prefix or a more specific one",
+        )
         .optional_option("origin", "only captures from this origin AS")
         .option("top", "how many origins to report", "10")
     }
@@ -81,9 +85,7 @@ impl Module for OriginStats {
                 .then(a.0.cmp(&b.0))
         });
         let origins = ranked.len();
-        let mut result = RunResult::message(format!(
-            "{captures} captures, {origins} origin ASes"
-        ));
+        let mut result = RunResult::message(format!("{captures} captures, {origins} origin ASes"));
         for (origin, tally) in ranked.into_iter().take(top) {
             result = result.finding(
                 "origin-prefix-count",

@@ -49,7 +49,9 @@ impl ComponentCache {
         if path.exists() {
             match deserialize(engine, &path) {
                 Ok(component) => return Ok(component),
-                Err(e) => tracing::warn!(path = %path.display(), error = %e, "discarding unreadable compiled module"),
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "discarding unreadable compiled module")
+                }
             }
         }
         let component = Component::new(engine, bytes)?;

@@ -64,7 +64,10 @@ fn check_info(info: &ModuleInfo) -> Result<(), String> {
         return Err(format!("its info declares option {:?} twice", pair[0]));
     }
     if let Some(o) = info.options.iter().find(|o| o.name.is_empty()) {
-        return Err(format!("its info declares an option with an empty name ({:?})", o.description));
+        return Err(format!(
+            "its info declares an option with an empty name ({:?})",
+            o.description
+        ));
     }
     Ok(())
 }

@@ -63,10 +63,14 @@ impl HostEngine {
         Analysis::add_to_linker::<ModuleState, HasSelf<ModuleState>>(&mut linker, |s| s)
             .map_err(|e| HostError::Engine(e.to_string()))?;
         let cache = match &options.cache_dir {
-            Some(dir) => Some(ComponentCache::new(dir.clone()).map_err(|source| HostError::Io {
-                path: dir.clone(),
-                source,
-            })?),
+            Some(dir) => {
+                Some(
+                    ComponentCache::new(dir.clone()).map_err(|source| HostError::Io {
+                        path: dir.clone(),
+                        source,
+                    })?,
+                )
+            }
             None => None,
         };
         let ticker = EpochTicker::start(engine.clone())

@@ -17,7 +17,9 @@ pub struct LoadError {
 #[non_exhaustive]
 pub enum HostError {
     /// No module type has that name.
-    #[error("unknown module type {type_name:?}; list the loaded types with \"bgpmon module types\"")]
+    #[error(
+        "unknown module type {type_name:?}; list the loaded types with \"bgpmon module types\""
+    )]
     UnknownType {
         /// The name asked for.
         type_name: String,
@@ -35,7 +37,9 @@ pub enum HostError {
         id: String,
     },
     /// A module type with that name is already loaded.
-    #[error("module type {type_name:?} is already loaded from {existing}; remove it first or rename the new type")]
+    #[error(
+        "module type {type_name:?} is already loaded from {existing}; remove it first or rename the new type"
+    )]
     DuplicateType {
         /// The type name.
         type_name: String,

@@ -20,7 +20,10 @@ pub fn resolve_options(
             problems.push(if known.is_empty() {
                 format!("unknown option {name:?}; this type takes no options")
             } else {
-                format!("unknown option {name:?}; known options: {}", known.join(", "))
+                format!(
+                    "unknown option {name:?}; known options: {}",
+                    known.join(", ")
+                )
             });
         }
     }
@@ -94,7 +97,13 @@ mod tests {
         let err = resolve_options(&info(), &given(&[("bogus", "1")])).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("unknown option \"bogus\""), "{text}");
-        assert!(text.contains("known options: session, limit, note"), "{text}");
-        assert!(text.contains("missing required option \"session\""), "{text}");
+        assert!(
+            text.contains("known options: session, limit, note"),
+            "{text}"
+        );
+        assert!(
+            text.contains("missing required option \"session\""),
+            "{text}"
+        );
     }
 }

@@ -42,7 +42,11 @@ pub(crate) async fn execute(
     started: impl FnOnce(),
 ) -> Outcome {
     let engine = &shared.engine;
-    let state = ModuleState::new(ctx.clone(), shared.sessions.clone(), Arc::downgrade(&shared));
+    let state = ModuleState::new(
+        ctx.clone(),
+        shared.sessions.clone(),
+        Arc::downgrade(&shared),
+    );
     let mut store = Store::new(&engine.engine, state);
     store.limiter(|s| &mut s.limiter);
     let tank = match ctx.kind {
@@ -66,10 +70,7 @@ pub(crate) async fn execute(
         instance.call_run(&mut store, &options).await
     };
     let result = match ctx.kind {
-        ModuleKind::Task => match tokio::time::timeout(ctx.limits.deadline, call).await {
-            Ok(result) => Some(result),
-            Err(_) => None,
-        },
+        ModuleKind::Task => tokio::time::timeout(ctx.limits.deadline, call).await.ok(),
         ModuleKind::Daemon => Some(call.await),
     };
     if metered && let Ok(left) = store.get_fuel() {
@@ -105,7 +106,10 @@ fn classify(e: &wasmtime::Error, ctx: &RunContext, tank: u64) -> FailureReason {
     // A Rust guest prints its panic to stderr as "thread .. panicked at
     // FILE:LINE:COL:" and the message on the next line.
     let logged = ctx.logs();
-    if let Some(at) = logged.iter().rposition(|l| l.message.contains("panicked at")) {
+    if let Some(at) = logged
+        .iter()
+        .rposition(|l| l.message.contains("panicked at"))
+    {
         let location = logged[at].message.trim_end_matches(':');
         let location = location.rsplit("panicked at ").next().unwrap_or(location);
         let text = logged.get(at + 1).map_or("", |l| l.message.as_str());
@@ -120,8 +124,10 @@ fn epoch_callback(
     ctx: Arc<RunContext>,
     tank: u64,
     metered: bool,
-) -> impl FnMut(StoreContextMut<'_, ModuleState>) -> wasmtime::Result<UpdateDeadline> + Send + Sync + 'static
-{
+) -> impl FnMut(StoreContextMut<'_, ModuleState>) -> wasmtime::Result<UpdateDeadline>
++ Send
++ Sync
++ 'static {
     move |store| {
         if !metered {
             return Ok(UpdateDeadline::Yield(1));

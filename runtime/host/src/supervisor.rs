@@ -271,7 +271,11 @@ impl ModuleHost {
     ///
     /// Returns an error if the bytes are not a valid module or name a type
     /// that is already loaded.
-    pub async fn load_bytes(&self, bytes: Vec<u8>, origin: String) -> Result<ModuleInfo, HostError> {
+    pub async fn load_bytes(
+        &self,
+        bytes: Vec<u8>,
+        origin: String,
+    ) -> Result<ModuleInfo, HostError> {
         let loaded = catalog::load(
             &self.shared.engine,
             self.shared.sessions.clone(),
@@ -399,7 +403,7 @@ impl ModuleHost {
             if modules.get(&request.id).is_some_and(|m| !m.is_ended()) {
                 return Err(HostError::DuplicateModule { id: request.id });
             }
-            modules.insert(request.id.clone(), running.clone());
+            modules.insert(request.id, running.clone());
         }
         let status = running.status();
         tracing::info!(module = %ctx.id, module_type = %ctx.type_name, kind = %ctx.kind, "module starting");

@@ -353,11 +353,17 @@ impl Config {
             if !(1..=MAX_WORKERS).contains(&session.workers) {
                 problems.push((
                     format!("{key}.workers"),
-                    format!("{} is out of range; use 1 to {MAX_WORKERS}", session.workers),
+                    format!(
+                        "{} is out of range; use 1 to {MAX_WORKERS}",
+                        session.workers
+                    ),
                 ));
             }
             if session.path.as_os_str().is_empty() {
-                problems.push((format!("{key}.path"), "is empty; give the redb file's path".into()));
+                problems.push((
+                    format!("{key}.path"),
+                    "is empty; give the redb file's path".into(),
+                ));
             }
         }
         for (id, module) in &self.modules {
@@ -379,11 +385,15 @@ impl Config {
             if ip.parse::<IpAddr>().is_err() {
                 problems.push((
                     format!("nodes.{ip:?}"),
-                    "is not an IP address; key each node by its IP, such as nodes.\"192.0.2.1\"".into(),
+                    "is not an IP address; key each node by its IP, such as nodes.\"192.0.2.1\""
+                        .into(),
                 ));
             }
             if node.name.is_empty() {
-                problems.push((format!("nodes.{ip:?}.name"), "is empty; name the node".into()));
+                problems.push((
+                    format!("nodes.{ip:?}.name"),
+                    "is empty; name the node".into(),
+                ));
             }
         }
         match problems.into_iter().next() {
@@ -463,9 +473,14 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.sessions["local"].workers, 2);
-        assert_eq!(c.sessions["local"].timeout_secs, DEFAULT_SESSION_TIMEOUT_SECS);
+        assert_eq!(
+            c.sessions["local"].timeout_secs,
+            DEFAULT_SESSION_TIMEOUT_SECS
+        );
         assert_eq!(c.modules["watch"].options["session"], "s1");
-        let limits = c.modules["watch"].limits.apply(&c.limits.apply(&ModuleLimits::default()));
+        let limits = c.modules["watch"]
+            .limits
+            .apply(&c.limits.apply(&ModuleLimits::default()));
         assert_eq!(limits.memory_bytes, 64 << 20);
         assert_eq!(limits.fuel_per_second, 1000);
         assert_eq!(c.node_list()[0].name, "route-views2");

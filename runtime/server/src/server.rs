@@ -16,8 +16,8 @@ use bgpmon_host::{
     ModuleStatus, RunRequest, SessionDirectory,
 };
 use bgpmon_store::{
-    Backend, CaptureFilter, CaptureReader, CaptureWriter, EntityFilter, EntityReader,
-    EntityWriter, PrefixReader, RedbBackend, Session, SessionOptions, StoreError,
+    Backend, CaptureFilter, CaptureReader, CaptureWriter, EntityFilter, EntityReader, EntityWriter,
+    PrefixReader, RedbBackend, Session, SessionOptions, StoreError,
 };
 
 use crate::config::{Config, StoreKind};
@@ -242,18 +242,19 @@ impl Server {
         }
         let path = slot.info.path.clone();
         let nodes = self.inner.config.node_list();
-        let opened = tokio::task::spawn_blocking(move || -> Result<Arc<dyn Backend>, StoreError> {
-            let store = RedbBackend::open(&path)?;
-            if !nodes.is_empty() {
-                store.put_nodes(&nodes)?;
-            }
-            Ok(Arc::new(store))
-        })
-        .await
-        .map_err(|e| ServerError::InvalidArgument {
-            what: "store",
-            message: format!("opening the store failed: {e}"),
-        })??;
+        let opened =
+            tokio::task::spawn_blocking(move || -> Result<Arc<dyn Backend>, StoreError> {
+                let store = RedbBackend::open(&path)?;
+                if !nodes.is_empty() {
+                    store.put_nodes(&nodes)?;
+                }
+                Ok(Arc::new(store))
+            })
+            .await
+            .map_err(|e| ServerError::InvalidArgument {
+                what: "store",
+                message: format!("opening the store failed: {e}"),
+            })??;
         tracing::info!(session_type = %slot.info.name, path = %slot.info.path.display(), "store opened");
         *backend = Some(opened.clone());
         Ok(opened)
@@ -290,7 +291,10 @@ impl Server {
         {
             return Err(ServerError::InvalidArgument {
                 what: "workers",
-                message: format!("{w} is out of range; use 1 to {}", bgpmon_store::MAX_WORKERS),
+                message: format!(
+                    "{w} is out of range; use 1 to {}",
+                    bgpmon_store::MAX_WORKERS
+                ),
             });
         }
         let id = match id {

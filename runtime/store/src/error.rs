@@ -8,7 +8,9 @@ use std::time::Duration;
 #[non_exhaustive]
 pub enum StoreError {
     /// The database file could not be opened or created.
-    #[error("cannot open store {path:?}: {source}; check the path and that no other process holds it")]
+    #[error(
+        "cannot open store {path:?}: {source}; check the path and that no other process holds it"
+    )]
     Open {
         /// The database file.
         path: PathBuf,

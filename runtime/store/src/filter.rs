@@ -136,9 +136,7 @@ impl CaptureFilter {
             && any_or_empty(&self.collectors, |c| *c == capture.collector)
             && any_or_empty(&self.peer_ips, |ip| *ip == capture.peer_ip)
             && any_or_empty(&self.peer_ases, |asn| *asn == capture.peer_as)
-            && any_or_empty(&self.origin_ases, |asn| {
-                Some(*asn) == capture.origin_as
-            })
+            && any_or_empty(&self.origin_ases, |asn| Some(*asn) == capture.origin_as)
             && any_or_empty(&self.path_contains, |asn| capture.path_contains(*asn))
             && any_or_empty(&self.communities, |c| capture.communities.contains(c))
             && self.prefixes_match(capture)

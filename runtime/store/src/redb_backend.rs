@@ -76,14 +76,10 @@ impl RedbBackend {
     /// Creates missing tables, checks the schema version and returns the
     /// last capture sequence number.
     fn prepare(db: &Database, path: &Path) -> Result<u64> {
-        let txn = db
-            .begin_write()
-            .during("opening the store")?;
+        let txn = db.begin_write().during("opening the store")?;
         let last_seq;
         {
-            let mut meta = txn
-                .open_table(META)
-                .during("opening the meta table")?;
+            let mut meta = txn.open_table(META).during("opening the meta table")?;
             let found = meta
                 .get(META_SCHEMA_VERSION)
                 .during("reading the schema version")?
@@ -106,8 +102,7 @@ impl RedbBackend {
                 .during("opening the captures table")?;
             txn.open_table(ENTITIES)
                 .during("opening the entities table")?;
-            txn.open_table(NODES)
-                .during("opening the nodes table")?;
+            txn.open_table(NODES).during("opening the nodes table")?;
             let seq = txn
                 .open_table(CAPTURE_SEQ)
                 .during("opening the sequence table")?;
@@ -116,8 +111,7 @@ impl RedbBackend {
                 .during("reading the last sequence number")?
                 .map_or(0, |(k, _)| k.value());
         }
-        txn.commit()
-            .during("committing the schema")?;
+        txn.commit().during("committing the schema")?;
         Ok(last_seq)
     }
 
@@ -129,10 +123,7 @@ impl RedbBackend {
         max_items: usize,
         max_rows: usize,
     ) -> Result<ScanPage> {
-        let txn = self
-            .db
-            .begin_read()
-            .during("starting a read")?;
+        let txn = self.db.begin_read().during("starting a read")?;
         let table = txn
             .open_table(CAPTURES)
             .during("opening the captures table")?;
@@ -151,9 +142,7 @@ impl RedbBackend {
         if start >= end {
             return Ok(page);
         }
-        let range = table
-            .range(start..end)
-            .during("scanning captures")?;
+        let range = table.range(start..end).during("scanning captures")?;
         for (rows, entry) in range.enumerate() {
             let (key, value) = entry.during("scanning captures")?;
             let (ts, seq) = key.value();
@@ -183,10 +172,7 @@ impl RedbBackend {
         max_items: usize,
         max_rows: usize,
     ) -> Result<ScanPage> {
-        let txn = self
-            .db
-            .begin_read()
-            .during("starting a read")?;
+        let txn = self.db.begin_read().during("starting a read")?;
         let seqs = txn
             .open_table(CAPTURE_SEQ)
             .during("opening the sequence table")?;
@@ -209,10 +195,7 @@ impl RedbBackend {
             }
             let (seq, ts) = (seq.value(), ts.value());
             page.next = ScanPosition::CommitOrder { after: seq };
-            let Some(value) = table
-                .get((ts, seq))
-                .during("reading a capture")?
-            else {
+            let Some(value) = table.get((ts, seq)).during("reading a capture")? else {
                 return Err(StoreError::Corrupt {
                     what: "capture index",
                     detail: format!("sequence {seq} points at a missing capture"),
@@ -229,10 +212,7 @@ impl RedbBackend {
 
 impl Backend for RedbBackend {
     fn append_captures(&self, captures: &[Capture]) -> Result<u64> {
-        let txn = self
-            .db
-            .begin_write()
-            .during("starting a capture commit")?;
+        let txn = self.db.begin_write().during("starting a capture commit")?;
         let last;
         {
             let mut seqs = txn
@@ -255,8 +235,7 @@ impl Backend for RedbBackend {
             }
             last = seq;
         }
-        txn.commit()
-            .during("committing captures")?;
+        txn.commit().during("committing captures")?;
         self.committed.send_replace(last);
         Ok(last)
     }
@@ -282,10 +261,7 @@ impl Backend for RedbBackend {
         if entities.iter().any(|e| e.name.is_empty()) {
             return Err(StoreError::EmptyEntityName);
         }
-        let txn = self
-            .db
-            .begin_write()
-            .during("starting an entity commit")?;
+        let txn = self.db.begin_write().during("starting an entity commit")?;
         {
             let mut table = txn
                 .open_table(ENTITIES)
@@ -296,8 +272,7 @@ impl Backend for RedbBackend {
                     .during("writing an entity")?;
             }
         }
-        txn.commit()
-            .during("committing entities")
+        txn.commit().during("committing entities")
     }
 
     fn scan_entities(
@@ -306,10 +281,7 @@ impl Backend for RedbBackend {
         filter: &EntityFilter,
         max_items: usize,
     ) -> Result<Vec<Entity>> {
-        let txn = self
-            .db
-            .begin_read()
-            .during("starting a read")?;
+        let txn = self.db.begin_read().during("starting a read")?;
         let table = txn
             .open_table(ENTITIES)
             .during("opening the entities table")?;
@@ -336,14 +308,9 @@ impl Backend for RedbBackend {
     }
 
     fn put_nodes(&self, nodes: &[Node]) -> Result<()> {
-        let txn = self
-            .db
-            .begin_write()
-            .during("starting a node commit")?;
+        let txn = self.db.begin_write().during("starting a node commit")?;
         {
-            let mut table = txn
-                .open_table(NODES)
-                .during("opening the nodes table")?;
+            let mut table = txn.open_table(NODES).during("opening the nodes table")?;
             for node in nodes {
                 table
                     .insert(node.ip.to_string().as_str(), encode(node).as_slice())
@@ -354,16 +321,9 @@ impl Backend for RedbBackend {
     }
 
     fn nodes(&self) -> Result<Vec<Node>> {
-        let txn = self
-            .db
-            .begin_read()
-            .during("starting a read")?;
-        let table = txn
-            .open_table(NODES)
-            .during("opening the nodes table")?;
-        let iter = table
-            .iter()
-            .during("scanning nodes")?;
+        let txn = self.db.begin_read().during("starting a read")?;
+        let table = txn.open_table(NODES).during("opening the nodes table")?;
+        let iter = table.iter().during("scanning nodes")?;
         iter.map(|entry| {
             let (_, value) = entry.during("scanning nodes")?;
             decode("node", value.value())

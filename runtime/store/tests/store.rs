@@ -1,6 +1,12 @@
 //! The store on real redb files: filters, transactions, following readers
 //! and durability, checked against a plain in-memory model.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test reports failure by panicking"
+)]
+
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -125,26 +131,48 @@ async fn every_filter_term_selects_exactly_its_captures() {
     all.reverse();
     write(&s, all).await;
 
-    assert_eq!(seconds(&s, CaptureFilter::default()).await, (1..=9).collect::<Vec<_>>());
+    assert_eq!(
+        seconds(&s, CaptureFilter::default()).await,
+        (1..=9).collect::<Vec<_>>()
+    );
     let f = |mut f: CaptureFilter, edit: &dyn Fn(&mut CaptureFilter)| {
         edit(&mut f);
         f
     };
     let base = CaptureFilter::default();
     assert_eq!(
-        seconds(&s, f(base.clone(), &|f| f.collectors = vec!["route-views2".into()])).await,
+        seconds(
+            &s,
+            f(base.clone(), &|f| f.collectors =
+                vec!["route-views2".into()])
+        )
+        .await,
         vec![3]
     );
     assert_eq!(
-        seconds(&s, f(base.clone(), &|f| f.time = Some(TimeRange { start_us: 2_000_000, end_us: 4_000_000 }))).await,
+        seconds(
+            &s,
+            f(base.clone(), &|f| f.time = Some(TimeRange {
+                start_us: 2_000_000,
+                end_us: 4_000_000
+            }))
+        )
+        .await,
         vec![2, 3],
         "the window is half-open and exact per capture"
     );
     assert_eq!(
-        seconds(&s, f(base.clone(), &|f| f.peer_ips = vec![ip("2001:db8::1")])).await,
+        seconds(
+            &s,
+            f(base.clone(), &|f| f.peer_ips = vec![ip("2001:db8::1")])
+        )
+        .await,
         vec![2]
     );
-    assert_eq!(seconds(&s, f(base.clone(), &|f| f.peer_ases = vec![65000, 1])).await, vec![2]);
+    assert_eq!(
+        seconds(&s, f(base.clone(), &|f| f.peer_ases = vec![65000, 1])).await,
+        vec![2]
+    );
     assert_eq!(
         seconds(&s, f(base.clone(), &|f| f.origin_ases = vec![64500, 64502])).await,
         vec![1, 2, 4, 5]
@@ -155,26 +183,63 @@ async fn every_filter_term_selects_exactly_its_captures() {
         "AS_SET members count as on the path"
     );
     assert_eq!(
-        seconds(&s, f(base.clone(), &|f| f.communities = vec![Community::Standard(64496, 300), Community::Large(64496, 1, 2)])).await,
+        seconds(
+            &s,
+            f(base.clone(), &|f| f.communities = vec![
+                Community::Standard(64496, 300),
+                Community::Large(64496, 1, 2)
+            ])
+        )
+        .await,
         vec![4, 5]
     );
-    assert_eq!(seconds(&s, f(base.clone(), &|f| f.kind = CaptureKind::Rib)).await, vec![9]);
+    assert_eq!(
+        seconds(&s, f(base.clone(), &|f| f.kind = CaptureKind::Rib)).await,
+        vec![9]
+    );
     assert_eq!(
         seconds(&s, f(base.clone(), &|f| f.kind = CaptureKind::Update)).await,
         (1..=8).collect::<Vec<_>>()
     );
 
     // IPv4 prefixes.
-    assert_eq!(seconds(&s, by_prefix("10.1.0.0/16", PrefixMatch::Exact)).await, vec![2, 9]);
-    assert_eq!(seconds(&s, by_prefix("10.1.0.0/16", PrefixMatch::More)).await, vec![2, 3, 9]);
-    assert_eq!(seconds(&s, by_prefix("10.1.0.0/16", PrefixMatch::Less)).await, vec![1, 2, 9]);
-    assert_eq!(seconds(&s, by_prefix("10.1.0.0/16", PrefixMatch::Any)).await, vec![1, 2, 3, 9]);
+    assert_eq!(
+        seconds(&s, by_prefix("10.1.0.0/16", PrefixMatch::Exact)).await,
+        vec![2, 9]
+    );
+    assert_eq!(
+        seconds(&s, by_prefix("10.1.0.0/16", PrefixMatch::More)).await,
+        vec![2, 3, 9]
+    );
+    assert_eq!(
+        seconds(&s, by_prefix("10.1.0.0/16", PrefixMatch::Less)).await,
+        vec![1, 2, 9]
+    );
+    assert_eq!(
+        seconds(&s, by_prefix("10.1.0.0/16", PrefixMatch::Any)).await,
+        vec![1, 2, 3, 9]
+    );
     // IPv6 prefixes never match IPv4 ones and vice versa.
-    assert_eq!(seconds(&s, by_prefix("2001:db8:1::/48", PrefixMatch::Exact)).await, vec![5]);
-    assert_eq!(seconds(&s, by_prefix("2001:db8:1::/48", PrefixMatch::More)).await, vec![5, 6]);
-    assert_eq!(seconds(&s, by_prefix("2001:db8:1::/48", PrefixMatch::Less)).await, vec![4, 5]);
-    assert_eq!(seconds(&s, by_prefix("::/0", PrefixMatch::More)).await, vec![4, 5, 6]);
-    assert_eq!(seconds(&s, by_prefix("0.0.0.0/0", PrefixMatch::More)).await, vec![1, 2, 3, 6, 7, 9]);
+    assert_eq!(
+        seconds(&s, by_prefix("2001:db8:1::/48", PrefixMatch::Exact)).await,
+        vec![5]
+    );
+    assert_eq!(
+        seconds(&s, by_prefix("2001:db8:1::/48", PrefixMatch::More)).await,
+        vec![5, 6]
+    );
+    assert_eq!(
+        seconds(&s, by_prefix("2001:db8:1::/48", PrefixMatch::Less)).await,
+        vec![4, 5]
+    );
+    assert_eq!(
+        seconds(&s, by_prefix("::/0", PrefixMatch::More)).await,
+        vec![4, 5, 6]
+    );
+    assert_eq!(
+        seconds(&s, by_prefix("0.0.0.0/0", PrefixMatch::More)).await,
+        vec![1, 2, 3, 6, 7, 9]
+    );
 
     // Withdrawn prefixes, and the scope switch.
     let mut w = by_prefix("10.1.0.0/16", PrefixMatch::More);
@@ -186,7 +251,10 @@ async fn every_filter_term_selects_exactly_its_captures() {
     // Values OR within a term; terms AND.
     let mut and = by_prefix("10.0.0.0/8", PrefixMatch::More);
     and.origin_ases = vec![64500, 64501];
-    and.time = Some(TimeRange { start_us: 2_000_000, end_us: 10_000_000 });
+    and.time = Some(TimeRange {
+        start_us: 2_000_000,
+        end_us: 10_000_000,
+    });
     assert_eq!(seconds(&s, and).await, vec![2, 3]);
 }
 
@@ -199,7 +267,8 @@ async fn cancel_and_drop_roll_back_and_flush_is_durable_across_reopen() {
         w.write(vec![capture(1, 1, &["10.0.0.0/8"])]).unwrap();
         w.cancel();
         assert_eq!(w.flush().await.unwrap(), 0);
-        w.write(vec![capture(2, 1, &["10.0.0.0/8"]), capture(3, 1, &[])]).unwrap();
+        w.write(vec![capture(2, 1, &["10.0.0.0/8"]), capture(3, 1, &[])])
+            .unwrap();
         assert_eq!(w.flush().await.unwrap(), 2);
         w.write(vec![capture(4, 1, &[])]).unwrap();
         // Dropped with one capture buffered.
@@ -207,7 +276,11 @@ async fn cancel_and_drop_roll_back_and_flush_is_durable_across_reopen() {
     let s = session(&dir);
     assert_eq!(seconds(&s, CaptureFilter::default()).await, vec![2, 3]);
     let committed = s.backend().committed();
-    assert_eq!(*committed.borrow(), 2, "sequence numbers continue after a reopen");
+    assert_eq!(
+        *committed.borrow(),
+        2,
+        "sequence numbers continue after a reopen"
+    );
 }
 
 #[tokio::test]
@@ -217,7 +290,10 @@ async fn a_reader_sees_a_snapshot_and_a_follower_sees_new_captures() {
     write(&s, vec![capture(10, 1, &[]), capture(20, 1, &[])]).await;
 
     let stop = CancellationToken::new();
-    let mut snapshot = s.capture_reader(CaptureFilter::default(), false).await.unwrap();
+    let mut snapshot = s
+        .capture_reader(CaptureFilter::default(), false)
+        .await
+        .unwrap();
     let filter = CaptureFilter {
         origin_ases: vec![1],
         ..Default::default()
@@ -227,10 +303,17 @@ async fn a_reader_sees_a_snapshot_and_a_follower_sees_new_captures() {
 
     // New captures, one older than those stored and one of another origin.
     write(&s, vec![capture(5, 1, &[]), capture(30, 2, &[])]).await;
-    assert_eq!(snapshot.read(10, &stop).await.unwrap().len(), 2, "a plain reader keeps its snapshot");
+    assert_eq!(
+        snapshot.read(10, &stop).await.unwrap().len(),
+        2,
+        "a plain reader keeps its snapshot"
+    );
     assert!(snapshot.read(10, &stop).await.unwrap().is_empty());
     let new = follower.read(10, &stop).await.unwrap();
-    assert_eq!(new.iter().map(|c| c.timestamp_us).collect::<Vec<_>>(), vec![5_000_000]);
+    assert_eq!(
+        new.iter().map(|c| c.timestamp_us).collect::<Vec<_>>(),
+        vec![5_000_000]
+    );
 
     // A follower waits for the next commit.
     let writer_session = Arc::new(s);
@@ -294,7 +377,8 @@ async fn entities_replace_by_name_and_filter_by_name() {
         }],
     };
     let mut w = s.entity_writer().await.unwrap();
-    w.write(vec![entity("b", 2), entity("a", 1), entity("c", 3)]).unwrap();
+    w.write(vec![entity("b", 2), entity("a", 1), entity("c", 3)])
+        .unwrap();
     w.flush().await.unwrap();
     w.write(vec![entity("b", 22)]).unwrap();
     w.flush().await.unwrap();
@@ -311,7 +395,10 @@ async fn entities_replace_by_name_and_filter_by_name() {
         }
         names.extend(batch.into_iter().map(|e| (e.name, e.origin_ases[0])));
     }
-    assert_eq!(names, vec![("a".into(), 1), ("b".into(), 22), ("c".into(), 3)]);
+    assert_eq!(
+        names,
+        vec![("a".into(), 1), ("b".into(), 22), ("c".into(), 3)]
+    );
     let mut r = s
         .entity_reader(EntityFilter {
             names: vec!["c".into()],
@@ -320,13 +407,18 @@ async fn entities_replace_by_name_and_filter_by_name() {
         .unwrap();
     let only = r.read(10).await.unwrap();
     assert_eq!(only.len(), 1);
-    assert_eq!(only[0].prefixes[0].max_length, 48, "IPv6 owned prefixes are kept");
+    assert_eq!(
+        only[0].prefixes[0].max_length, 48,
+        "IPv6 owned prefixes are kept"
+    );
 }
 
 fn arb_prefix() -> impl Strategy<Value = IpNet> {
     prop_oneof![
         (0u8..4, 0u8..4, 8u8..=24).prop_map(|(a, b, len)| {
-            IpNet::new(IpAddr::from([10, a, b * 64, 0]), len).unwrap().trunc()
+            IpNet::new(IpAddr::from([10, a, b * 64, 0]), len)
+                .unwrap()
+                .trunc()
         }),
         (0u16..4, 32u8..=64).prop_map(|(a, len)| {
             IpNet::new(IpAddr::from([0x2001, 0xdb8, a, 0, 0, 0, 0, 0]), len)
@@ -361,12 +453,15 @@ fn arb_filter() -> impl Strategy<Value = CaptureFilter> {
         prop::collection::vec(64500u32..64505, 0..3),
         prop::collection::vec(64496u32..64500, 0..2),
         prop::collection::vec(
-            (arb_prefix(), prop_oneof![
-                Just(PrefixMatch::Exact),
-                Just(PrefixMatch::More),
-                Just(PrefixMatch::Less),
-                Just(PrefixMatch::Any)
-            ]),
+            (
+                arb_prefix(),
+                prop_oneof![
+                    Just(PrefixMatch::Exact),
+                    Just(PrefixMatch::More),
+                    Just(PrefixMatch::Less),
+                    Just(PrefixMatch::Any)
+                ],
+            ),
             0..3,
         ),
         prop_oneof![
@@ -374,23 +469,29 @@ fn arb_filter() -> impl Strategy<Value = CaptureFilter> {
             Just(PrefixScope::Withdrawn),
             Just(PrefixScope::Both)
         ],
-        prop_oneof![Just(CaptureKind::Any), Just(CaptureKind::Rib), Just(CaptureKind::Update)],
+        prop_oneof![
+            Just(CaptureKind::Any),
+            Just(CaptureKind::Rib),
+            Just(CaptureKind::Update)
+        ],
     )
-        .prop_map(|(time, origins, peers, prefixes, scope, kind)| CaptureFilter {
-            time: time.map(|(start, len)| TimeRange {
-                start_us: start * 1_000_000,
-                end_us: (start + len) * 1_000_000,
-            }),
-            origin_ases: origins,
-            peer_ases: peers,
-            prefixes: prefixes
-                .into_iter()
-                .map(|(p, m)| PrefixTerm::new(p, m))
-                .collect(),
-            prefix_scope: scope,
-            kind,
-            ..Default::default()
-        })
+        .prop_map(
+            |(time, origins, peers, prefixes, scope, kind)| CaptureFilter {
+                time: time.map(|(start, len)| TimeRange {
+                    start_us: start * 1_000_000,
+                    end_us: (start + len) * 1_000_000,
+                }),
+                origin_ases: origins,
+                peer_ases: peers,
+                prefixes: prefixes
+                    .into_iter()
+                    .map(|(p, m)| PrefixTerm::new(p, m))
+                    .collect(),
+                prefix_scope: scope,
+                kind,
+                ..Default::default()
+            },
+        )
 }
 
 proptest! {
@@ -442,12 +543,18 @@ fn backend_scan_pages_are_bounded_by_rows() {
     };
     let page = backend
         .scan_captures(
-            bgpmon_store::ScanPosition::TimeOrder { after: None, max_seq: 10 },
+            bgpmon_store::ScanPosition::TimeOrder {
+                after: None,
+                max_seq: 10,
+            },
             &never,
             100,
             4,
         )
         .unwrap();
     assert!(page.captures.is_empty());
-    assert!(!page.exhausted, "a scan stops after max_rows rows, even with no match");
+    assert!(
+        !page.exhausted,
+        "a scan stops after max_rows rows, even with no match"
+    );
 }

@@ -28,9 +28,7 @@ impl From<HostError> for HostCallError {
 impl ModuleState {
     fn module_host(&self) -> Result<ModuleHost, HostCallError> {
         let shared = self.host.upgrade().ok_or_else(|| {
-            HostCallError::Guest(Error::Closed(
-                "the module host is shutting down".to_owned(),
-            ))
+            HostCallError::Guest(Error::Closed("the module host is shutting down".to_owned()))
         })?;
         Ok(ModuleHost::from_shared(shared))
     }
@@ -69,11 +67,7 @@ impl Host for ModuleState {
         let host = self.module_host()?;
         let options: BTreeMap<String, String> =
             options.into_iter().map(|o| (o.name, o.value)).collect();
-        let limits = self
-            .ctx
-            .limits
-            .clone()
-            .no_larger_than(&self.ctx.limits);
+        let limits = self.ctx.limits.clone().no_larger_than(&self.ctx.limits);
         let request = RunRequest {
             type_name,
             id,

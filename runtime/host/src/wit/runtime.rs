@@ -31,8 +31,8 @@ impl Host for ModuleState {
                 )
             }
             ModuleKind::Daemon => {
-                let allowed = ctx.limits.fuel_per_second as f64
-                    * (1.0 + ctx.started.elapsed().as_secs_f64());
+                let allowed =
+                    ctx.limits.fuel_per_second as f64 * (1.0 + ctx.started.elapsed().as_secs_f64());
                 ((allowed as u64).saturating_sub(fuel_used), None)
             }
         };

@@ -16,7 +16,10 @@ use crate::bindings::types::{self, Error};
 use crate::state::ModuleState;
 
 /// A module's handle on an open session.
-#[allow(unreachable_pub, reason = "bindgen! re-exports it, so it must be `pub`; its module is private")]
+#[allow(
+    unreachable_pub,
+    reason = "bindgen! re-exports it, so it must be `pub`; its module is private"
+)]
 pub struct SessionHandle {
     session: Arc<Session>,
 }
@@ -29,10 +32,7 @@ impl ModuleState {
 
 impl Host for ModuleState {
     #[tracing::instrument(name = "bgpmon_host.sessions.open_session", skip_all)]
-    async fn open_session(
-        &mut self,
-        id: String,
-    ) -> Result<Resource<SessionHandle>, HostCallError> {
+    async fn open_session(&mut self, id: String) -> Result<Resource<SessionHandle>, HostCallError> {
         self.ctx.count_call();
         if !self.ctx.grants.allows_session(&id) {
             return Err(HostCallError::denied(format!(

@@ -27,9 +27,7 @@ impl ModuleState {
     }
 
     fn count_read(&self, n: usize) {
-        self.ctx
-            .records_read
-            .fetch_add(n as u64, Ordering::Relaxed);
+        self.ctx.records_read.fetch_add(n as u64, Ordering::Relaxed);
     }
 
     fn count_written(&self, n: u64) {

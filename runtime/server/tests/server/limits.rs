@@ -36,8 +36,15 @@ async fn out_of_fuel_fails_alone_while_another_module_runs() {
     assert!(matches!(other.state, RunState::Finished(_)), "{other:?}");
 
     let burner = h.server.modules().wait("burner").await.unwrap();
-    assert_eq!(failure(&burner), FailureReason::OutOfFuel { budget: 50_000_000 });
-    assert!(burner.counters.fuel_used >= 50_000_000, "{:?}", burner.counters);
+    assert_eq!(
+        failure(&burner),
+        FailureReason::OutOfFuel { budget: 50_000_000 }
+    );
+    assert!(
+        burner.counters.fuel_used >= 50_000_000,
+        "{:?}",
+        burner.counters
+    );
     assert_eq!(h.captures(&s, CaptureFilter::default()).await.len(), 50);
 }
 
@@ -64,8 +71,16 @@ async fn the_memory_cap_fails_a_hog() {
             limit_bytes: 32 << 20
         }
     );
-    assert!(status.counters.memory_bytes <= 32 << 20, "{:?}", status.counters);
-    assert!(status.counters.memory_bytes > 16 << 20, "{:?}", status.counters);
+    assert!(
+        status.counters.memory_bytes <= 32 << 20,
+        "{:?}",
+        status.counters
+    );
+    assert!(
+        status.counters.memory_bytes > 16 << 20,
+        "{:?}",
+        status.counters
+    );
     let after = h
         .run_to_end(RunRequest::new("busy", "after").option("iterations", "10"))
         .await;
@@ -83,7 +98,8 @@ async fn a_panic_is_reported_as_a_trap_with_its_message() {
     assert!(message.contains("deliberate test panic"), "{message}");
     let logs = h.server.module_logs("p").unwrap();
     assert!(
-        logs.iter().any(|l| l.message.contains("deliberate test panic")),
+        logs.iter()
+            .any(|l| l.message.contains("deliberate test panic")),
         "the guest's stderr reaches its log: {logs:?}"
     );
 }
@@ -103,7 +119,11 @@ async fn a_module_that_writes_then_traps_leaves_nothing_unflushed() {
         .await;
     assert!(matches!(failure(&status), FailureReason::Trap(_)));
     let stored = h.captures(&s, CaptureFilter::default()).await;
-    assert_eq!(stored.len(), 1, "only the capture written before the module");
+    assert_eq!(
+        stored.len(),
+        1,
+        "only the capture written before the module"
+    );
 
     let status = h
         .run_to_end(
@@ -116,7 +136,11 @@ async fn a_module_that_writes_then_traps_leaves_nothing_unflushed() {
     assert!(matches!(failure(&status), FailureReason::Trap(_)));
     assert_eq!(status.counters.records_written, 10);
     let stored = h.captures(&s, CaptureFilter::default()).await;
-    assert_eq!(stored.len(), 11, "the ten flushed captures stay, the buffered roll back");
+    assert_eq!(
+        stored.len(),
+        11,
+        "the ten flushed captures stay, the buffered roll back"
+    );
     // The session's worker was released when the failed run's writer dropped.
     assert_eq!(h.server.session_info(&s).unwrap().workers_busy, 0);
 }
@@ -125,12 +149,10 @@ async fn a_module_that_writes_then_traps_leaves_nothing_unflushed() {
 async fn a_task_past_its_deadline_fails() {
     let h = Harness::start(&[guests::SPIN_FOREVER]).await;
     let status = h
-        .run_to_end(
-            RunRequest::new("spin-forever", "late").limits(limits(|l| {
-                l.deadline = Duration::from_millis(300);
-                l.fuel = u64::MAX / 2;
-            })),
-        )
+        .run_to_end(RunRequest::new("spin-forever", "late").limits(limits(|l| {
+            l.deadline = Duration::from_millis(300);
+            l.fuel = u64::MAX / 2;
+        })))
         .await;
     assert_eq!(
         failure(&status),

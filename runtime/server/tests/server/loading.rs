@@ -90,17 +90,27 @@ async fn broken_modules_are_refused_at_load_and_the_rest_load() {
         );
     }
     let wrong = reason("wrong-world.wasm");
-    assert!(wrong.starts_with("it does not implement the world bgpmon:module/analysis"), "{wrong}");
+    assert!(
+        wrong.starts_with("it does not implement the world bgpmon:module/analysis"),
+        "{wrong}"
+    );
     let import = reason("unknown-import.wasm");
     assert!(import.contains("example:evil/net@1.0.0"), "{import}");
-    assert!(import.starts_with("it imports something the host does not provide"), "{import}");
+    assert!(
+        import.starts_with("it imports something the host does not provide"),
+        "{import}"
+    );
     server.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn install_checks_before_it_stores() {
     let h = Harness::start(&[]).await;
-    let err = h.server.install_module(WRONG_WORLD.as_bytes().to_vec()).await.unwrap_err();
+    let err = h
+        .server
+        .install_module(WRONG_WORLD.as_bytes().to_vec())
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
     let err = h
         .server
@@ -108,7 +118,9 @@ async fn install_checks_before_it_stores() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("its info export failed"), "{err}");
-    let stored: Vec<_> = std::fs::read_dir(h.dir.path().join("modules")).unwrap().collect();
+    let stored: Vec<_> = std::fs::read_dir(h.dir.path().join("modules"))
+        .unwrap()
+        .collect();
     assert!(stored.is_empty(), "nothing is written for a refused module");
 
     let info = h
@@ -139,17 +151,29 @@ async fn options_that_violate_the_schema_are_rejected_before_start() {
     assert_eq!(problems.len(), 2, "{problems:?}");
     assert!(problems[0].starts_with("unknown option \"colour\"; known options: session,"));
     assert!(problems[1].starts_with("missing required option \"session\""));
-    assert!(h.server.list_running_modules().is_empty(), "nothing started");
+    assert!(
+        h.server.list_running_modules().is_empty(),
+        "nothing started"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn module_ids_and_types_are_checked() {
     let h = Harness::start(&[guests::NOOP, guests::SPIN_FOREVER]).await;
-    let err = h.server.run_module(RunRequest::new("nope", "x")).unwrap_err();
+    let err = h
+        .server
+        .run_module(RunRequest::new("nope", "x"))
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
-    assert!(err.to_string().starts_with("unknown module type \"nope\""), "{err}");
+    assert!(
+        err.to_string().starts_with("unknown module type \"nope\""),
+        "{err}"
+    );
 
-    let err = h.server.run_module(RunRequest::new("noop", "bad id")).unwrap_err();
+    let err = h
+        .server
+        .run_module(RunRequest::new("noop", "bad id"))
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidArgument);
 
     let err = h.server.module_status("ghost").unwrap_err();
@@ -157,13 +181,18 @@ async fn module_ids_and_types_are_checked() {
     let err = h.server.close_module("ghost").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
 
-    let mut limits = bgpmon_host::ModuleLimits::default();
-    limits.stop_grace = std::time::Duration::from_millis(50);
-    limits.fuel = u64::MAX / 2;
+    let limits = bgpmon_host::ModuleLimits {
+        stop_grace: std::time::Duration::from_millis(50),
+        fuel: u64::MAX / 2,
+        ..Default::default()
+    };
     h.server
         .run_module(RunRequest::new("spin-forever", "dup").limits(limits))
         .unwrap();
-    let err = h.server.run_module(RunRequest::new("noop", "dup")).unwrap_err();
+    let err = h
+        .server
+        .run_module(RunRequest::new("noop", "dup"))
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::AlreadyExists, "{err}");
     h.server.close_module("dup").await.unwrap();
     // An ended module's id can be reused.
@@ -181,12 +210,19 @@ async fn a_configured_module_starts_with_the_daemon() {
     let status = h.server.modules().wait("watch").await.unwrap();
     // It has no grant for the session, so it fails with a clear reason.
     let reason = crate::util::failure(&status).to_string();
-    assert!(reason.contains("was not granted session \"none\""), "{reason}");
+    assert!(
+        reason.contains("was not granted session \"none\""),
+        "{reason}"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let text = crate::util::config_text(dir.path(), "[modules.bad]\ntype = \"missing-type\"\n");
     let config = bgpmon_server::Config::parse(&text).unwrap();
     let err = bgpmon_server::Server::start(config).await.unwrap_err();
     assert!(err.to_string().contains("modules.bad"), "{err}");
-    assert!(err.to_string().contains("unknown module type \"missing-type\""), "{err}");
+    assert!(
+        err.to_string()
+            .contains("unknown module type \"missing-type\""),
+        "{err}"
+    );
 }

@@ -2,6 +2,12 @@
 //! engine and real components built from `tests/guests` and
 //! `example-modules`.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test reports failure by panicking"
+)]
+
 mod limits;
 mod loading;
 mod modules;

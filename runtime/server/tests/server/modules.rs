@@ -33,7 +33,11 @@ async fn round_trip_through_a_module() {
 
     let stored = h.captures(&s, CaptureFilter::default()).await;
     assert_eq!(stored.len(), 60);
-    assert!(stored.windows(2).all(|w| w[0].timestamp_us <= w[1].timestamp_us));
+    assert!(
+        stored
+            .windows(2)
+            .all(|w| w[0].timestamp_us <= w[1].timestamp_us)
+    );
     let v6 = stored
         .iter()
         .filter(|c| c.advertised.iter().any(|p| p.addr().is_ipv6()))
@@ -88,7 +92,10 @@ async fn a_module_without_the_session_grant_is_denied() {
         .await;
     let reason = crate::util::failure(&status).to_string();
     assert!(reason.contains("denied"), "{reason}");
-    assert!(reason.contains("was not granted session \"s1\""), "{reason}");
+    assert!(
+        reason.contains("was not granted session \"s1\""),
+        "{reason}"
+    );
     assert!(h.captures(&s, CaptureFilter::default()).await.is_empty());
 }
 
@@ -108,7 +115,10 @@ async fn data_survives_a_server_restart() {
     let before = h.captures(&s, CaptureFilter::default()).await;
 
     let h = h.restart().await;
-    assert!(h.server.list_sessions().is_empty(), "sessions do not survive a restart");
+    assert!(
+        h.server.list_sessions().is_empty(),
+        "sessions do not survive a restart"
+    );
     let s = h.session("again").await;
     let after = h.captures(&s, CaptureFilter::default()).await;
     assert_eq!(after.len(), 25);
@@ -137,14 +147,20 @@ async fn a_daemon_follows_new_captures_until_closed() {
     .await;
     h.write(
         &s,
-        vec![capture(2, 64501, "10.0.1.0/24"), capture(3, 64501, "10.0.2.0/24")],
+        vec![
+            capture(2, 64501, "10.0.1.0/24"),
+            capture(3, 64501, "10.0.2.0/24"),
+        ],
     )
     .await;
     eventually("the daemon to read the new captures", || {
         server.module_status("watch").unwrap().counters.records_read == 3
     })
     .await;
-    assert_eq!(h.server.module_status("watch").unwrap().state, RunState::Running);
+    assert_eq!(
+        h.server.module_status("watch").unwrap().state,
+        RunState::Running
+    );
 
     let closed = h.server.close_module("watch").await.unwrap();
     assert_eq!(closed.state, RunState::Stopped);
@@ -155,9 +171,15 @@ async fn a_daemon_follows_new_captures_until_closed() {
         .into_iter()
         .map(|l| l.message)
         .collect();
-    assert!(logs.contains(&"watching session live".to_string()), "{logs:?}");
+    assert!(
+        logs.contains(&"watching session live".to_string()),
+        "{logs:?}"
+    );
     assert!(logs.contains(&"seen 3 captures".to_string()), "{logs:?}");
-    assert!(logs.contains(&"stopping after 3 captures".to_string()), "{logs:?}");
+    assert!(
+        logs.contains(&"stopping after 3 captures".to_string()),
+        "{logs:?}"
+    );
     // It stays listable after it ended.
     let listed = h.server.list_running_modules();
     assert_eq!(listed.len(), 1);
@@ -175,8 +197,10 @@ async fn closing_the_server_stops_modules_then_sessions() {
                 .grants(grants(&[&s])),
         )
         .unwrap();
-    let mut limits = bgpmon_host::ModuleLimits::default();
-    limits.stop_grace = std::time::Duration::from_millis(200);
+    let limits = bgpmon_host::ModuleLimits {
+        stop_grace: std::time::Duration::from_millis(200),
+        ..Default::default()
+    };
     h.server
         .run_module(RunRequest::new("spin-forever", "spin").limits(limits))
         .unwrap();
@@ -204,7 +228,11 @@ async fn closing_the_server_stops_modules_then_sessions() {
         ]
     );
     assert!(h.server.list_sessions().is_empty());
-    let err = h.server.open_session("local", Some("late"), None).await.unwrap_err();
+    let err = h
+        .server
+        .open_session("local", Some("late"), None)
+        .await
+        .unwrap_err();
     assert!(matches!(err, ServerError::ShuttingDown), "{err}");
     let err = h
         .server

@@ -15,17 +15,33 @@ async fn session_ids_are_unique_and_checked() {
     assert_eq!(types[0].name, "local");
 
     h.session("s1").await;
-    let err = h.server.open_session("local", Some("s1"), None).await.unwrap_err();
+    let err = h
+        .server
+        .open_session("local", Some("s1"), None)
+        .await
+        .unwrap_err();
     assert!(matches!(err, ServerError::DuplicateSession { .. }), "{err}");
     assert_eq!(err.kind(), ErrorKind::AlreadyExists);
 
-    let err = h.server.open_session("postgres", None, None).await.unwrap_err();
+    let err = h
+        .server
+        .open_session("postgres", None, None)
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
     assert!(err.to_string().contains("configured types: local"), "{err}");
 
-    let err = h.server.open_session("local", Some("no spaces"), None).await.unwrap_err();
+    let err = h
+        .server
+        .open_session("local", Some("no spaces"), None)
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidArgument);
-    let err = h.server.open_session("local", None, Some(0)).await.unwrap_err();
+    let err = h
+        .server
+        .open_session("local", None, Some(0))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidArgument);
 
     let generated = h.server.open_session("local", None, Some(2)).await.unwrap();
@@ -55,21 +71,33 @@ async fn the_worker_limit_bounds_open_streams_with_a_bounded_wait() {
     assert_eq!(h.server.session_info(&s).unwrap().workers_busy, 1);
 
     let started = Instant::now();
-    let err = h.server.capture_reader(&s, CaptureFilter::default(), false).await.unwrap_err();
+    let err = h
+        .server
+        .capture_reader(&s, CaptureFilter::default(), false)
+        .await
+        .unwrap_err();
     let waited = started.elapsed();
     assert!(
-        matches!(err, ServerError::Store(StoreError::WorkersBusy { workers: 1, .. })),
+        matches!(
+            err,
+            ServerError::Store(StoreError::WorkersBusy { workers: 1, .. })
+        ),
         "{err}"
     );
     assert_eq!(err.kind(), ErrorKind::ResourceExhausted);
     // The config sets timeout_secs = 1.
-    assert!(waited >= Duration::from_millis(900), "gave up after {waited:?}");
+    assert!(
+        waited >= Duration::from_millis(900),
+        "gave up after {waited:?}"
+    );
 
     // A waiting open gets the worker as soon as it is released.
     let server = h.server.clone();
     let id = s.clone();
     let waiting = tokio::spawn(async move {
-        server.capture_reader(&id, CaptureFilter::default(), false).await
+        server
+            .capture_reader(&id, CaptureFilter::default(), false)
+            .await
     });
     tokio::time::sleep(Duration::from_millis(100)).await;
     drop(writer);
@@ -83,11 +111,18 @@ async fn closing_a_session_during_a_write_rolls_it_back_without_deadlock() {
     h.write(&s, vec![capture(1, 64500, "10.0.0.0/24")]).await;
 
     let mut writer = h.server.capture_writer(&s).await.unwrap();
-    writer.write(vec![capture(2, 64500, "10.0.1.0/24")]).unwrap();
+    writer
+        .write(vec![capture(2, 64500, "10.0.1.0/24")])
+        .unwrap();
     let server = h.server.clone();
     let id = s.clone();
     // A second stream waits for a worker while the session closes.
-    let one_worker = h.server.open_session("local", Some("narrow"), Some(1)).await.unwrap().id;
+    let one_worker = h
+        .server
+        .open_session("local", Some("narrow"), Some(1))
+        .await
+        .unwrap()
+        .id;
     let _held = h.server.capture_writer(&one_worker).await.unwrap();
     let waiter = tokio::spawn({
         let server = h.server.clone();

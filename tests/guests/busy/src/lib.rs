@@ -9,8 +9,11 @@ struct Busy;
 
 impl Module for Busy {
     fn info() -> ModuleInfo {
-        ModuleInfo::task("busy", "Burns CPU for a number of iterations")
-            .option("iterations", "how many steps to compute", "10000000")
+        ModuleInfo::task("busy", "Burns CPU for a number of iterations").option(
+            "iterations",
+            "how many steps to compute",
+            "10000000",
+        )
     }
 
     fn run(options: Options) -> Result<RunResult, String> {
@@ -21,7 +24,7 @@ impl Module for Busy {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            if x % 3 == 0 {
+            if x.is_multiple_of(3) {
                 acc = acc.wrapping_add(i);
             } else {
                 acc ^= x;

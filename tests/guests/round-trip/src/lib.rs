@@ -25,13 +25,13 @@ fn capture(i: u32) -> Capture {
         IpAddr::V4(Ipv4Addr::new(10, (i / 256) as u8, (i % 256) as u8, 0)),
         24,
     )];
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         advertised.push(prefix(
             IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, i as u16, 0, 0, 0, 0, 0)),
             48,
         ));
     }
-    let withdrawn = if i % 7 == 0 {
+    let withdrawn = if i.is_multiple_of(7) {
         vec![prefix(IpAddr::V4(Ipv4Addr::new(172, 16, 0, 0)), 16)]
     } else {
         Vec::new()
@@ -59,10 +59,13 @@ fn capture(i: u32) -> Capture {
 
 impl Module for RoundTrip {
     fn info() -> ModuleInfo {
-        ModuleInfo::task("round-trip", "Writes synthetic captures, then reads one origin's back")
-            .required_option("session", "the session to use")
-            .option("count", "how many captures to write", "50")
-            .option("origin", "the origin AS to read back", "64500")
+        ModuleInfo::task(
+            "round-trip",
+            "Writes synthetic captures, then reads one origin's back",
+        )
+        .required_option("session", "the session to use")
+        .option("count", "how many captures to write", "50")
+        .option("origin", "the origin AS to read back", "64500")
     }
 
     fn run(options: Options) -> Result<RunResult, String> {
@@ -82,9 +85,15 @@ impl Module for RoundTrip {
         while let Some(batch) = reader.next_batch()? {
             read.extend(batch);
         }
-        let expected: Vec<&Capture> = captures.iter().filter(|c| c.origin_as == Some(origin)).collect();
+        let expected: Vec<&Capture> = captures
+            .iter()
+            .filter(|c| c.origin_as == Some(origin))
+            .collect();
         let identical = read.len() == expected.len()
-            && read.iter().zip(&expected).all(|(a, b)| format!("{a:?}") == format!("{b:?}"));
+            && read
+                .iter()
+                .zip(&expected)
+                .all(|(a, b)| format!("{a:?}") == format!("{b:?}"));
         if !identical {
             return Err(format!(
                 "read back {} captures of AS{origin}, expected {} identical ones",
@@ -92,11 +101,16 @@ impl Module for RoundTrip {
                 expected.len()
             ));
         }
-        Ok(RunResult::message(format!("wrote {written}, read {}", read.len())).finding(
-            "round-trip",
-            "captures read back equal those written",
-            [("written", written.to_string()), ("read", read.len().to_string())],
-        ))
+        Ok(
+            RunResult::message(format!("wrote {written}, read {}", read.len())).finding(
+                "round-trip",
+                "captures read back equal those written",
+                [
+                    ("written", written.to_string()),
+                    ("read", read.len().to_string()),
+                ],
+            ),
+        )
     }
 }
 

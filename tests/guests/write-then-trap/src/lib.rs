@@ -1,7 +1,9 @@
 //! A task that flushes some captures, buffers more, then panics: what it
 //! flushed must stay, and what it only buffered must roll back.
 
-use bgpmon_guest::{Capture, IpAddress, Module, ModuleInfo, Options, PathSegment, RunResult, Session};
+use bgpmon_guest::{
+    Capture, IpAddress, Module, ModuleInfo, Options, PathSegment, RunResult, Session,
+};
 
 struct WriteThenTrap;
 
@@ -15,7 +17,11 @@ fn capture(i: u64) -> Capture {
         as_path: vec![PathSegment::Sequence(vec![64496, 64511])],
         origin_as: Some(64511),
         next_hop: None,
-        advertised: vec!["198.51.100.0/24".parse().unwrap_or_else(|e: String| panic!("{e}"))],
+        advertised: vec![
+            "198.51.100.0/24"
+                .parse()
+                .unwrap_or_else(|e: String| panic!("{e}")),
+        ],
         withdrawn: Vec::new(),
         communities: Vec::new(),
         origin: None,
@@ -29,10 +35,21 @@ fn capture(i: u64) -> Capture {
 
 impl Module for WriteThenTrap {
     fn info() -> ModuleInfo {
-        ModuleInfo::task("write-then-trap", "Flushes some captures, buffers more, then panics")
-            .required_option("session", "the session to write to")
-            .option("flushed", "how many captures to flush before the buffered ones", "0")
-            .option("buffered", "how many captures to buffer before panicking", "100")
+        ModuleInfo::task(
+            "write-then-trap",
+            "Flushes some captures, buffers more, then panics",
+        )
+        .required_option("session", "the session to write to")
+        .option(
+            "flushed",
+            "how many captures to flush before the buffered ones",
+            "0",
+        )
+        .option(
+            "buffered",
+            "how many captures to buffer before panicking",
+            "100",
+        )
     }
 
     fn run(options: Options) -> Result<RunResult, String> {
