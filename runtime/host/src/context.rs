@@ -50,6 +50,9 @@ pub enum LogLevel {
 /// One line a module logged, through the log call or its stdout/stderr.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogLine {
+    /// Its number within the run, from 0; lines dropped by the rate limit
+    /// take no number.
+    pub seq: u64,
     /// When it was logged.
     pub time: SystemTime,
     /// Its level; stdout lines are info and stderr lines warn.
@@ -81,6 +84,7 @@ pub struct Counters {
 
 struct LogBook {
     lines: VecDeque<LogLine>,
+    next_seq: u64,
     window_start: Instant,
     in_window: u32,
 }
@@ -135,6 +139,7 @@ impl RunContext {
             paused_us: AtomicU64::new(0),
             logs: Mutex::new(LogBook {
                 lines: VecDeque::new(),
+                next_seq: 0,
                 window_start: Instant::now(),
                 in_window: 0,
             }),
@@ -186,7 +191,10 @@ impl RunContext {
             if book.lines.len() == MAX_RETAINED_LOG_LINES {
                 book.lines.pop_front();
             }
+            let seq = book.next_seq;
+            book.next_seq += 1;
             book.lines.push_back(LogLine {
+                seq,
                 time: SystemTime::now(),
                 level,
                 message: message.clone(),

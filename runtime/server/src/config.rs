@@ -513,6 +513,16 @@ mod tests {
     }
 
     #[test]
+    fn the_example_config_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../etc/bgpmond.toml");
+        let c = Config::load(&path).unwrap();
+        assert_eq!(c.rpc_address.to_string(), DEFAULT_RPC_ADDRESS);
+        assert_eq!(c.sessions["local"].workers, 4);
+        assert!(c.sessions["local"].path.ends_with("bgpmon-data/bgpmon.redb"));
+        assert_eq!(c.node_list().len(), 2);
+    }
+
+    #[test]
     fn syntax_errors_give_the_line() {
         let e = err("a = \n");
         assert_eq!(e.key, "(syntax)");

@@ -26,7 +26,9 @@
 //! ```
 
 mod config;
+pub mod daemon;
 mod error;
+pub mod rpc;
 mod server;
 
 pub use config::{

@@ -94,6 +94,7 @@ struct StoreSlot {
 
 struct Inner {
     config: Config,
+    default_limits: ModuleLimits,
     stores: BTreeMap<String, StoreSlot>,
     sessions: Arc<Sessions>,
     modules: ModuleHost,
@@ -186,6 +187,7 @@ impl Server {
         let server = Self {
             inner: Arc::new(Inner {
                 config,
+                default_limits,
                 stores,
                 sessions,
                 modules,
@@ -199,7 +201,7 @@ impl Server {
                 type_name: module.type_name.clone(),
                 id: id.clone(),
                 options: module.options.clone(),
-                limits: Some(module.limits.apply(&default_limits)),
+                limits: Some(module.limits.apply(&server.inner.default_limits)),
                 grants: (&module.grants).into(),
             };
             server.inner.modules.run(request).map_err(|e| {
@@ -211,6 +213,12 @@ impl Server {
             })?;
         }
         Ok(server)
+    }
+
+    /// The limits of a module run that sets none of its own: the built-in
+    /// defaults under the config's `limits`.
+    pub fn default_limits(&self) -> &ModuleLimits {
+        &self.inner.default_limits
     }
 
     /// The configuration the server runs with.

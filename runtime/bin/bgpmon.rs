@@ -1,0 +1,5 @@
+//! `bgpmon`, the bgpmon client; see [`bgpmon_cli`].
+
+fn main() -> std::process::ExitCode {
+    bgpmon_cli::main()
+}

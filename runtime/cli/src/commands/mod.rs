@@ -1,0 +1,6 @@
+//! One file per command group.
+
+pub(crate) mod module;
+pub(crate) mod read;
+pub(crate) mod session;
+pub(crate) mod write;

@@ -1,0 +1,314 @@
+//! `bgpmon module types|list|status|run|close|install|logs`.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use bgpmon_proto::v1;
+use clap::Subcommand;
+
+use crate::Failed;
+use crate::client::{Client, status_error};
+use crate::time::format_micros;
+
+/// An option `NAME=VALUE`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OptionArg(pub String, pub String);
+
+impl std::str::FromStr for OptionArg {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (name, value) = s
+            .split_once('=')
+            .ok_or_else(|| format!("option {s:?} has no '='; write NAME=VALUE"))?;
+        if name.is_empty() {
+            return Err(format!("option {s:?} has an empty name; write NAME=VALUE"));
+        }
+        Ok(Self(name.to_owned(), value.to_owned()))
+    }
+}
+
+/// Module commands.
+#[derive(Debug, Subcommand)]
+pub enum ModuleCommand {
+    /// List the module types the daemon has loaded, with their options.
+    Types,
+    /// List running and recently ended modules.
+    List,
+    /// Show one module's status, result and counters.
+    Status {
+        /// The module's id.
+        id: String,
+    },
+    /// Run a module of TYPE as ID.
+    Run {
+        /// The module type.
+        module_type: String,
+        /// The run's id.
+        id: String,
+        /// An option, NAME=VALUE; repeat for more.
+        #[arg(long = "opt", value_name = "NAME=VALUE")]
+        options: Vec<OptionArg>,
+        /// Grant the module this session; repeat for more, `*` for all.
+        #[arg(long = "grant", value_name = "SESSION")]
+        grants: Vec<String>,
+        /// Let the module run and close other modules.
+        #[arg(long)]
+        may_run_modules: bool,
+        /// A task's fuel budget.
+        #[arg(long)]
+        fuel: Option<u64>,
+        /// A daemon's fuel per second.
+        #[arg(long)]
+        fuel_per_second: Option<u64>,
+        /// The memory cap, in MiB.
+        #[arg(long)]
+        memory_mb: Option<u64>,
+        /// A task's wall-clock deadline, in seconds.
+        #[arg(long)]
+        deadline_secs: Option<u64>,
+        /// Wait until the module ends and print its final status; exit 1 if
+        /// it failed.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Stop a module: ask it to stop, then end it after its grace period.
+    Close {
+        /// The module's id.
+        id: String,
+    },
+    /// Check a module and install it into the daemon's module directory.
+    Install {
+        /// The component file.
+        file: PathBuf,
+    },
+    /// Print a module's log lines.
+    Logs {
+        /// The module's id.
+        id: String,
+        /// Keep printing new lines until the module ends.
+        #[arg(long)]
+        follow: bool,
+    },
+}
+
+fn kind_name(kind: i32) -> &'static str {
+    match v1::ModuleKind::try_from(kind) {
+        Ok(v1::ModuleKind::Task) => "task",
+        Ok(v1::ModuleKind::Daemon) => "daemon",
+        _ => "?",
+    }
+}
+
+fn state_name(state: i32) -> &'static str {
+    match v1::ModuleState::try_from(state) {
+        Ok(v1::ModuleState::Starting) => "starting",
+        Ok(v1::ModuleState::Running) => "running",
+        Ok(v1::ModuleState::Finished) => "finished",
+        Ok(v1::ModuleState::Failed) => "failed",
+        Ok(v1::ModuleState::Stopped) => "stopped",
+        _ => "?",
+    }
+}
+
+fn print_status(s: &v1::ModuleStatus) {
+    println!("id: {}", s.id);
+    println!("type: {} ({})", s.type_name, kind_name(s.kind));
+    println!("state: {}", state_name(s.state));
+    if let Some(failure) = &s.failure {
+        println!("reason: {}", failure.message);
+    }
+    if let Some(result) = &s.result {
+        println!("result: {}", result.message);
+        for f in &result.findings {
+            let mut fields: Vec<_> = f.fields.iter().collect();
+            fields.sort();
+            let fields: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            println!("finding: [{}] {} ({})", f.kind, f.summary, fields.join(" "));
+        }
+    }
+    if let Some(c) = &s.counters {
+        println!(
+            "counters: fuel_used={} memory_bytes={} host_calls={} records_read={} records_written={} logs_dropped={} paused_ms={} uptime_ms={}",
+            c.fuel_used,
+            c.memory_bytes,
+            c.host_calls,
+            c.records_read,
+            c.records_written,
+            c.logs_dropped,
+            c.paused_ms,
+            c.uptime_ms
+        );
+    }
+    println!("started: {}", format_micros(s.started_at_us));
+    if let Some(ended) = s.ended_at_us {
+        println!("ended: {}", format_micros(ended));
+    }
+}
+
+impl ModuleCommand {
+    pub(crate) async fn run(self, client: &mut Client) -> anyhow::Result<()> {
+        match self {
+            Self::Types => {
+                let types = client
+                    .list_module_types(v1::ListModuleTypesRequest {})
+                    .await
+                    .map_err(status_error)?
+                    .into_inner()
+                    .module_types;
+                for t in types {
+                    println!("{} ({}): {}", t.type_name, kind_name(t.kind), t.description);
+                    for o in t.options {
+                        let note = match (&o.default_value, o.required) {
+                            (Some(d), _) => format!("default {d:?}"),
+                            (None, true) => "required".to_owned(),
+                            (None, false) => "optional".to_owned(),
+                        };
+                        println!("    --opt {}=…  {} [{note}]", o.name, o.description);
+                    }
+                }
+            }
+            Self::List => {
+                let modules = client
+                    .list_modules(v1::ListModulesRequest {})
+                    .await
+                    .map_err(status_error)?
+                    .into_inner()
+                    .modules;
+                println!(
+                    "{:<24} {:<16} {:<7} {:<9} {:>10} {:>14} {:>10} {:>10}",
+                    "ID", "TYPE", "KIND", "STATE", "UPTIME_MS", "FUEL", "READ", "WRITTEN"
+                );
+                for m in modules {
+                    let c = m.counters.unwrap_or_default();
+                    println!(
+                        "{:<24} {:<16} {:<7} {:<9} {:>10} {:>14} {:>10} {:>10}",
+                        m.id,
+                        m.type_name,
+                        kind_name(m.kind),
+                        state_name(m.state),
+                        c.uptime_ms,
+                        c.fuel_used,
+                        c.records_read,
+                        c.records_written
+                    );
+                }
+            }
+            Self::Status { id } => {
+                let status = client
+                    .get_module_status(v1::GetModuleStatusRequest { id })
+                    .await
+                    .map_err(status_error)?
+                    .into_inner()
+                    .status
+                    .ok_or_else(|| anyhow::anyhow!("the daemon returned no status"))?;
+                print_status(&status);
+            }
+            Self::Run {
+                module_type,
+                id,
+                options,
+                grants,
+                may_run_modules,
+                fuel,
+                fuel_per_second,
+                memory_mb,
+                deadline_secs,
+                wait,
+            } => {
+                let options: HashMap<String, String> =
+                    options.into_iter().map(|OptionArg(k, v)| (k, v)).collect();
+                let request = v1::RunModuleRequest {
+                    type_name: module_type,
+                    id,
+                    options,
+                    limits: Some(v1::ModuleLimits {
+                        fuel,
+                        fuel_per_second,
+                        memory_bytes: memory_mb.map(|mb| mb.saturating_mul(1 << 20)),
+                        deadline_secs,
+                        ..Default::default()
+                    }),
+                    grants: Some(v1::Grants {
+                        sessions: grants,
+                        may_run_modules,
+                    }),
+                    wait,
+                };
+                let status = client
+                    .run_module(request)
+                    .await
+                    .map_err(status_error)?
+                    .into_inner()
+                    .status
+                    .ok_or_else(|| anyhow::anyhow!("the daemon returned no status"))?;
+                print_status(&status);
+                if wait && status.state == i32::from(v1::ModuleState::Failed) {
+                    let reason = status.failure.map(|f| f.message).unwrap_or_default();
+                    eprintln!("error: module {} failed: {reason}", status.id);
+                    return Err(Failed.into());
+                }
+            }
+            Self::Close { id } => {
+                let status = client
+                    .close_module(v1::CloseModuleRequest { id })
+                    .await
+                    .map_err(status_error)?
+                    .into_inner()
+                    .status
+                    .ok_or_else(|| anyhow::anyhow!("the daemon returned no status"))?;
+                print_status(&status);
+            }
+            Self::Install { file } => {
+                let wasm = std::fs::read(&file).map_err(|e| {
+                    anyhow::anyhow!("cannot read {}: {e}; give the path of a .wasm component", file.display())
+                })?;
+                let info = client
+                    .install_module(v1::InstallModuleRequest { wasm })
+                    .await
+                    .map_err(status_error)?
+                    .into_inner()
+                    .module_type
+                    .ok_or_else(|| anyhow::anyhow!("the daemon returned no module type"))?;
+                println!(
+                    "installed {} ({}): {}",
+                    info.type_name,
+                    kind_name(info.kind),
+                    info.description
+                );
+            }
+            Self::Logs { id, follow } => {
+                let mut stream = client
+                    .get_module_logs(v1::GetModuleLogsRequest { id, follow })
+                    .await
+                    .map_err(status_error)?
+                    .into_inner();
+                while let Some(batch) = stream.message().await.map_err(status_error)? {
+                    for line in batch.lines {
+                        let level = match v1::LogLevel::try_from(line.level) {
+                            Ok(v1::LogLevel::Trace) => "TRACE",
+                            Ok(v1::LogLevel::Debug) => "DEBUG",
+                            Ok(v1::LogLevel::Warn) => "WARN",
+                            Ok(v1::LogLevel::Error) => "ERROR",
+                            _ => "INFO",
+                        };
+                        println!("{} {level:<5} {}", format_micros(line.time_us), line.message);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_need_a_name_and_an_equals_sign() {
+        assert_eq!("a=b=c".parse(), Ok(OptionArg("a".into(), "b=c".into())));
+        assert!("novalue".parse::<OptionArg>().is_err());
+        assert!("=x".parse::<OptionArg>().is_err());
+    }
+}

@@ -1,0 +1,156 @@
+//! `bgpmon read captures|prefixes|entities|count SESSION`.
+
+use std::io::{BufWriter, Write};
+
+use bgpmon_proto::v1;
+use clap::Subcommand;
+
+use crate::client::{Client, status_error};
+use crate::filter::FilterArgs;
+use crate::output::{CaptureWriter, Format};
+
+/// Read commands.
+#[derive(Debug, Subcommand)]
+pub enum ReadCommand {
+    /// Print the captures that match the filter, in time order.
+    Captures {
+        /// The session to read.
+        session: String,
+        /// The filter.
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// The output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+        /// Keep printing new captures as they are written.
+        #[arg(long)]
+        follow: bool,
+    },
+    /// Print the prefix elements of the captures that match the filter.
+    Prefixes {
+        /// The session to read.
+        session: String,
+        /// The filter.
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// The output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Print entities.
+    Entities {
+        /// The session to read.
+        session: String,
+        /// Only entities with this name.
+        #[arg(long)]
+        name: Vec<String>,
+        /// The output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Print the number of captures that match the filter, alone.
+    Count {
+        /// The session to read.
+        session: String,
+        /// The filter.
+        #[command(flatten)]
+        filter: FilterArgs,
+    },
+}
+
+impl ReadCommand {
+    pub(crate) async fn run(self, client: &mut Client) -> anyhow::Result<()> {
+        let stdout = std::io::stdout();
+        match self {
+            Self::Captures {
+                session,
+                filter,
+                format,
+                follow,
+            } => {
+                let elements = filter.element_filter();
+                let request = v1::ReadCapturesRequest {
+                    session_id: session,
+                    filter: Some(filter.to_proto()?),
+                    follow,
+                    batch_size: 0,
+                };
+                let mut stream = client
+                    .read_captures(request)
+                    .await
+                    .map_err(status_error)?
+                    .into_inner();
+                let mut out = CaptureWriter::new(BufWriter::new(stdout.lock()), format)
+                    .with_elements(elements);
+                while let Some(batch) = stream.message().await.map_err(status_error)? {
+                    for capture in &batch.captures {
+                        out.write(capture)?;
+                    }
+                    if follow {
+                        out.flush()?;
+                    }
+                }
+                out.flush()?;
+            }
+            Self::Prefixes {
+                session,
+                filter,
+                format,
+            } => {
+                let request = v1::ReadPrefixesRequest {
+                    session_id: session,
+                    filter: Some(filter.to_proto()?),
+                    batch_size: 0,
+                };
+                let mut stream = client
+                    .read_prefixes(request)
+                    .await
+                    .map_err(status_error)?
+                    .into_inner();
+                let mut out = CaptureWriter::new(BufWriter::new(stdout.lock()), format);
+                while let Some(batch) = stream.message().await.map_err(status_error)? {
+                    for event in &batch.prefixes {
+                        out.write_prefix(event)?;
+                    }
+                }
+                out.flush()?;
+            }
+            Self::Entities {
+                session,
+                name,
+                format,
+            } => {
+                let request = v1::ReadEntitiesRequest {
+                    session_id: session,
+                    names: name,
+                };
+                let mut stream = client
+                    .read_entities(request)
+                    .await
+                    .map_err(status_error)?
+                    .into_inner();
+                let mut out = CaptureWriter::new(BufWriter::new(stdout.lock()), format);
+                while let Some(batch) = stream.message().await.map_err(status_error)? {
+                    for entity in &batch.entities {
+                        out.write_entity(entity)?;
+                    }
+                }
+                out.flush()?;
+            }
+            Self::Count { session, filter } => {
+                let count = client
+                    .count_captures(v1::CountCapturesRequest {
+                        session_id: session,
+                        filter: Some(filter.to_proto()?),
+                    })
+                    .await
+                    .map_err(status_error)?
+                    .into_inner()
+                    .count;
+                let mut out = stdout.lock();
+                writeln!(out, "{count}")?;
+            }
+        }
+        Ok(())
+    }
+}

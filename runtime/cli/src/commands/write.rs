@@ -1,0 +1,269 @@
+//! `bgpmon write captures|entities SESSION FILE...`.
+//!
+//! MRT files are parsed on a blocking thread while the previous batches
+//! stream to the daemon, so parsing and storing overlap.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use bgpmon_ingest::{CollectorNames, IngestSummary, MrtReader, SkipKind};
+use bgpmon_proto::{ip_from_bytes, v1};
+use clap::Subcommand;
+use indicatif::{ProgressBar, ProgressStyle};
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+
+use crate::Failed;
+use crate::client::{Client, status_error};
+use crate::entities::{EntityFormat, read_entities};
+
+/// Captures per streamed message.
+const BATCH: usize = 2_000;
+
+/// Captures between two durable commits, so the daemon's write buffer stays
+/// bounded on large RIB dumps.
+const FLUSH_EVERY: u64 = 50_000;
+
+/// Messages parsed ahead of the network.
+const AHEAD: usize = 8;
+
+/// Write commands.
+#[derive(Debug, Subcommand)]
+pub enum WriteCommand {
+    /// Store the captures of MRT files (BGP4MP, BGP4MP_ET, TABLE_DUMP_V2;
+    /// plain, .gz or .bz2), printing a summary per file.
+    ///
+    /// A file that is cut short stores every whole record before the damage,
+    /// reports the byte offset where reading stopped, and makes the command
+    /// exit 1.
+    Captures {
+        /// The session to write to.
+        session: String,
+        /// The MRT files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The collector name for every capture. Otherwise a configured
+        /// node with the collector's IP names it, then a RouteViews or RIS
+        /// file name, then the IP itself.
+        #[arg(long)]
+        collector: Option<String>,
+    },
+    /// Store entities from files.
+    Entities {
+        /// The session to write to.
+        session: String,
+        /// The entity files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The files' format.
+        #[arg(long, value_enum, default_value = "json")]
+        format: EntityFormat,
+    },
+}
+
+impl WriteCommand {
+    pub(crate) async fn run(self, client: &mut Client) -> anyhow::Result<()> {
+        match self {
+            Self::Captures {
+                session,
+                files,
+                collector,
+            } => write_captures(client, &session, &files, collector).await,
+            Self::Entities {
+                session,
+                files,
+                format,
+            } => write_entities(client, &session, &files, format).await,
+        }
+    }
+}
+
+async fn collector_names(client: &mut Client, collector: Option<String>) -> anyhow::Result<CollectorNames> {
+    let nodes = client
+        .list_nodes(v1::ListNodesRequest {})
+        .await
+        .map_err(status_error)?
+        .into_inner()
+        .nodes;
+    let mut names = CollectorNames::new();
+    for node in nodes {
+        if let Ok(Some(ip)) = ip_from_bytes(&node.ip) {
+            names = names.with_node(ip, node.name);
+        }
+    }
+    if let Some(name) = collector {
+        names = names.with_override(name);
+    }
+    Ok(names)
+}
+
+fn progress_bar(path: &Path, total: Option<u64>) -> Option<ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::new(total.unwrap_or(0));
+    let style = ProgressStyle::with_template(
+        "{spinner} {wide_msg} [{bar:30}] {bytes}/{total_bytes} {elapsed}",
+    )
+    .ok()?
+    .progress_chars("=> ");
+    bar.set_style(style);
+    bar.set_message(path.display().to_string());
+    Some(bar)
+}
+
+/// Parses `path` on a blocking thread and streams it to the daemon.
+async fn write_file(
+    client: &mut Client,
+    session: &str,
+    path: &Path,
+    names: CollectorNames,
+) -> anyhow::Result<(u64, IngestSummary)> {
+    let mut reader = MrtReader::open(path, names)?;
+    let progress = reader.progress();
+    let bar = progress_bar(path, progress.total_bytes());
+    let (tx, rx) = mpsc::channel(AHEAD);
+    let first = v1::WriteCapturesRequest {
+        session_id: session.to_owned(),
+        captures: Vec::new(),
+        flush: false,
+    };
+    // The channel has room, so the first message cannot wait.
+    let _ = tx.try_send(first);
+    let parse = tokio::task::spawn_blocking(move || {
+        let mut since_flush = 0u64;
+        while let Some(captures) = reader.next_batch(BATCH) {
+            since_flush += captures.len() as u64;
+            let flush = since_flush >= FLUSH_EVERY;
+            if flush {
+                since_flush = 0;
+            }
+            let message = v1::WriteCapturesRequest {
+                session_id: String::new(),
+                captures,
+                flush,
+            };
+            if tx.blocking_send(message).is_err() {
+                break;
+            }
+        }
+        reader.finish()
+    });
+    let ticker = bar.clone().map(|bar| {
+        let started = Instant::now();
+        tokio::spawn(async move {
+            loop {
+                bar.set_position(progress.bytes_read());
+                let rate = progress.bytes_read() as f64 / started.elapsed().as_secs_f64().max(0.001);
+                bar.set_message(format!("{:.1} MB/s", rate / 1e6));
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+    });
+    let result = client.write_captures(ReceiverStream::new(rx)).await;
+    if let Some(t) = ticker {
+        t.abort();
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let summary = parse.await?;
+    let written = result.map_err(status_error)?.into_inner().captures_written;
+    Ok((written, summary))
+}
+
+fn report(path: &Path, written: u64, summary: &IngestSummary) -> bool {
+    println!(
+        "{}: {written} captures stored from {} records ({}, {} elements)",
+        path.display(),
+        summary.records,
+        summary.compression.name(),
+        summary.elements
+    );
+    for skip in &summary.skipped {
+        let what = match skip.kind {
+            SkipKind::Malformed => "malformed",
+            _ => "skipped",
+        };
+        println!("  {what} {}: {}", skip.count, skip.reason);
+    }
+    for bad in &summary.malformed_samples {
+        eprintln!(
+            "warning: {}: malformed record at byte {} ({} bytes) skipped: {}",
+            path.display(),
+            bad.offset,
+            bad.length,
+            bad.error
+        );
+    }
+    if let Some(stop) = &summary.stopped {
+        eprintln!(
+            "error: {}: reading stopped at byte {}: {}; the {written} captures before it are stored",
+            path.display(),
+            stop.offset,
+            stop.reason
+        );
+        return false;
+    }
+    true
+}
+
+async fn write_captures(
+    client: &mut Client,
+    session: &str,
+    files: &[PathBuf],
+    collector: Option<String>,
+) -> anyhow::Result<()> {
+    let names = collector_names(client, collector).await?;
+    let mut ok = true;
+    let mut total = 0;
+    for path in files {
+        match write_file(client, session, path, names.clone()).await {
+            Ok((written, summary)) => {
+                total += written;
+                ok &= report(path, written, &summary);
+            }
+            Err(e) => {
+                eprintln!("error: {}: {e:#}", path.display());
+                ok = false;
+            }
+        }
+    }
+    if files.len() > 1 {
+        println!("total: {total} captures stored from {} files", files.len());
+    }
+    if ok { Ok(()) } else { Err(Failed.into()) }
+}
+
+async fn write_entities(
+    client: &mut Client,
+    session: &str,
+    files: &[PathBuf],
+    format: EntityFormat,
+) -> anyhow::Result<()> {
+    for path in files {
+        let entities = read_entities(path, format)?;
+        let count = entities.len();
+        let mut messages = vec![v1::WriteEntitiesRequest {
+            session_id: session.to_owned(),
+            entities: Vec::new(),
+            flush: false,
+        }];
+        for (i, chunk) in entities.chunks(BATCH).enumerate() {
+            messages.push(v1::WriteEntitiesRequest {
+                session_id: String::new(),
+                entities: chunk.to_vec(),
+                flush: (i + 1) % 50 == 0,
+            });
+        }
+        let written = client
+            .write_entities(tokio_stream::iter(messages))
+            .await
+            .map_err(status_error)?
+            .into_inner()
+            .entities_written;
+        println!("{}: {written} of {count} entities stored", path.display());
+    }
+    Ok(())
+}

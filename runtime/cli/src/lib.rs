@@ -1,0 +1,125 @@
+//! The bgpmon command-line client: sessions, MRT and entity writes,
+//! filtered reads, and modules, over the daemon's gRPC API.
+//!
+//! Data goes to stdout; progress (on a terminal only), warnings and errors
+//! go to stderr.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use clap::Parser;
+//! let cli = bgpmon_cli::Cli::parse_from(["bgpmon", "session", "list"]);
+//! # let _ = cli;
+//! ```
+
+mod client;
+mod commands;
+pub mod entities;
+mod filter;
+pub mod output;
+mod time;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use client::{Client, MAX_MESSAGE_BYTES, connect, status_error};
+pub use filter::{CommunityArg, ElementFilter, FilterArgs, MatchArg};
+pub use output::Format;
+pub use time::{Timestamp, format_micros};
+
+/// The daemon's default API address.
+pub const DEFAULT_ADDR: &str = bgpmon_proto::DEFAULT_ADDRESS;
+
+/// The bgpmon client.
+///
+/// Exit status: 0 on success; 1 on a failure, including any error from the
+/// daemon, a file that could not be read whole, or a waited module that
+/// failed; 2 on a usage error.
+#[derive(Debug, Parser)]
+#[command(name = "bgpmon", version)]
+pub struct Cli {
+    /// The daemon's API address.
+    #[arg(long, global = true, env = "BGPMON_ADDR", default_value = DEFAULT_ADDR)]
+    pub addr: String,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// A top-level command.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Open, list, describe and close sessions.
+    #[command(subcommand)]
+    Session(commands::session::SessionCommand),
+    /// Write captures from MRT files, or entities.
+    #[command(subcommand)]
+    Write(commands::write::WriteCommand),
+    /// Read captures, prefixes or entities, or count captures.
+    #[command(subcommand)]
+    Read(commands::read::ReadCommand),
+    /// Run, list, inspect, stop and install modules.
+    #[command(subcommand)]
+    Module(commands::module::ModuleCommand),
+}
+
+/// An outcome that is not an error report but still fails the command.
+#[derive(Debug)]
+pub struct Failed;
+
+impl std::fmt::Display for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the command failed; see the messages above")
+    }
+}
+
+impl std::error::Error for Failed {}
+
+impl Cli {
+    /// Runs the command.
+    ///
+    /// Returns an error if the daemon cannot be reached or answers with an
+    /// error, or the command fails.
+    pub async fn run(self) -> anyhow::Result<()> {
+        let mut client = connect(&self.addr).await?;
+        match self.command {
+            Command::Session(c) => c.run(&mut client).await,
+            Command::Write(c) => c.run(&mut client).await,
+            Command::Read(c) => c.run(&mut client).await,
+            Command::Module(c) => c.run(&mut client).await,
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// The whole `bgpmon` program: parses arguments (exiting 2 on a usage
+/// error), runs the command, and maps the outcome to an exit status.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(cli.run()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) if e.downcast_ref::<Failed>().is_some() => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("caused by: {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,486 @@
+//! Conversions between the wire messages and the store's and host's types.
+//!
+//! Everything from a client is checked here, once: a malformed address or
+//! prefix, an unspecified enum or an empty window is an `InvalidArgument`
+//! naming the field.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bgpmon_host::{
+    FailureReason, Grants, LogLevel, LogLine, ModuleInfo, ModuleKind, ModuleLimits, ModuleStatus,
+    RunState,
+};
+use bgpmon_proto::{ip_from_bytes, ip_to_bytes, prefix_from_proto, prefix_to_proto, v1};
+use bgpmon_store as store;
+use ipnet::IpNet;
+use tonic::Status;
+
+fn invalid(field: &str, message: impl std::fmt::Display) -> Status {
+    Status::invalid_argument(format!("{field}: {message}"))
+}
+
+fn ip(field: &str, bytes: &[u8]) -> Result<Option<std::net::IpAddr>, Status> {
+    ip_from_bytes(bytes).map_err(|e| invalid(field, e))
+}
+
+fn required_ip(field: &str, bytes: &[u8]) -> Result<std::net::IpAddr, Status> {
+    ip(field, bytes)?.ok_or_else(|| invalid(field, "is empty; give a 4- or 16-byte address"))
+}
+
+fn prefix(field: &str, p: &v1::Prefix) -> Result<IpNet, Status> {
+    prefix_from_proto(p).map_err(|e| invalid(field, e))
+}
+
+fn community_from(field: &str, c: &v1::Community) -> Result<store::Community, Status> {
+    match &c.value {
+        Some(v1::community::Value::Standard(s)) => {
+            let asn = u16::try_from(s.asn).map_err(|_| invalid(field, "standard community AS exceeds 65535"))?;
+            let value = u16::try_from(s.value)
+                .map_err(|_| invalid(field, "standard community value exceeds 65535"))?;
+            Ok(store::Community::Standard(asn, value))
+        }
+        Some(v1::community::Value::Large(l)) => {
+            Ok(store::Community::Large(l.global, l.local1, l.local2))
+        }
+        None => Err(invalid(field, "community has no value")),
+    }
+}
+
+fn community_to(c: &store::Community) -> v1::Community {
+    let value = match *c {
+        store::Community::Standard(asn, value) => {
+            v1::community::Value::Standard(v1::StandardCommunity {
+                asn: u32::from(asn),
+                value: u32::from(value),
+            })
+        }
+        store::Community::Large(global, local1, local2) => {
+            v1::community::Value::Large(v1::LargeCommunity {
+                global,
+                local1,
+                local2,
+            })
+        }
+    };
+    v1::Community { value: Some(value) }
+}
+
+/// A capture from the wire; `index` names it in errors.
+pub(crate) fn capture_from_proto(index: usize, c: v1::Capture) -> Result<store::Capture, Status> {
+    let field = |name: &str| format!("captures[{index}].{name}");
+    let as_path = c
+        .as_path
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let asns = s.asns;
+            match v1::SegmentKind::try_from(s.kind) {
+                Ok(v1::SegmentKind::Sequence) => Ok(store::PathSegment::Sequence(asns)),
+                Ok(v1::SegmentKind::Set) => Ok(store::PathSegment::Set(asns)),
+                Ok(v1::SegmentKind::ConfedSequence) => {
+                    Ok(store::PathSegment::ConfedSequence(asns))
+                }
+                Ok(v1::SegmentKind::ConfedSet) => Ok(store::PathSegment::ConfedSet(asns)),
+                _ => Err(invalid(
+                    &field(&format!("as_path[{i}].kind")),
+                    "is unspecified; give SEQUENCE, SET, CONFED_SEQUENCE or CONFED_SET",
+                )),
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let prefixes = |name: &str, list: &[v1::Prefix]| {
+        list.iter()
+            .enumerate()
+            .map(|(i, p)| prefix(&field(&format!("{name}[{i}]")), p))
+            .collect::<Result<Vec<_>, _>>()
+    };
+    Ok(store::Capture {
+        timestamp_us: c.timestamp_us,
+        collector: c.collector,
+        collector_ip: ip(&field("collector_ip"), &c.collector_ip)?,
+        peer_ip: required_ip(&field("peer_ip"), &c.peer_ip)?,
+        peer_as: c.peer_as,
+        as_path,
+        origin_as: c.origin_as,
+        next_hop: ip(&field("next_hop"), &c.next_hop)?,
+        advertised: prefixes("advertised", &c.advertised)?,
+        withdrawn: prefixes("withdrawn", &c.withdrawn)?,
+        communities: c
+            .communities
+            .iter()
+            .enumerate()
+            .map(|(i, x)| community_from(&field(&format!("communities[{i}]")), x))
+            .collect::<Result<_, _>>()?,
+        origin: match v1::OriginAttribute::try_from(c.origin) {
+            Ok(v1::OriginAttribute::Igp) => Some(store::OriginAttribute::Igp),
+            Ok(v1::OriginAttribute::Egp) => Some(store::OriginAttribute::Egp),
+            Ok(v1::OriginAttribute::Incomplete) => Some(store::OriginAttribute::Incomplete),
+            _ => None,
+        },
+        med: c.med,
+        local_pref: c.local_pref,
+        atomic_aggregate: c.atomic_aggregate,
+        aggregator: match c.aggregator {
+            Some(a) => Some(store::Aggregator {
+                asn: a.asn,
+                address: required_ip(&field("aggregator.address"), &a.address)?,
+            }),
+            None => None,
+        },
+        is_rib: c.is_rib,
+    })
+}
+
+/// The wire form of a capture.
+pub(crate) fn capture_to_proto(c: store::Capture) -> v1::Capture {
+    v1::Capture {
+        timestamp_us: c.timestamp_us,
+        collector: c.collector,
+        collector_ip: c.collector_ip.map(ip_to_bytes).unwrap_or_default(),
+        peer_ip: ip_to_bytes(c.peer_ip),
+        peer_as: c.peer_as,
+        as_path: c
+            .as_path
+            .into_iter()
+            .map(|s| {
+                let (kind, asns) = match s {
+                    store::PathSegment::Sequence(a) => (v1::SegmentKind::Sequence, a),
+                    store::PathSegment::Set(a) => (v1::SegmentKind::Set, a),
+                    store::PathSegment::ConfedSequence(a) => (v1::SegmentKind::ConfedSequence, a),
+                    store::PathSegment::ConfedSet(a) => (v1::SegmentKind::ConfedSet, a),
+                };
+                v1::PathSegment {
+                    kind: kind.into(),
+                    asns,
+                }
+            })
+            .collect(),
+        origin_as: c.origin_as,
+        next_hop: c.next_hop.map(ip_to_bytes).unwrap_or_default(),
+        advertised: c.advertised.iter().map(prefix_to_proto).collect(),
+        withdrawn: c.withdrawn.iter().map(prefix_to_proto).collect(),
+        communities: c.communities.iter().map(community_to).collect(),
+        origin: match c.origin {
+            Some(store::OriginAttribute::Igp) => v1::OriginAttribute::Igp,
+            Some(store::OriginAttribute::Egp) => v1::OriginAttribute::Egp,
+            Some(store::OriginAttribute::Incomplete) => v1::OriginAttribute::Incomplete,
+            None => v1::OriginAttribute::Unspecified,
+        }
+        .into(),
+        med: c.med,
+        local_pref: c.local_pref,
+        atomic_aggregate: c.atomic_aggregate,
+        aggregator: c.aggregator.map(|a| v1::Aggregator {
+            asn: a.asn,
+            address: ip_to_bytes(a.address),
+        }),
+        is_rib: c.is_rib,
+    }
+}
+
+/// An entity from the wire; `index` names it in errors.
+pub(crate) fn entity_from_proto(index: usize, e: v1::Entity) -> Result<store::Entity, Status> {
+    let field = |name: String| format!("entities[{index}].{name}");
+    if e.name.is_empty() {
+        return Err(invalid(&field("name".into()), "is empty; give every entity a unique name"));
+    }
+    let prefixes = e
+        .prefixes
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let f = field(format!("prefixes[{i}]"));
+            let net = prefix(&f, p.prefix.as_ref().ok_or_else(|| invalid(&f, "has no prefix"))?)?;
+            let max = if p.max_length == 0 {
+                net.prefix_len()
+            } else {
+                u8::try_from(p.max_length).unwrap_or(u8::MAX)
+            };
+            if max < net.prefix_len() || max > net.max_prefix_len() {
+                return Err(invalid(
+                    &f,
+                    format!(
+                        "max length {} is out of range for {net}; use {}..={}",
+                        p.max_length,
+                        net.prefix_len(),
+                        net.max_prefix_len()
+                    ),
+                ));
+            }
+            Ok(store::OwnedPrefix {
+                prefix: net,
+                max_length: max,
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(store::Entity {
+        name: e.name,
+        contact: e.contact,
+        origin_ases: e.origin_ases,
+        prefixes,
+    })
+}
+
+/// The wire form of an entity.
+pub(crate) fn entity_to_proto(e: store::Entity) -> v1::Entity {
+    v1::Entity {
+        name: e.name,
+        contact: e.contact,
+        origin_ases: e.origin_ases,
+        prefixes: e
+            .prefixes
+            .iter()
+            .map(|p| v1::OwnedPrefix {
+                prefix: Some(prefix_to_proto(&p.prefix)),
+                max_length: u32::from(p.max_length),
+            })
+            .collect(),
+    }
+}
+
+/// A capture filter from the wire.
+pub(crate) fn filter_from_proto(f: Option<v1::CaptureFilter>) -> Result<store::CaptureFilter, Status> {
+    let Some(f) = f else {
+        return Ok(store::CaptureFilter::default());
+    };
+    let time = match (f.start_us, f.end_us) {
+        (None, None) => None,
+        (start, end) => {
+            let start_us = start.unwrap_or(0);
+            let end_us = end.unwrap_or(u64::MAX);
+            if start_us >= end_us {
+                return Err(invalid(
+                    "filter",
+                    format!("time window [{start_us}, {end_us}) is empty; give a start before the end"),
+                ));
+            }
+            Some(store::TimeRange { start_us, end_us })
+        }
+    };
+    let prefixes = f
+        .prefixes
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let field = format!("filter.prefixes[{i}]");
+            let p = t
+                .prefix
+                .as_ref()
+                .ok_or_else(|| invalid(&field, "has no prefix"))?;
+            let specificity = match v1::PrefixMatch::try_from(t.r#match) {
+                Ok(v1::PrefixMatch::More) => store::PrefixMatch::More,
+                Ok(v1::PrefixMatch::Less) => store::PrefixMatch::Less,
+                Ok(v1::PrefixMatch::Any) => store::PrefixMatch::Any,
+                _ => store::PrefixMatch::Exact,
+            };
+            Ok(store::PrefixTerm::new(prefix(&field, p)?, specificity))
+        })
+        .collect::<Result<_, Status>>()?;
+    Ok(store::CaptureFilter {
+        collectors: f.collectors,
+        time,
+        peer_ips: f
+            .peer_ips
+            .iter()
+            .enumerate()
+            .map(|(i, b)| required_ip(&format!("filter.peer_ips[{i}]"), b))
+            .collect::<Result<_, _>>()?,
+        peer_ases: f.peer_ases,
+        origin_ases: f.origin_ases,
+        prefixes,
+        prefix_scope: match v1::PrefixScope::try_from(f.prefix_scope) {
+            Ok(v1::PrefixScope::Withdrawn) => store::PrefixScope::Withdrawn,
+            Ok(v1::PrefixScope::Both) => store::PrefixScope::Both,
+            _ => store::PrefixScope::Advertised,
+        },
+        path_contains: f.path_contains,
+        communities: f
+            .communities
+            .iter()
+            .enumerate()
+            .map(|(i, c)| community_from(&format!("filter.communities[{i}]"), c))
+            .collect::<Result<_, _>>()?,
+        kind: match v1::CaptureKind::try_from(f.kind) {
+            Ok(v1::CaptureKind::Rib) => store::CaptureKind::Rib,
+            Ok(v1::CaptureKind::Update) => store::CaptureKind::Update,
+            _ => store::CaptureKind::Any,
+        },
+    })
+}
+
+/// The wire form of a prefix event.
+pub(crate) fn prefix_event_to_proto(e: store::PrefixEvent) -> v1::PrefixEvent {
+    v1::PrefixEvent {
+        prefix: Some(prefix_to_proto(&e.prefix)),
+        withdrawn: e.withdrawn,
+        timestamp_us: e.timestamp_us,
+        collector: e.collector,
+        peer_as: e.peer_as,
+        origin_as: e.origin_as,
+    }
+}
+
+fn kind_to_proto(kind: ModuleKind) -> v1::ModuleKind {
+    match kind {
+        ModuleKind::Task => v1::ModuleKind::Task,
+        ModuleKind::Daemon => v1::ModuleKind::Daemon,
+    }
+}
+
+/// The wire form of a module type's info.
+pub(crate) fn module_info_to_proto(info: ModuleInfo) -> v1::ModuleInfo {
+    v1::ModuleInfo {
+        type_name: info.type_name,
+        description: info.description,
+        kind: kind_to_proto(info.kind).into(),
+        options: info
+            .options
+            .into_iter()
+            .map(|o| v1::OptionSpec {
+                name: o.name,
+                description: o.description,
+                required: o.required,
+                default_value: o.default_value,
+            })
+            .collect(),
+    }
+}
+
+fn micros(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The wire form of a module status.
+pub(crate) fn status_to_proto(s: ModuleStatus) -> v1::ModuleStatus {
+    let (state, result, failure) = match s.state {
+        RunState::Starting => (v1::ModuleState::Starting, None, None),
+        RunState::Running => (v1::ModuleState::Running, None, None),
+        RunState::Stopped => (v1::ModuleState::Stopped, None, None),
+        RunState::Finished(r) => (
+            v1::ModuleState::Finished,
+            Some(v1::RunResult {
+                message: r.message,
+                findings: r
+                    .findings
+                    .into_iter()
+                    .map(|f| v1::Finding {
+                        kind: f.kind,
+                        summary: f.summary,
+                        fields: f.fields.into_iter().collect(),
+                    })
+                    .collect(),
+            }),
+            None,
+        ),
+        RunState::Failed(reason) => {
+            let kind = match &reason {
+                FailureReason::Trap(_) => v1::FailureKind::Trap,
+                FailureReason::OutOfFuel { .. } => v1::FailureKind::OutOfFuel,
+                FailureReason::MemoryLimit { .. } => v1::FailureKind::MemoryLimit,
+                FailureReason::Deadline { .. } => v1::FailureKind::Deadline,
+                FailureReason::Error(_) => v1::FailureKind::Error,
+            };
+            (
+                v1::ModuleState::Failed,
+                None,
+                Some(v1::Failure {
+                    kind: kind.into(),
+                    message: reason.to_string(),
+                }),
+            )
+        }
+    };
+    let c = s.counters;
+    v1::ModuleStatus {
+        id: s.id,
+        type_name: s.type_name,
+        kind: kind_to_proto(s.kind).into(),
+        state: state.into(),
+        result,
+        failure,
+        counters: Some(v1::ModuleCounters {
+            fuel_used: c.fuel_used,
+            memory_bytes: c.memory_bytes,
+            host_calls: c.host_calls,
+            records_read: c.records_read,
+            records_written: c.records_written,
+            logs_dropped: c.logs_dropped,
+            paused_ms: millis(c.paused),
+            uptime_ms: millis(c.uptime),
+        }),
+        started_at_us: micros(s.started_at),
+        ended_at_us: s.ended_at.map(micros),
+    }
+}
+
+/// The wire form of a log line.
+pub(crate) fn log_line_to_proto(l: LogLine) -> v1::LogLine {
+    v1::LogLine {
+        time_us: micros(l.time),
+        level: match l.level {
+            LogLevel::Trace => v1::LogLevel::Trace,
+            LogLevel::Debug => v1::LogLevel::Debug,
+            LogLevel::Info => v1::LogLevel::Info,
+            LogLevel::Warn => v1::LogLevel::Warn,
+            LogLevel::Error => v1::LogLevel::Error,
+        }
+        .into(),
+        message: l.message,
+    }
+}
+
+/// Run limits from the wire, over `base`.
+pub(crate) fn limits_from_proto(l: Option<v1::ModuleLimits>, base: &ModuleLimits) -> ModuleLimits {
+    let mut out = base.clone();
+    let Some(l) = l else {
+        return out;
+    };
+    if let Some(v) = l.fuel {
+        out.fuel = v;
+    }
+    if let Some(v) = l.fuel_per_second {
+        out.fuel_per_second = v;
+    }
+    if let Some(v) = l.memory_bytes {
+        out.memory_bytes = v;
+    }
+    if let Some(v) = l.deadline_secs {
+        out.deadline = Duration::from_secs(v);
+    }
+    if let Some(v) = l.max_batch {
+        out.max_batch = v;
+    }
+    if let Some(v) = l.max_handles {
+        out.max_handles = v;
+    }
+    if let Some(v) = l.logs_per_second {
+        out.logs_per_second = v;
+    }
+    if let Some(v) = l.stop_grace_secs {
+        out.stop_grace = Duration::from_secs(v);
+    }
+    out
+}
+
+/// Grants from the wire.
+pub(crate) fn grants_from_proto(g: Option<v1::Grants>) -> Grants {
+    g.map(|g| Grants {
+        sessions: g.sessions,
+        may_run_modules: g.may_run_modules,
+    })
+    .unwrap_or_default()
+}
+
+/// Options from the wire, sorted.
+pub(crate) fn options_from_proto(
+    options: std::collections::HashMap<String, String>,
+) -> BTreeMap<String, String> {
+    options.into_iter().collect()
+}

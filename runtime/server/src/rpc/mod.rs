@@ -1,0 +1,72 @@
+//! The network face of the server: the gRPC API and the metrics endpoint.
+
+mod convert;
+mod metrics;
+mod service;
+mod status;
+
+use std::sync::Arc;
+
+use bgpmon_proto::v1::bgpmon_server::BgpmonServer;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tokio_util::sync::CancellationToken;
+
+pub use metrics::Metrics;
+pub use service::{BgpmonService, DEFAULT_READ_BATCH};
+
+use crate::server::Server;
+
+/// The largest message the API accepts or sends: big enough for a module
+/// upload of an interpreted language (tens of MiB), small enough to bound
+/// one request's memory.
+pub const MAX_MESSAGE_BYTES: usize = 64 << 20;
+
+/// Serves the gRPC API on `listener` until `shutdown` is cancelled.
+///
+/// Returns an error if the transport fails.
+pub async fn serve_rpc(
+    listener: TcpListener,
+    server: Server,
+    metrics: Arc<Metrics>,
+    shutdown: CancellationToken,
+) -> Result<(), tonic::transport::Error> {
+    let service = BgpmonService::new(server, metrics, shutdown.clone());
+    tonic::transport::Server::builder()
+        .add_service(
+            BgpmonServer::new(service)
+                .max_decoding_message_size(MAX_MESSAGE_BYTES)
+                .max_encoding_message_size(MAX_MESSAGE_BYTES),
+        )
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown.cancelled_owned())
+        .await
+}
+
+/// Serves `GET /metrics` on `listener` until `shutdown` is cancelled.
+///
+/// Returns an error if the listener fails.
+pub async fn serve_metrics(
+    listener: TcpListener,
+    server: Server,
+    metrics: Arc<Metrics>,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    let app = axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move || {
+            let body = metrics.render(&server);
+            async move {
+                (
+                    [(
+                        axum::http::header::CONTENT_TYPE,
+                        "text/plain; version=0.0.4; charset=utf-8",
+                    )],
+                    body,
+                )
+            }
+        }),
+    );
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await
+}

@@ -1,0 +1,504 @@
+//! The gRPC service: every server operation, with streaming writes and
+//! reads.
+//!
+//! A read runs in its own task and stops when the client goes away; a write
+//! stream that ends in an error or is dropped rolls back what it did not
+//! flush.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bgpmon_host::RunRequest;
+use bgpmon_proto::v1::{self, bgpmon_server::Bgpmon};
+use bgpmon_store::{CaptureFilter, EntityFilter};
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tokio_util::sync::CancellationToken;
+use tonic::{Request, Response, Status, Streaming};
+
+use super::convert::{
+    capture_from_proto, capture_to_proto, entity_from_proto, entity_to_proto, filter_from_proto,
+    grants_from_proto, limits_from_proto, log_line_to_proto, module_info_to_proto,
+    options_from_proto, prefix_event_to_proto, status_to_proto,
+};
+use super::metrics::Metrics;
+use crate::error::ServerError;
+use crate::server::{Server, SessionInfo};
+
+/// Records per streamed response unless the client asks for another size.
+pub const DEFAULT_READ_BATCH: usize = 1_000;
+
+/// Responses a read buffers ahead of a slow client.
+const READ_AHEAD: usize = 4;
+
+/// How often a followed log is checked for new lines.
+const LOG_POLL: Duration = Duration::from_millis(200);
+
+/// The bgpmon gRPC service over a [`Server`].
+#[derive(Clone)]
+pub struct BgpmonService {
+    server: Server,
+    metrics: Arc<Metrics>,
+    shutdown: CancellationToken,
+}
+
+impl BgpmonService {
+    /// A service over `server`, counting into `metrics`; streams end when
+    /// `shutdown` is cancelled.
+    pub fn new(server: Server, metrics: Arc<Metrics>, shutdown: CancellationToken) -> Self {
+        Self {
+            server,
+            metrics,
+            shutdown,
+        }
+    }
+}
+
+fn session_to_proto(s: SessionInfo) -> v1::SessionInfo {
+    v1::SessionInfo {
+        id: s.id,
+        session_type: s.session_type,
+        workers: s.workers,
+        workers_busy: s.workers_busy,
+    }
+}
+
+fn batch_size(requested: u32) -> usize {
+    match requested {
+        0 => DEFAULT_READ_BATCH,
+        n => (n as usize).min(bgpmon_store::MAX_READ_BATCH),
+    }
+}
+
+type ResponseStream<T> = ReceiverStream<Result<T, Status>>;
+
+/// Runs `produce` in a task that feeds a response stream, and cancels the
+/// token it gets when the client goes away or the server shuts down.
+fn stream_from<T, F, Fut>(shutdown: &CancellationToken, produce: F) -> ResponseStream<T>
+where
+    T: Send + 'static,
+    F: FnOnce(mpsc::Sender<Result<T, Status>>, CancellationToken) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let (tx, rx) = mpsc::channel(READ_AHEAD);
+    let stop = shutdown.child_token();
+    let watcher = {
+        let tx = tx.clone();
+        let stop = stop.clone();
+        async move {
+            tokio::select! {
+                () = tx.closed() => stop.cancel(),
+                () = stop.cancelled() => {}
+            }
+        }
+    };
+    tokio::spawn(watcher);
+    let task = produce(tx, stop.clone());
+    tokio::spawn(async move {
+        task.await;
+        stop.cancel();
+    });
+    ReceiverStream::new(rx)
+}
+
+#[tonic::async_trait]
+impl Bgpmon for BgpmonService {
+    async fn list_session_types(
+        &self,
+        _request: Request<v1::ListSessionTypesRequest>,
+    ) -> Result<Response<v1::ListSessionTypesResponse>, Status> {
+        let session_types = self
+            .server
+            .list_session_types()
+            .into_iter()
+            .map(|t| v1::SessionType {
+                name: t.name,
+                kind: "redb".into(),
+                path: t.path.display().to_string(),
+                workers: t.workers,
+                timeout_secs: t.worker_wait.as_secs(),
+            })
+            .collect();
+        Ok(Response::new(v1::ListSessionTypesResponse { session_types }))
+    }
+
+    async fn open_session(
+        &self,
+        request: Request<v1::OpenSessionRequest>,
+    ) -> Result<Response<v1::OpenSessionResponse>, Status> {
+        let r = request.into_inner();
+        let id = (!r.id.is_empty()).then_some(r.id.as_str());
+        let workers = (r.workers != 0).then_some(r.workers);
+        let info = self.server.open_session(&r.session_type, id, workers).await?;
+        Ok(Response::new(v1::OpenSessionResponse {
+            session: Some(session_to_proto(info)),
+        }))
+    }
+
+    async fn list_sessions(
+        &self,
+        _request: Request<v1::ListSessionsRequest>,
+    ) -> Result<Response<v1::ListSessionsResponse>, Status> {
+        let sessions = self
+            .server
+            .list_sessions()
+            .into_iter()
+            .map(session_to_proto)
+            .collect();
+        Ok(Response::new(v1::ListSessionsResponse { sessions }))
+    }
+
+    async fn get_session(
+        &self,
+        request: Request<v1::GetSessionRequest>,
+    ) -> Result<Response<v1::GetSessionResponse>, Status> {
+        let info = self.server.session_info(&request.into_inner().id)?;
+        Ok(Response::new(v1::GetSessionResponse {
+            session: Some(session_to_proto(info)),
+        }))
+    }
+
+    async fn close_session(
+        &self,
+        request: Request<v1::CloseSessionRequest>,
+    ) -> Result<Response<v1::CloseSessionResponse>, Status> {
+        self.server.close_session(&request.into_inner().id)?;
+        Ok(Response::new(v1::CloseSessionResponse {}))
+    }
+
+    async fn list_nodes(
+        &self,
+        _request: Request<v1::ListNodesRequest>,
+    ) -> Result<Response<v1::ListNodesResponse>, Status> {
+        let nodes = self
+            .server
+            .config()
+            .node_list()
+            .into_iter()
+            .map(|n| v1::Node {
+                ip: bgpmon_proto::ip_to_bytes(n.ip),
+                name: n.name,
+                collector: n.collector,
+                dump_duration_minutes: n.dump_duration_minutes,
+                description: n.description,
+            })
+            .collect();
+        Ok(Response::new(v1::ListNodesResponse { nodes }))
+    }
+
+    async fn write_captures(
+        &self,
+        request: Request<Streaming<v1::WriteCapturesRequest>>,
+    ) -> Result<Response<v1::WriteCapturesResponse>, Status> {
+        let mut stream = request.into_inner();
+        let Some(first) = stream.message().await? else {
+            return Ok(Response::new(v1::WriteCapturesResponse::default()));
+        };
+        if first.session_id.is_empty() {
+            return Err(Status::invalid_argument(
+                "session_id: is empty on the first message; name the session to write to",
+            ));
+        }
+        let mut writer = self.server.capture_writer(&first.session_id).await?;
+        let mut next = Some(first);
+        let mut written = 0;
+        while let Some(message) = next {
+            let flush = message.flush;
+            let captures = message
+                .captures
+                .into_iter()
+                .enumerate()
+                .map(|(i, c)| capture_from_proto(i, c))
+                .collect::<Result<Vec<_>, _>>()?;
+            writer.write(captures).map_err(ServerError::from)?;
+            if flush {
+                written += writer.flush().await.map_err(ServerError::from)?;
+            }
+            next = stream.message().await?;
+        }
+        written += writer.flush().await.map_err(ServerError::from)?;
+        self.metrics.captures_written(written);
+        Ok(Response::new(v1::WriteCapturesResponse {
+            captures_written: written,
+        }))
+    }
+
+    async fn write_entities(
+        &self,
+        request: Request<Streaming<v1::WriteEntitiesRequest>>,
+    ) -> Result<Response<v1::WriteEntitiesResponse>, Status> {
+        let mut stream = request.into_inner();
+        let Some(first) = stream.message().await? else {
+            return Ok(Response::new(v1::WriteEntitiesResponse::default()));
+        };
+        if first.session_id.is_empty() {
+            return Err(Status::invalid_argument(
+                "session_id: is empty on the first message; name the session to write to",
+            ));
+        }
+        let mut writer = self.server.entity_writer(&first.session_id).await?;
+        let mut next = Some(first);
+        let mut written = 0;
+        while let Some(message) = next {
+            let flush = message.flush;
+            let entities = message
+                .entities
+                .into_iter()
+                .enumerate()
+                .map(|(i, e)| entity_from_proto(i, e))
+                .collect::<Result<Vec<_>, _>>()?;
+            writer.write(entities).map_err(ServerError::from)?;
+            if flush {
+                written += writer.flush().await.map_err(ServerError::from)?;
+            }
+            next = stream.message().await?;
+        }
+        written += writer.flush().await.map_err(ServerError::from)?;
+        self.metrics.entities_written(written);
+        Ok(Response::new(v1::WriteEntitiesResponse {
+            entities_written: written,
+        }))
+    }
+
+    type ReadCapturesStream = ResponseStream<v1::ReadCapturesResponse>;
+
+    async fn read_captures(
+        &self,
+        request: Request<v1::ReadCapturesRequest>,
+    ) -> Result<Response<Self::ReadCapturesStream>, Status> {
+        let r = request.into_inner();
+        let filter = filter_from_proto(r.filter)?;
+        let mut reader = self
+            .server
+            .capture_reader(&r.session_id, filter, r.follow)
+            .await?;
+        let batch = batch_size(r.batch_size);
+        let metrics = self.metrics.clone();
+        Ok(Response::new(stream_from(&self.shutdown, |tx, stop| async move {
+            loop {
+                let result = tokio::select! {
+                    result = reader.read(batch, &stop) => result,
+                    () = stop.cancelled() => return,
+                };
+                match result {
+                    Ok(captures) if captures.is_empty() => return,
+                    Ok(captures) => {
+                        metrics.captures_read(captures.len() as u64);
+                        let captures = captures.into_iter().map(capture_to_proto).collect();
+                        if tx.send(Ok(v1::ReadCapturesResponse { captures })).await.is_err() {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(ServerError::from(e).into())).await;
+                        return;
+                    }
+                }
+            }
+        })))
+    }
+
+    type ReadPrefixesStream = ResponseStream<v1::ReadPrefixesResponse>;
+
+    async fn read_prefixes(
+        &self,
+        request: Request<v1::ReadPrefixesRequest>,
+    ) -> Result<Response<Self::ReadPrefixesStream>, Status> {
+        let r = request.into_inner();
+        let filter = filter_from_proto(r.filter)?;
+        let mut reader = self.server.prefix_reader(&r.session_id, filter).await?;
+        let batch = batch_size(r.batch_size);
+        Ok(Response::new(stream_from(&self.shutdown, |tx, stop| async move {
+            loop {
+                match reader.read(batch, &stop).await {
+                    Ok(events) if events.is_empty() => return,
+                    Ok(events) => {
+                        let prefixes = events.into_iter().map(prefix_event_to_proto).collect();
+                        if tx.send(Ok(v1::ReadPrefixesResponse { prefixes })).await.is_err() {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(ServerError::from(e).into())).await;
+                        return;
+                    }
+                }
+            }
+        })))
+    }
+
+    type ReadEntitiesStream = ResponseStream<v1::ReadEntitiesResponse>;
+
+    async fn read_entities(
+        &self,
+        request: Request<v1::ReadEntitiesRequest>,
+    ) -> Result<Response<Self::ReadEntitiesStream>, Status> {
+        let r = request.into_inner();
+        let mut reader = self
+            .server
+            .entity_reader(&r.session_id, EntityFilter { names: r.names })
+            .await?;
+        Ok(Response::new(stream_from(&self.shutdown, |tx, _stop| async move {
+            loop {
+                match reader.read(DEFAULT_READ_BATCH).await {
+                    Ok(entities) if entities.is_empty() => return,
+                    Ok(entities) => {
+                        let entities = entities.into_iter().map(entity_to_proto).collect();
+                        if tx.send(Ok(v1::ReadEntitiesResponse { entities })).await.is_err() {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(ServerError::from(e).into())).await;
+                        return;
+                    }
+                }
+            }
+        })))
+    }
+
+    async fn count_captures(
+        &self,
+        request: Request<v1::CountCapturesRequest>,
+    ) -> Result<Response<v1::CountCapturesResponse>, Status> {
+        let r = request.into_inner();
+        let filter: CaptureFilter = filter_from_proto(r.filter)?;
+        let mut reader = self.server.capture_reader(&r.session_id, filter, false).await?;
+        let stop = self.shutdown.child_token();
+        let mut count = 0u64;
+        loop {
+            let batch = reader
+                .read(bgpmon_store::MAX_READ_BATCH, &stop)
+                .await
+                .map_err(ServerError::from)?;
+            if batch.is_empty() {
+                break;
+            }
+            count += batch.len() as u64;
+        }
+        Ok(Response::new(v1::CountCapturesResponse { count }))
+    }
+
+    async fn list_module_types(
+        &self,
+        _request: Request<v1::ListModuleTypesRequest>,
+    ) -> Result<Response<v1::ListModuleTypesResponse>, Status> {
+        let module_types = self
+            .server
+            .list_module_types()
+            .into_iter()
+            .map(module_info_to_proto)
+            .collect();
+        Ok(Response::new(v1::ListModuleTypesResponse { module_types }))
+    }
+
+    async fn run_module(
+        &self,
+        request: Request<v1::RunModuleRequest>,
+    ) -> Result<Response<v1::RunModuleResponse>, Status> {
+        let r = request.into_inner();
+        let request = RunRequest {
+            type_name: r.type_name,
+            id: r.id.clone(),
+            options: options_from_proto(r.options),
+            limits: Some(limits_from_proto(r.limits, self.server.default_limits())),
+            grants: grants_from_proto(r.grants),
+        };
+        let mut status = self.server.run_module(request)?;
+        if r.wait {
+            status = self
+                .server
+                .modules()
+                .wait(&r.id)
+                .await
+                .map_err(ServerError::from)?;
+        }
+        Ok(Response::new(v1::RunModuleResponse {
+            status: Some(status_to_proto(status)),
+        }))
+    }
+
+    async fn list_modules(
+        &self,
+        _request: Request<v1::ListModulesRequest>,
+    ) -> Result<Response<v1::ListModulesResponse>, Status> {
+        let modules = self
+            .server
+            .list_running_modules()
+            .into_iter()
+            .map(status_to_proto)
+            .collect();
+        Ok(Response::new(v1::ListModulesResponse { modules }))
+    }
+
+    async fn get_module_status(
+        &self,
+        request: Request<v1::GetModuleStatusRequest>,
+    ) -> Result<Response<v1::GetModuleStatusResponse>, Status> {
+        let status = self.server.module_status(&request.into_inner().id)?;
+        Ok(Response::new(v1::GetModuleStatusResponse {
+            status: Some(status_to_proto(status)),
+        }))
+    }
+
+    async fn close_module(
+        &self,
+        request: Request<v1::CloseModuleRequest>,
+    ) -> Result<Response<v1::CloseModuleResponse>, Status> {
+        let status = self.server.close_module(&request.into_inner().id).await?;
+        Ok(Response::new(v1::CloseModuleResponse {
+            status: Some(status_to_proto(status)),
+        }))
+    }
+
+    type GetModuleLogsStream = ResponseStream<v1::GetModuleLogsResponse>;
+
+    async fn get_module_logs(
+        &self,
+        request: Request<v1::GetModuleLogsRequest>,
+    ) -> Result<Response<Self::GetModuleLogsStream>, Status> {
+        let r = request.into_inner();
+        // Fail now, with NotFound, rather than inside the stream.
+        self.server.module_status(&r.id)?;
+        let server = self.server.clone();
+        Ok(Response::new(stream_from(&self.shutdown, |tx, stop| async move {
+            let mut next_seq = 0;
+            loop {
+                let ended = server
+                    .module_status(&r.id)
+                    .map(|s| s.state.is_ended())
+                    .unwrap_or(true);
+                let lines: Vec<_> = server
+                    .module_logs(&r.id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|l| l.seq >= next_seq)
+                    .collect();
+                if let Some(last) = lines.last() {
+                    next_seq = last.seq + 1;
+                    let lines = lines.into_iter().map(log_line_to_proto).collect();
+                    if tx.send(Ok(v1::GetModuleLogsResponse { lines })).await.is_err() {
+                        return;
+                    }
+                }
+                if !r.follow || ended {
+                    return;
+                }
+                tokio::select! {
+                    () = tokio::time::sleep(LOG_POLL) => {}
+                    () = stop.cancelled() => return,
+                }
+            }
+        })))
+    }
+
+    async fn install_module(
+        &self,
+        request: Request<v1::InstallModuleRequest>,
+    ) -> Result<Response<v1::InstallModuleResponse>, Status> {
+        let info = self.server.install_module(request.into_inner().wasm).await?;
+        Ok(Response::new(v1::InstallModuleResponse {
+            module_type: Some(module_info_to_proto(info)),
+        }))
+    }
+}

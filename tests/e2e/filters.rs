@@ -1,0 +1,194 @@
+//! Filter queries through the CLI, checked against counts this test
+//! computes on its own from bgpkit-parser's view of the same file, and
+//! against the known answer in `SOURCES.md`.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::net::IpAddr;
+use std::path::Path;
+
+use bgpkit_parser::BgpkitParser;
+use bgpkit_parser::models::{AsPathSegment, BgpMessage, Bgp4MpEnum, ElemType, MrtMessage};
+use ipnet::IpNet;
+
+use crate::util::{Daemon, mrt};
+
+/// One UPDATE as bgpkit-parser sees it.
+struct Update {
+    timestamp_us: u64,
+    peer_ip: IpAddr,
+    /// The origin of each announcement: the last AS of a final sequence.
+    origins: Vec<u32>,
+    announced: Vec<IpNet>,
+}
+
+fn open(path: &Path) -> Box<dyn Read + Send> {
+    let file = std::fs::File::open(path).unwrap();
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("gz") => Box::new(flate2::read::MultiGzDecoder::new(file)),
+        Some("bz2") => Box::new(bzip2::read::MultiBzDecoder::new(file)),
+        _ => Box::new(file),
+    }
+}
+
+fn updates(path: &Path) -> Vec<Update> {
+    let mut elementor = bgpkit_parser::Elementor::new();
+    let mut out = Vec::new();
+    for record in BgpkitParser::from_reader(open(path)).into_record_iter() {
+        let header = &record.common_header;
+        let timestamp_us = u64::from(header.timestamp) * 1_000_000
+            + u64::from(header.microsecond_timestamp.unwrap_or(0));
+        let MrtMessage::Bgp4Mp(Bgp4MpEnum::Message(m)) = &record.message else {
+            continue;
+        };
+        if !matches!(m.bgp_message, BgpMessage::Update(_)) {
+            continue;
+        }
+        let peer_ip = m.peer_ip;
+        let mut update = Update {
+            timestamp_us,
+            peer_ip,
+            origins: Vec::new(),
+            announced: Vec::new(),
+        };
+        for elem in elementor.record_to_elems(record) {
+            if elem.elem_type != ElemType::ANNOUNCE {
+                continue;
+            }
+            update.announced.push(elem.prefix.prefix);
+            let origin = elem.as_path.as_ref().and_then(|p| match p.segments.last() {
+                Some(AsPathSegment::AsSequence(asns)) => asns.last().map(|a| a.to_u32()),
+                _ => None,
+            });
+            update.origins.extend(origin);
+        }
+        out.push(update);
+    }
+    out
+}
+
+fn count(d: &Daemon, args: &[&str]) -> usize {
+    let mut all = vec!["read", "count", "s"];
+    all.extend_from_slice(args);
+    d.ok(&all).trim().parse().unwrap()
+}
+
+#[test]
+fn filters_match_independent_counts() {
+    for file in [
+        "routeviews.route-views.jinx.updates.1427846400.bz2",
+        "ris.rrc06.updates.1427846400.gz",
+    ] {
+        let Some(path) = mrt(file) else {
+            return;
+        };
+        let truth = updates(&path);
+        let d = Daemon::start(&[]);
+        d.ok(&["session", "open", "local", "--id", "s"]);
+        d.ok(&["write", "captures", "s", path.to_str().unwrap()]);
+        assert_eq!(count(&d, &[]), truth.len(), "{file}: every UPDATE");
+
+        // The busiest origin.
+        let mut by_origin: HashMap<u32, usize> = HashMap::new();
+        for u in &truth {
+            let mut origins = u.origins.clone();
+            origins.dedup();
+            for o in origins {
+                *by_origin.entry(o).or_default() += 1;
+            }
+        }
+        let (&origin, _) = by_origin.iter().max_by_key(|(o, n)| (**n, **o)).unwrap();
+        let expected = truth.iter().filter(|u| u.origins.contains(&origin)).count();
+        assert_eq!(count(&d, &["--origin", &origin.to_string()]), expected, "{file}: origin");
+
+        // More and less specific of the first announced prefix's /16 and itself.
+        let first = truth.iter().find_map(|u| u.announced.first().copied()).unwrap();
+        let cover: IpNet = IpNet::new(first.addr(), first.prefix_len().min(16)).unwrap().trunc();
+        let more = truth
+            .iter()
+            .filter(|u| u.announced.iter().any(|p| cover.contains(p)))
+            .count();
+        assert_eq!(
+            count(&d, &["--prefix", &cover.to_string(), "--match", "more"]),
+            more,
+            "{file}: more specific of {cover}"
+        );
+        let less = truth
+            .iter()
+            .filter(|u| u.announced.iter().any(|p| p.contains(&first)))
+            .count();
+        assert_eq!(
+            count(&d, &["--prefix", &first.to_string(), "--match", "less"]),
+            less,
+            "{file}: less specific of {first}"
+        );
+
+        // The first peer, and a window over the middle of the file.
+        let peer = truth[0].peer_ip;
+        let from_peer = truth.iter().filter(|u| u.peer_ip == peer).count();
+        assert_eq!(count(&d, &["--peer", &peer.to_string()]), from_peer, "{file}: peer");
+        let start = truth[truth.len() / 3].timestamp_us / 1_000_000;
+        let end = truth[2 * truth.len() / 3].timestamp_us / 1_000_000;
+        let in_window = truth
+            .iter()
+            .filter(|u| (start * 1_000_000..end * 1_000_000).contains(&u.timestamp_us))
+            .count();
+        assert_eq!(
+            count(&d, &["--start", &start.to_string(), "--end", &end.to_string()]),
+            in_window,
+            "{file}: window"
+        );
+        // Terms AND.
+        let both = truth
+            .iter()
+            .filter(|u| u.peer_ip == peer && u.origins.contains(&origin))
+            .count();
+        assert_eq!(
+            count(&d, &["--peer", &peer.to_string(), "--origin", &origin.to_string()]),
+            both,
+            "{file}: peer and origin"
+        );
+    }
+}
+
+#[test]
+fn the_jinx_known_answer() {
+    let Some(path) = mrt("routeviews.route-views.jinx.updates.1427846400.bz2") else {
+        return;
+    };
+    let d = Daemon::start(&[]);
+    d.ok(&["session", "open", "local", "--id", "s"]);
+    d.ok(&["write", "captures", "s", path.to_str().unwrap()]);
+    let filter = [
+        "--start",
+        "1427846847",
+        "--end",
+        "2015-04-01T00:07:55Z",
+        "--peer-as",
+        "37105",
+        "--prefix",
+        "154.73.128.0/17",
+        "--match",
+        "more",
+        "--community",
+        "37105:300",
+    ];
+    let mut args = vec!["read", "captures", "s", "--format", "psv"];
+    args.extend_from_slice(&filter);
+    let psv = d.ok(&args);
+    let expected: String = (136..140)
+        .map(|n| {
+            format!(
+                "A|1427846874|196.223.14.46|37105|154.73.{n}.0/24|37105 37549|37549|IGP|196.223.14.84|||37105:300|NAG|||\n"
+            )
+        })
+        .collect();
+    crate::eqnice!(expected, psv);
+
+    let mut args = vec!["read", "prefixes", "s", "--format", "psv"];
+    args.extend_from_slice(&filter);
+    assert_eq!(d.ok(&args).lines().count(), 4);
+    let mut args = vec!["read", "count", "s"];
+    args.extend_from_slice(&filter);
+    assert_eq!(d.ok(&args), "1\n", "one UPDATE carries the four");
+}

@@ -1,0 +1,18 @@
+//! End-to-end tests: the built `bgpmond` on a free loopback port with a
+//! temporary redb store, driven by the built `bgpmon`, on the real MRT files
+//! of `../shared/data/mrt` (each test prints a visible skip line when that
+//! folder is absent).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test reports failure by panicking"
+)]
+
+mod daemon;
+mod filters;
+mod ingest;
+mod modules;
+mod python;
+mod sessions;
+mod util;

@@ -1,0 +1,231 @@
+//! The real binaries, driven as a user would: a [`Daemon`] runs `bgpmond`
+//! on a free loopback port with its own temporary store, and [`Daemon::cli`]
+//! runs `bgpmon` against it.
+
+#![allow(dead_code, reason = "each test binary uses a different part")]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+/// The daemon binary.
+pub const BGPMOND: &str = env!("CARGO_BIN_EXE_bgpmond");
+
+/// The client binary.
+pub const BGPMON: &str = env!("CARGO_BIN_EXE_bgpmon");
+
+/// The folder of the shared MRT files, if this checkout has it.
+pub fn shared_mrt() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/mrt");
+    dir.is_dir().then_some(dir)
+}
+
+/// The shared MRT file `name`, or `None` after printing a visible skip
+/// line when `../shared` is absent.
+pub fn mrt(name: &str) -> Option<PathBuf> {
+    match shared_mrt() {
+        Some(dir) => Some(dir.join(name)),
+        None => {
+            eprintln!("SKIPPED: ../shared/data/mrt is not here, so the test on {name} did not run");
+            None
+        }
+    }
+}
+
+/// The shared entity file `name`, or `None` after a visible skip line.
+pub fn entity_file(name: &str) -> Option<PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data/entities")
+        .join(name);
+    if path.exists() {
+        Some(path)
+    } else {
+        eprintln!("SKIPPED: ../shared/data/entities/{name} is not here");
+        None
+    }
+}
+
+/// A running `bgpmond`, stopped with SIGTERM on drop.
+pub struct Daemon {
+    pub dir: tempfile::TempDir,
+    pub addr: String,
+    pub metrics: String,
+    child: Child,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+/// The compiled-module cache shared by every daemon of the test run.
+fn cache_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("bgpmon-e2e-cache")
+}
+
+/// Config text for a daemon in `dir`, on free ports.
+pub fn config_text(dir: &Path, extra: &str) -> String {
+    format!(
+        "rpc_address = \"127.0.0.1:0\"\nmetrics_address = \"127.0.0.1:0\"\nmodule_dir = {:?}\ncache_dir = {:?}\n\n[sessions.local]\ntype = \"redb\"\npath = {:?}\nworkers = 8\ntimeout_secs = 5\n\n{extra}",
+        dir.join("modules"),
+        cache_dir(),
+        dir.join("bgpmon.redb"),
+    )
+}
+
+impl Daemon {
+    /// Starts a daemon with `guests` in its module directory.
+    pub fn start(guests: &[&str]) -> Self {
+        Self::start_with(guests, "")
+    }
+
+    /// Starts a daemon with `guests` and extra config lines.
+    pub fn start_with(guests: &[&str], extra: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("modules")).unwrap();
+        for guest in guests {
+            let name = Path::new(guest).file_name().unwrap();
+            std::fs::copy(guest, dir.path().join("modules").join(name)).unwrap();
+        }
+        std::fs::write(dir.path().join("bgpmond.toml"), config_text(dir.path(), extra)).unwrap();
+        Self::start_in(dir)
+    }
+
+    /// Starts a daemon on the config already in `dir`.
+    pub fn start_in(dir: tempfile::TempDir) -> Self {
+        let mut child = Command::new(BGPMOND)
+            .arg("--config")
+            .arg(dir.path().join("bgpmond.toml"))
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = mpsc::channel();
+        {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines() {
+                    let Ok(line) = line else { break };
+                    for (prefix, kind) in [
+                        ("bgpmond: serving gRPC on ", "rpc"),
+                        ("bgpmond: serving metrics on ", "metrics"),
+                    ] {
+                        if let Some(addr) = line.strip_prefix(prefix) {
+                            let _ = tx.send((kind, addr.to_owned()));
+                        }
+                    }
+                    log.lock().unwrap().push(line);
+                }
+            });
+        }
+        let mut addr = None;
+        let mut metrics = None;
+        while addr.is_none() || metrics.is_none() {
+            match rx.recv_timeout(Duration::from_secs(120)) {
+                Ok(("rpc", a)) => addr = Some(a),
+                Ok((_, m)) => metrics = Some(m),
+                Err(_) => {
+                    let _ = child.kill();
+                    panic!(
+                        "bgpmond did not start serving; its log:\n{}",
+                        log.lock().unwrap().join("\n")
+                    );
+                }
+            }
+        }
+        Self {
+            dir,
+            addr: addr.unwrap(),
+            metrics: metrics.unwrap(),
+            child,
+            log,
+        }
+    }
+
+    /// Runs `bgpmon` with `args` against this daemon.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        Command::new(BGPMON)
+            .args(args)
+            .env("BGPMON_ADDR", &self.addr)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    }
+
+    /// Runs `bgpmon` and returns its stdout, failing the test with both
+    /// outputs if it exits non-zero.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.cli(args);
+        assert!(
+            out.status.success(),
+            "bgpmon {args:?} failed with {}\nstdout:\n{}\nstderr:\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Runs `bgpmon`, expects it to fail, and returns its stderr.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let out = self.cli(args);
+        assert!(
+            !out.status.success(),
+            "bgpmon {args:?} should have failed\nstdout:\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert_eq!(out.status.code(), Some(1), "failures exit 1");
+        String::from_utf8(out.stderr).unwrap()
+    }
+
+    /// The daemon's log so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+
+    /// Sends SIGTERM and waits for the daemon to exit; returns its status.
+    pub fn stop(mut self) -> (tempfile::TempDir, std::process::ExitStatus) {
+        let status = self.terminate();
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        (dir, status)
+    }
+
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        for _ in 0..600 {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        self.child.wait().unwrap()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.terminate();
+        }
+    }
+}
+
+/// Asserts two strings are equal, printing both whole when they differ.
+#[macro_export]
+macro_rules! eqnice {
+    ($expected:expr, $got:expr) => {{
+        let (expected, got) = (&$expected, &$got);
+        if expected != got {
+            panic!(
+                "\n== expected ==\n{}\n== got ==\n{}\n==",
+                expected, got
+            );
+        }
+    }};
+}
