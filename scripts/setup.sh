@@ -9,3 +9,6 @@ if ! command -v cargo >/dev/null 2>&1; then
 fi
 rustup target add wasm32-wasip2
 rustup component add rustfmt clippy
+# The end-to-end tests drive the API from Python too, with stubs generated
+# from runtime/proto by grpcio-tools.
+python3 -m pip install --quiet --disable-pip-version-check "grpcio==1.85.*" "grpcio-tools==1.85.*"

@@ -11,20 +11,20 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 /// The daemon binary.
-pub const BGPMOND: &str = env!("CARGO_BIN_EXE_bgpmond");
+pub(crate) const BGPMOND: &str = env!("CARGO_BIN_EXE_bgpmond");
 
 /// The client binary.
-pub const BGPMON: &str = env!("CARGO_BIN_EXE_bgpmon");
+pub(crate) const BGPMON: &str = env!("CARGO_BIN_EXE_bgpmon");
 
 /// The folder of the shared MRT files, if this checkout has it.
-pub fn shared_mrt() -> Option<PathBuf> {
+pub(crate) fn shared_mrt() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/mrt");
     dir.is_dir().then_some(dir)
 }
 
 /// The shared MRT file `name`, or `None` after printing a visible skip
 /// line when `../shared` is absent.
-pub fn mrt(name: &str) -> Option<PathBuf> {
+pub(crate) fn mrt(name: &str) -> Option<PathBuf> {
     match shared_mrt() {
         Some(dir) => Some(dir.join(name)),
         None => {
@@ -35,7 +35,7 @@ pub fn mrt(name: &str) -> Option<PathBuf> {
 }
 
 /// The shared entity file `name`, or `None` after a visible skip line.
-pub fn entity_file(name: &str) -> Option<PathBuf> {
+pub(crate) fn entity_file(name: &str) -> Option<PathBuf> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/data/entities")
         .join(name);
@@ -48,10 +48,10 @@ pub fn entity_file(name: &str) -> Option<PathBuf> {
 }
 
 /// A running `bgpmond`, stopped with SIGTERM on drop.
-pub struct Daemon {
-    pub dir: tempfile::TempDir,
-    pub addr: String,
-    pub metrics: String,
+pub(crate) struct Daemon {
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) addr: String,
+    pub(crate) metrics: String,
     child: Child,
     log: Arc<Mutex<Vec<String>>>,
 }
@@ -62,7 +62,7 @@ fn cache_dir() -> PathBuf {
 }
 
 /// Config text for a daemon in `dir`, on free ports.
-pub fn config_text(dir: &Path, extra: &str) -> String {
+pub(crate) fn config_text(dir: &Path, extra: &str) -> String {
     format!(
         "rpc_address = \"127.0.0.1:0\"\nmetrics_address = \"127.0.0.1:0\"\nmodule_dir = {:?}\ncache_dir = {:?}\n\n[sessions.local]\ntype = \"redb\"\npath = {:?}\nworkers = 8\ntimeout_secs = 5\n\n{extra}",
         dir.join("modules"),
@@ -73,12 +73,12 @@ pub fn config_text(dir: &Path, extra: &str) -> String {
 
 impl Daemon {
     /// Starts a daemon with `guests` in its module directory.
-    pub fn start(guests: &[&str]) -> Self {
+    pub(crate) fn start(guests: &[&str]) -> Self {
         Self::start_with(guests, "")
     }
 
     /// Starts a daemon with `guests` and extra config lines.
-    pub fn start_with(guests: &[&str], extra: &str) -> Self {
+    pub(crate) fn start_with(guests: &[&str], extra: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("modules")).unwrap();
         for guest in guests {
@@ -90,7 +90,7 @@ impl Daemon {
     }
 
     /// Starts a daemon on the config already in `dir`.
-    pub fn start_in(dir: tempfile::TempDir) -> Self {
+    pub(crate) fn start_in(dir: tempfile::TempDir) -> Self {
         let mut child = Command::new(BGPMOND)
             .arg("--config")
             .arg(dir.path().join("bgpmond.toml"))
@@ -145,7 +145,7 @@ impl Daemon {
     }
 
     /// Runs `bgpmon` with `args` against this daemon.
-    pub fn cli(&self, args: &[&str]) -> Output {
+    pub(crate) fn cli(&self, args: &[&str]) -> Output {
         Command::new(BGPMON)
             .args(args)
             .env("BGPMON_ADDR", &self.addr)
@@ -156,7 +156,7 @@ impl Daemon {
 
     /// Runs `bgpmon` and returns its stdout, failing the test with both
     /// outputs if it exits non-zero.
-    pub fn ok(&self, args: &[&str]) -> String {
+    pub(crate) fn ok(&self, args: &[&str]) -> String {
         let out = self.cli(args);
         assert!(
             out.status.success(),
@@ -169,7 +169,7 @@ impl Daemon {
     }
 
     /// Runs `bgpmon`, expects it to fail, and returns its stderr.
-    pub fn fails(&self, args: &[&str]) -> String {
+    pub(crate) fn fails(&self, args: &[&str]) -> String {
         let out = self.cli(args);
         assert!(
             !out.status.success(),
@@ -181,12 +181,12 @@ impl Daemon {
     }
 
     /// The daemon's log so far.
-    pub fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         self.log.lock().unwrap().join("\n")
     }
 
     /// Sends SIGTERM and waits for the daemon to exit; returns its status.
-    pub fn stop(mut self) -> (tempfile::TempDir, std::process::ExitStatus) {
+    pub(crate) fn stop(mut self) -> (tempfile::TempDir, std::process::ExitStatus) {
         let status = self.terminate();
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
         (dir, status)

@@ -140,12 +140,14 @@ impl CollectorNames {
 /// assert_eq!(collector_from_path("data/rrc00/2019.01/updates.20190101.0000.gz".as_ref()).as_deref(), Some("rrc00"));
 /// ```
 pub fn collector_from_path(path: &Path) -> Option<String> {
-    path.components().rev().find_map(|component| match component {
-        std::path::Component::Normal(part) => {
-            collector_in(&part.to_string_lossy().to_ascii_lowercase())
-        }
-        _ => None,
-    })
+    path.components()
+        .rev()
+        .find_map(|component| match component {
+            std::path::Component::Normal(part) => {
+                collector_in(&part.to_string_lossy().to_ascii_lowercase())
+            }
+            _ => None,
+        })
 }
 
 /// The first collector name in one path component, already lowercase.

@@ -1,8 +1,8 @@
 //! The mapping from bgpkit-parser's BGP values to the fields of a bgpmon `Capture`: prefixes,
 //! AS path, communities and the other path attributes.
 //!
-//! Values are moved out of the parsed record, never cloned, since each record is converted
-//! once.
+//! Values are read in place from the parsed record and copied into the capture's own
+//! (protobuf) types.
 
 use std::net::IpAddr;
 
@@ -42,7 +42,7 @@ pub(crate) enum MpPrefixes {
     Ignore,
 }
 
-/// Moves the path attributes of `attributes` into `capture`.
+/// Copies the path attributes of `attributes` into `capture`.
 ///
 /// - with [`MpPrefixes::Append`], MP_REACH prefixes are appended to `advertised` and
 ///   MP_UNREACH ones to `withdrawn`;
@@ -51,7 +51,10 @@ pub(crate) enum MpPrefixes {
 /// - the next hop is NEXT_HOP, else the global address of the MP_REACH next hop;
 /// - the aggregator is AS4_AGGREGATOR when AGGREGATOR is absent or holds AS_TRANS, else
 ///   AGGREGATOR.
-pub(crate) fn apply_attributes(capture: &mut Capture, attributes: Attributes, mp: MpPrefixes) {
+///
+/// The attributes are read in place: moving bgpkit-parser's large attribute values out costs
+/// more than the copies of the few numbers each one holds.
+pub(crate) fn apply_attributes(capture: &mut Capture, attributes: &Attributes, mp: MpPrefixes) {
     let mut as_path = None;
     let mut as4_path = None;
     let mut next_hop = None;
@@ -60,21 +63,21 @@ pub(crate) fn apply_attributes(capture: &mut Capture, attributes: Attributes, mp
     let mut as4_aggregator = None;
     for value in attributes {
         match value {
-            AttributeValue::Origin(origin) => capture.origin = origin_attribute(origin) as i32,
+            AttributeValue::Origin(origin) => capture.origin = origin_attribute(*origin) as i32,
             AttributeValue::AsPath(path) => as_path = Some(path),
             AttributeValue::As4Path(path) => as4_path = Some(path),
-            AttributeValue::NextHop(ip) => next_hop = Some(ip),
-            AttributeValue::MultiExitDiscriminator(med) => capture.med = Some(med),
-            AttributeValue::LocalPreference(pref) => capture.local_pref = Some(pref),
+            AttributeValue::NextHop(ip) => next_hop = Some(*ip),
+            AttributeValue::MultiExitDiscriminator(med) => capture.med = Some(*med),
+            AttributeValue::LocalPreference(pref) => capture.local_pref = Some(*pref),
             AttributeValue::AtomicAggregate => capture.atomic_aggregate = true,
-            AttributeValue::Aggregator { asn, id } => aggregator = Some((asn, id)),
-            AttributeValue::As4Aggregator { asn, id } => as4_aggregator = Some((asn, id)),
+            AttributeValue::Aggregator { asn, id } => aggregator = Some((*asn, *id)),
+            AttributeValue::As4Aggregator { asn, id } => as4_aggregator = Some((*asn, *id)),
             AttributeValue::Communities(list) => capture
                 .communities
-                .extend(list.into_iter().map(standard_community)),
+                .extend(list.iter().copied().map(standard_community)),
             AttributeValue::LargeCommunities(list) => capture
                 .communities
-                .extend(list.into_iter().map(large_community)),
+                .extend(list.iter().copied().map(large_community)),
             AttributeValue::MpReachNlri(nlri) => {
                 if mp_next_hop.is_none() {
                     mp_next_hop = nlri.next_hop.map(|hop| hop.global_addr());
@@ -89,12 +92,16 @@ pub(crate) fn apply_attributes(capture: &mut Capture, attributes: Attributes, mp
             _ => {}
         }
     }
+    let merged;
     let path = match (as_path, as4_path) {
-        (Some(path), Some(as4)) => Some(AsPath::merge_aspath_as4path(&path, &as4)),
+        (Some(path), Some(as4)) => {
+            merged = AsPath::merge_aspath_as4path(path, as4);
+            Some(&merged)
+        }
         (path, as4) => path.or(as4),
     };
     if let Some(path) = path {
-        capture.origin_as = origin_as(&path);
+        capture.origin_as = origin_as(path);
         capture.as_path = path_segments(path);
     }
     if let Some(hop) = next_hop.or(mp_next_hop) {
@@ -120,10 +127,10 @@ fn origin_as(path: &AsPath) -> Option<u32> {
 }
 
 /// The wire form of the segments of `path`, kinds kept.
-fn path_segments(path: AsPath) -> Vec<PathSegment> {
-    path.into_segments_iter()
+fn path_segments(path: &AsPath) -> Vec<PathSegment> {
+    path.iter_segments()
         .map(|segment| {
-            let (kind, asns) = match &segment {
+            let (kind, asns) = match segment {
                 AsPathSegment::AsSequence(asns) => (SegmentKind::Sequence, asns),
                 AsPathSegment::AsSet(asns) => (SegmentKind::Set, asns),
                 AsPathSegment::ConfedSequence(asns) => (SegmentKind::ConfedSequence, asns),
@@ -155,7 +162,10 @@ fn standard_community(community: Community) -> v1::Community {
         Community::Custom(asn, value) => (asn.to_u32(), u32::from(value)),
     };
     v1::Community {
-        value: Some(community::Value::Standard(v1::StandardCommunity { asn, value })),
+        value: Some(community::Value::Standard(v1::StandardCommunity {
+            asn,
+            value,
+        })),
     }
 }
 
@@ -170,7 +180,6 @@ fn large_community(community: LargeCommunity) -> v1::Community {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use std::net::Ipv4Addr;
@@ -180,12 +189,16 @@ mod tests {
     use super::*;
 
     fn attributes(values: Vec<AttributeValue>) -> Attributes {
-        values.into_iter().map(Attribute::from).collect::<Vec<_>>().into()
+        values
+            .into_iter()
+            .map(Attribute::from)
+            .collect::<Vec<_>>()
+            .into()
     }
 
     fn converted(values: Vec<AttributeValue>) -> Capture {
         let mut capture = Capture::default();
-        apply_attributes(&mut capture, attributes(values), MpPrefixes::Append);
+        apply_attributes(&mut capture, &attributes(values), MpPrefixes::Append);
         capture
     }
 
@@ -217,7 +230,9 @@ mod tests {
         assert_eq!(capture.origin_as, None);
 
         let capture = converted(vec![AttributeValue::AsPath(AsPath::from_sequence([
-            7, 8, 4_200_000_000,
+            7,
+            8,
+            4_200_000_000,
         ]))]);
         assert_eq!(capture.origin_as, Some(4_200_000_000));
     }
@@ -247,17 +262,17 @@ mod tests {
                 Community::Custom(Asn::new_16bit(37105), 300),
                 Community::NoExport,
             ]),
-            AttributeValue::LargeCommunities(vec![LargeCommunity::new(
-                4_200_000_000,
-                [1, 2],
-            )]),
+            AttributeValue::LargeCommunities(vec![LargeCommunity::new(4_200_000_000, [1, 2])]),
         ]);
         assert_eq!(capture.origin, OriginAttribute::Egp as i32);
         assert_eq!(capture.next_hop, vec![192, 0, 2, 1]);
         assert_eq!((capture.med, capture.local_pref), (Some(10), Some(200)));
         assert!(capture.atomic_aggregate);
         let standard = |asn, value| v1::Community {
-            value: Some(community::Value::Standard(v1::StandardCommunity { asn, value })),
+            value: Some(community::Value::Standard(v1::StandardCommunity {
+                asn,
+                value,
+            })),
         };
         assert_eq!(
             capture.communities,
@@ -301,9 +316,9 @@ mod tests {
             ])
         };
         let mut rib = capture.clone();
-        apply_attributes(&mut rib, mp(), MpPrefixes::Ignore);
+        apply_attributes(&mut rib, &mp(), MpPrefixes::Ignore);
         assert_eq!((rib.advertised.len(), rib.withdrawn.len()), (1, 0));
-        apply_attributes(&mut capture, mp(), MpPrefixes::Append);
+        apply_attributes(&mut capture, &mp(), MpPrefixes::Append);
         assert_eq!(rib.next_hop, capture.next_hop);
         assert_eq!(capture.advertised.len(), 2);
         assert_eq!(capture.advertised[1].length, 32);

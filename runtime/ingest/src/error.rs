@@ -20,7 +20,9 @@ pub enum IngestError {
         source: io::Error,
     },
     /// The first bytes of the input, which tell its compression, cannot be read.
-    #[error("cannot read the start of MRT input {name}; check that it is a readable file, not a folder")]
+    #[error(
+        "cannot read the start of MRT input {name}; check that it is a readable file, not a folder"
+    )]
     Read {
         /// The file path or the name given for the input.
         name: String,

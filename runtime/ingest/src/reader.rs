@@ -1,7 +1,6 @@
 //! The MRT reader: frames records with bgpkit-parser, turns them into captures in batches, and
 //! keeps the summary of what it read, skipped and where it stopped.
 
-use std::collections::VecDeque;
 use std::fs::File;
 use std::io::Read;
 use std::net::IpAddr;
@@ -56,7 +55,10 @@ pub struct MrtReader {
     source: Source,
     names: CollectorNames,
     peers: Option<PeerTable>,
-    pending: VecDeque<Capture>,
+    /// The captures read but not yet returned; those before `cursor` were already taken one
+    /// by one by [`Iterator::next`]. Batches are cut from it without copying.
+    pending: Vec<Capture>,
+    cursor: usize,
     summary: IngestSummary,
     done: bool,
 }
@@ -119,7 +121,8 @@ impl MrtReader {
             source,
             names,
             peers: None,
-            pending: VecDeque::new(),
+            pending: Vec::new(),
+            cursor: 0,
             done: false,
         })
     }
@@ -148,15 +151,26 @@ impl MrtReader {
     /// once the input is exhausted or has stopped.
     pub fn next_batch(&mut self, max: usize) -> Option<Vec<Capture>> {
         let max = max.max(1);
-        let mut batch = Vec::with_capacity(max.min(MAX_BATCH_RESERVE));
-        loop {
-            let take = (max - batch.len()).min(self.pending.len());
-            batch.extend(self.pending.drain(..take));
-            if batch.len() == max || !self.read_record() {
-                break;
-            }
+        if self.cursor > 0 {
+            self.pending.drain(..self.cursor);
+            self.cursor = 0;
         }
-        (!batch.is_empty()).then_some(batch)
+        if self.pending.len() < max {
+            self.pending
+                .reserve(max.min(MAX_BATCH_RESERVE) - self.pending.len().min(max));
+        }
+        while self.pending.len() < max && self.read_record() {}
+        if self.pending.is_empty() {
+            return None;
+        }
+        // A record's captures may overflow the batch; only the overflow is copied.
+        let batch = if self.pending.len() > max {
+            let overflow = self.pending.split_off(max);
+            std::mem::replace(&mut self.pending, overflow)
+        } else {
+            std::mem::take(&mut self.pending)
+        };
+        Some(batch)
     }
 
     /// The account so far; final once [`next_batch`](Self::next_batch) has returned `None`.
@@ -179,7 +193,7 @@ impl MrtReader {
         let raw = match chunk_mrt_record(&mut self.source.stream) {
             Ok(raw) => raw,
             Err(error) => {
-                self.on_frame_error(start, error);
+                self.on_frame_error(start, &error);
                 return !self.done;
             }
         };
@@ -197,7 +211,7 @@ impl MrtReader {
 
     /// Handles a record that could not be framed: skips it when its length was still usable,
     /// else stops.
-    fn on_frame_error(&mut self, start: u64, error: ParserErrorWithBytes) {
+    fn on_frame_error(&mut self, start: u64, error: &ParserErrorWithBytes) {
         let trailing_bytes = self.offset() - start;
         let reason = match (&error.error, self.source.stream.error()) {
             (ParserError::EofExpected, None) => {
@@ -238,10 +252,7 @@ impl MrtReader {
     /// Counts a malformed record and logs the first few.
     fn skip_malformed(&mut self, offset: u64, length: u64, error: &ParserError, head: &[u8]) {
         let message = parser_message(error);
-        if self
-            .summary
-            .skip_malformed(offset, length, &message, head)
-        {
+        if self.summary.skip_malformed(offset, length, &message, head) {
             tracing::warn!(input = %self.name, offset, error = %message, "skipped a malformed MRT record");
         } else {
             tracing::debug!(input = %self.name, offset, error = %message, "skipped a malformed MRT record");
@@ -268,7 +279,8 @@ impl MrtReader {
             ),
             MrtMessage::Bgp4Mp(Bgp4MpEnum::StateChange(_))
             | MrtMessage::LegacyBgp(LegacyBgp::StateChange(_)) => {
-                self.summary.skip(SkipKind::Informational, SKIP_STATE_CHANGE);
+                self.summary
+                    .skip(SkipKind::Informational, SKIP_STATE_CHANGE);
             }
             MrtMessage::TableDumpV2Message(message) => match message {
                 TableDumpV2Message::PeerIndexTable(table) => {
@@ -328,12 +340,17 @@ impl MrtReader {
             withdrawn: prefixes(&update.withdrawn_prefixes),
             ..Capture::default()
         };
-        apply_attributes(&mut capture, update.attributes, MpPrefixes::Append);
+        apply_attributes(&mut capture, &update.attributes, MpPrefixes::Append);
         emit(&mut self.summary, &mut self.pending, capture);
     }
 
     /// One capture per entry of a TABLE_DUMP_V2 RIB record.
-    fn on_rib(&mut self, header: &CommonHeader, rib_prefix: &NetworkPrefix, entries: Vec<RibEntry>) {
+    fn on_rib(
+        &mut self,
+        header: &CommonHeader,
+        rib_prefix: &NetworkPrefix,
+        entries: Vec<RibEntry>,
+    ) {
         let Some(table) = &self.peers else {
             self.summary
                 .skip(SkipKind::Malformed, SKIP_RIB_WITHOUT_PEER_TABLE);
@@ -357,7 +374,7 @@ impl MrtReader {
                 is_rib: true,
                 ..Capture::default()
             };
-            apply_attributes(&mut capture, entry.attributes, MpPrefixes::Ignore);
+            apply_attributes(&mut capture, &entry.attributes, MpPrefixes::Ignore);
             emit(&mut self.summary, &mut self.pending, capture);
         }
     }
@@ -373,7 +390,7 @@ impl MrtReader {
             is_rib: true,
             ..Capture::default()
         };
-        apply_attributes(&mut capture, entry.attributes, MpPrefixes::Ignore);
+        apply_attributes(&mut capture, &entry.attributes, MpPrefixes::Ignore);
         emit(&mut self.summary, &mut self.pending, capture);
     }
 }
@@ -384,9 +401,12 @@ impl Iterator for MrtReader {
     /// The next capture, one at a time; [`MrtReader::next_batch`] is the faster way.
     fn next(&mut self) -> Option<Capture> {
         loop {
-            if let Some(capture) = self.pending.pop_front() {
-                return Some(capture);
+            if let Some(slot) = self.pending.get_mut(self.cursor) {
+                self.cursor += 1;
+                return Some(std::mem::take(slot));
             }
+            self.pending.clear();
+            self.cursor = 0;
             if !self.read_record() {
                 return None;
             }
@@ -395,10 +415,10 @@ impl Iterator for MrtReader {
 }
 
 /// Counts a capture and queues it.
-fn emit(summary: &mut IngestSummary, pending: &mut VecDeque<Capture>, capture: Capture) {
+fn emit(summary: &mut IngestSummary, pending: &mut Vec<Capture>, capture: Capture) {
     summary.captures += 1;
     summary.elements += (capture.advertised.len() + capture.withdrawn.len()) as u64;
-    pending.push_back(capture);
+    pending.push(capture);
 }
 
 /// The peers of a PEER_INDEX_TABLE in wire form, by index, with the collector's name and

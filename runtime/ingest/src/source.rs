@@ -207,7 +207,9 @@ mod tests {
     use super::*;
 
     fn payload() -> Vec<u8> {
-        (0..200_000u32).flat_map(|i| (i % 251).to_be_bytes()).collect()
+        (0..200_000u32)
+            .flat_map(|i| (i % 251).to_be_bytes())
+            .collect()
     }
 
     fn read_all(source: &mut Source) -> (Vec<u8>, Option<String>) {
@@ -275,8 +277,7 @@ mod tests {
         let (first, second) = data.split_at(54_321);
         let mut compressed = Vec::new();
         for part in [first, second] {
-            let mut encoder =
-                bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+            let mut encoder = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
             encoder.write_all(part).unwrap();
             compressed.extend(encoder.finish().unwrap());
         }

@@ -38,9 +38,11 @@ pub const SKIP_PEER_INDEX_TABLE: &str = "TABLE_DUMP_V2 peer index table";
 /// The reason for a TABLE_DUMP_V2 GEO_PEER_TABLE record.
 pub const SKIP_GEO_PEER_TABLE: &str = "TABLE_DUMP_V2 geo peer table";
 /// The reason for a TABLE_DUMP_V2 RIB record that comes before any PEER_INDEX_TABLE.
-pub const SKIP_RIB_WITHOUT_PEER_TABLE: &str = "TABLE_DUMP_V2 RIB record before any peer index table";
+pub const SKIP_RIB_WITHOUT_PEER_TABLE: &str =
+    "TABLE_DUMP_V2 RIB record before any peer index table";
 /// The reason for a RIB entry whose peer index the PEER_INDEX_TABLE lacks; counts entries.
-pub const SKIP_UNKNOWN_PEER: &str = "RIB entry names a peer index missing from the peer index table";
+pub const SKIP_UNKNOWN_PEER: &str =
+    "RIB entry names a peer index missing from the peer index table";
 
 /// Whether a skipped record was expected or damaged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -175,7 +177,10 @@ impl IngestSummary {
             reason
         };
         if reason == OTHER_MALFORMED
-            && let Some(skip) = self.skipped.iter_mut().find(|s| s.reason == OTHER_MALFORMED)
+            && let Some(skip) = self
+                .skipped
+                .iter_mut()
+                .find(|s| s.reason == OTHER_MALFORMED)
         {
             skip.count += 1;
             return;

@@ -1,0 +1,107 @@
+//! Modules over the API through the CLI: types, install, run, status, list,
+//! logs and close.
+
+use bgpmon_test_modules as guests;
+
+use crate::util::{Daemon, mrt};
+
+#[test]
+fn modules_run_list_report_and_close() {
+    let Some(file) = mrt("ris.rrc06.updates.1427846400.gz") else {
+        return;
+    };
+    let d = Daemon::start(&[guests::ORIGIN_STATS, guests::EXAMPLE_DAEMON]);
+    let types = d.ok(&["module", "types"]);
+    assert!(types.contains("origin-stats (task): "), "{types}");
+    assert!(types.contains("example-daemon (daemon): "), "{types}");
+    assert!(types.contains("--opt session=…"), "{types}");
+
+    d.ok(&["session", "open", "local", "--id", "s"]);
+    d.ok(&["write", "captures", "s", file.to_str().unwrap()]);
+
+    let out = d.ok(&[
+        "module", "run", "origin-stats", "stats", "--opt", "session=s", "--opt", "top=3", "--grant",
+        "s", "--wait",
+    ]);
+    assert!(out.contains("state: finished\n"), "{out}");
+    assert!(out.contains("result: 761 captures, "), "{out}");
+    assert_eq!(out.matches("finding: [origin-prefix-count]").count(), 3, "{out}");
+    assert!(out.contains("records_read=761"), "{out}");
+    let status = d.ok(&["module", "status", "stats"]);
+    assert!(status.contains("state: finished\n"), "{status}");
+
+    let out = d.ok(&[
+        "module", "run", "example-daemon", "watch", "--opt", "session=s", "--opt",
+        "report-every=100", "--grant", "s",
+    ]);
+    assert!(out.contains("type: example-daemon (daemon)"), "{out}");
+    let mut logs = String::new();
+    for _ in 0..600 {
+        logs = d.ok(&["module", "logs", "watch"]);
+        if logs.contains("seen 761 captures") || logs.contains("seen 7") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(logs.contains("watching session s"), "{logs}");
+    let list = d.ok(&["module", "list"]);
+    assert!(list.lines().any(|l| l.starts_with("watch ") && l.contains(" running ")), "{list}");
+    assert!(list.lines().any(|l| l.starts_with("stats ") && l.contains(" finished ")), "{list}");
+    let closed = d.ok(&["module", "close", "watch"]);
+    assert!(closed.contains("state: stopped\n"), "{closed}");
+    let logs = d.ok(&["module", "logs", "watch"]);
+    assert!(logs.contains("stopping after 761 captures"), "{logs}");
+}
+
+#[test]
+fn module_errors_are_clear_and_exit_1() {
+    let d = Daemon::start(&[guests::ORIGIN_STATS]);
+    d.ok(&["session", "open", "local", "--id", "s"]);
+    let err = d.fails(&["module", "run", "origin-stats", "x", "--wait"]);
+    assert!(err.contains("missing required option \"session\""), "{err}");
+    let err = d.fails(&["module", "run", "origin-stats", "y", "--opt", "session=s", "--wait"]);
+    assert!(err.contains("module y failed: error returned: denied: "), "{err}");
+    let err = d.fails(&["module", "run", "nope", "z"]);
+    assert!(err.contains("unknown module type \"nope\""), "{err}");
+    let err = d.fails(&["module", "status", "ghost"]);
+    assert!(err.contains("unknown module \"ghost\""), "{err}");
+
+    let junk = d.dir.path().join("junk.wasm");
+    std::fs::write(&junk, b"not wasm").unwrap();
+    let err = d.fails(&["module", "install", junk.to_str().unwrap()]);
+    assert!(err.contains("not a valid WebAssembly component"), "{err}");
+    let out = d.ok(&["module", "install", guests::NOOP]);
+    assert_eq!(out, "installed noop (task): Returns at once\n");
+    let err = d.fails(&["module", "install", guests::NOOP]);
+    assert!(err.contains("module type \"noop\" is already loaded"), "{err}");
+    assert!(d.ok(&["module", "types"]).contains("noop (task)"));
+}
+
+#[test]
+fn entities_load_from_json_roa_and_pfx2as() {
+    let d = Daemon::start(&[]);
+    d.ok(&["session", "open", "local", "--id", "s"]);
+    let json = d.dir.path().join("entities.json");
+    std::fs::write(
+        &json,
+        r#"[{"name": "example", "contact": "noc@example.net", "origin_ases": [64500], "prefixes": ["192.0.2.0/24", {"prefix": "2001:db8::/32", "max_length": 48}]}]"#,
+    )
+    .unwrap();
+    d.ok(&["write", "entities", "s", json.to_str().unwrap()]);
+    let out = d.ok(&["read", "entities", "s", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["prefixes"][1]["prefix"], "2001:db8::/32", "IPv6 prefixes are kept");
+    assert_eq!(v["prefixes"][1]["max_length"], 48);
+
+    if let Some(roa) = crate::util::entity_file("rpkiclient_summary_20250720T093135Z.json.bz2") {
+        let out = d.ok(&["write", "entities", "s", roa.to_str().unwrap(), "--format", "roa"]);
+        assert!(out.contains(" entities stored"), "{out}");
+        let cloudflare = d.ok(&["read", "entities", "s", "--name", "AS13335", "--format", "psv"]);
+        assert!(cloudflare.lines().any(|l| l.starts_with("AS13335|1.0.0.0/24|24|13335")), "{cloudflare}");
+    }
+    if let Some(pfx2as) = crate::util::entity_file("ipasn6_20151101.dat.gz") {
+        d.ok(&["write", "entities", "s", pfx2as.to_str().unwrap(), "--format", "pfx2as"]);
+        let out = d.ok(&["read", "entities", "s", "--name", "AS3356", "--format", "psv"]);
+        assert!(out.lines().count() > 100, "AS3356 originates many prefixes");
+    }
+}
