@@ -10,14 +10,25 @@ use crate::util::{BGPMOND, Daemon, config_text, mrt};
 fn a_bad_config_names_its_key_and_exits_1() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.toml");
-    std::fs::write(&path, "[sessions.local]\ntype = \"redb\"\npath = \"x\"\nworkers = 0\n").unwrap();
+    std::fs::write(
+        &path,
+        "[sessions.local]\ntype = \"redb\"\npath = \"x\"\nworkers = 0\n",
+    )
+    .unwrap();
     let out = Command::new(BGPMOND).arg(&path).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("sessions.local.workers: 0 is out of range"), "{err}");
+    assert!(
+        err.contains("sessions.local.workers: 0 is out of range"),
+        "{err}"
+    );
 
     std::fs::write(&path, "rpc_adress = \"127.0.0.1:1\"\n").unwrap();
-    let out = Command::new(BGPMOND).arg("--config").arg(&path).output().unwrap();
+    let out = Command::new(BGPMOND)
+        .arg("--config")
+        .arg(&path)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown field `rpc_adress`"));
 
@@ -26,7 +37,11 @@ fn a_bad_config_names_its_key_and_exits_1() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no config file given"));
 
     std::fs::write(&path, config_text(dir.path(), "")).unwrap();
-    let out = Command::new(BGPMOND).arg(&path).arg("--print-config").output().unwrap();
+    let out = Command::new(BGPMOND)
+        .arg(&path)
+        .arg("--print-config")
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let printed = String::from_utf8(out.stdout).unwrap();
     assert!(printed.contains("[sessions.local]"), "{printed}");
@@ -43,10 +58,17 @@ fn data_survives_a_restart_and_sigterm_exits_0() {
     d.ok(&["write", "captures", "s1", file.to_str().unwrap()]);
     assert_eq!(d.ok(&["read", "count", "s1"]), "761\n");
     let (dir, status) = d.stop();
-    assert!(status.success(), "SIGTERM ends the daemon with 0, got {status}");
+    assert!(
+        status.success(),
+        "SIGTERM ends the daemon with 0, got {status}"
+    );
 
     let d = Daemon::start_in(dir);
-    assert_eq!(d.ok(&["session", "list"]).lines().count(), 1, "sessions do not survive");
+    assert_eq!(
+        d.ok(&["session", "list"]).lines().count(),
+        1,
+        "sessions do not survive"
+    );
     d.ok(&["session", "open", "local", "--id", "again"]);
     assert_eq!(d.ok(&["read", "count", "again"]), "761\n");
 }
@@ -59,14 +81,23 @@ fn metrics_are_served_as_prometheus_text() {
     let d = Daemon::start(&[]);
     d.ok(&["session", "open", "local", "--id", "s1"]);
     d.ok(&["write", "captures", "s1", file.to_str().unwrap()]);
-    let addr = d.metrics.trim_start_matches("http://").trim_end_matches("/metrics");
+    let addr = d
+        .metrics
+        .trim_start_matches("http://")
+        .trim_end_matches("/metrics");
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
     write!(stream, "GET /metrics HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
-    assert!(response.starts_with("HTTP/1.0 200") || response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(
+        response.starts_with("HTTP/1.0 200") || response.starts_with("HTTP/1.1 200"),
+        "{response}"
+    );
     assert!(response.contains("text/plain; version=0.0.4"), "{response}");
-    assert!(response.contains("\nbgpmon_ingest_captures_written_total 761\n"), "{response}");
+    assert!(
+        response.contains("\nbgpmon_ingest_captures_written_total 761\n"),
+        "{response}"
+    );
     assert!(
         response.contains("\nbgpmon_session_workers{session=\"s1\",session_type=\"local\"} 8\n"),
         "{response}"
@@ -90,7 +121,6 @@ fn one_client_writes_while_another_follows() {
     let stdout = reader.stdout.take().unwrap();
     let writer = {
         let addr = d.addr.clone();
-        let file = file.clone();
         std::thread::spawn(move || {
             Command::new(crate::util::BGPMON)
                 .args(["write", "captures", "live", file.to_str().unwrap()])
@@ -111,8 +141,14 @@ fn one_client_writes_while_another_follows() {
             break;
         }
     }
-    assert_eq!(seen, 1756, "the follower saw every capture the writer stored");
-    assert_eq!(last_time, 1_427_847_270_000_000, "the last capture is at 00:14:30");
+    assert_eq!(
+        seen, 1756,
+        "the follower saw every capture the writer stored"
+    );
+    assert_eq!(
+        last_time, 1_427_847_270_000_000,
+        "the last capture is at 00:14:30"
+    );
     let _ = reader.kill();
     let _ = reader.wait();
     assert!(writer.join().unwrap().status.success());

@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::path::Path;
 
 use bgpkit_parser::BgpkitParser;
-use bgpkit_parser::models::{AsPathSegment, BgpMessage, Bgp4MpEnum, ElemType, MrtMessage};
+use bgpkit_parser::models::{AsPathSegment, Bgp4MpEnum, BgpMessage, ElemType, MrtMessage};
 use ipnet::IpNet;
 
 use crate::util::{Daemon, mrt};
@@ -99,11 +99,20 @@ fn filters_match_independent_counts() {
         }
         let (&origin, _) = by_origin.iter().max_by_key(|(o, n)| (**n, **o)).unwrap();
         let expected = truth.iter().filter(|u| u.origins.contains(&origin)).count();
-        assert_eq!(count(&d, &["--origin", &origin.to_string()]), expected, "{file}: origin");
+        assert_eq!(
+            count(&d, &["--origin", &origin.to_string()]),
+            expected,
+            "{file}: origin"
+        );
 
         // More and less specific of the first announced prefix's /16 and itself.
-        let first = truth.iter().find_map(|u| u.announced.first().copied()).unwrap();
-        let cover: IpNet = IpNet::new(first.addr(), first.prefix_len().min(16)).unwrap().trunc();
+        let first = truth
+            .iter()
+            .find_map(|u| u.announced.first().copied())
+            .unwrap();
+        let cover: IpNet = IpNet::new(first.addr(), first.prefix_len().min(16))
+            .unwrap()
+            .trunc();
         let more = truth
             .iter()
             .filter(|u| u.announced.iter().any(|p| cover.contains(p)))
@@ -126,7 +135,11 @@ fn filters_match_independent_counts() {
         // The first peer, and a window over the middle of the file.
         let peer = truth[0].peer_ip;
         let from_peer = truth.iter().filter(|u| u.peer_ip == peer).count();
-        assert_eq!(count(&d, &["--peer", &peer.to_string()]), from_peer, "{file}: peer");
+        assert_eq!(
+            count(&d, &["--peer", &peer.to_string()]),
+            from_peer,
+            "{file}: peer"
+        );
         let start = truth[truth.len() / 3].timestamp_us / 1_000_000;
         let end = truth[2 * truth.len() / 3].timestamp_us / 1_000_000;
         let in_window = truth
@@ -134,7 +147,10 @@ fn filters_match_independent_counts() {
             .filter(|u| (start * 1_000_000..end * 1_000_000).contains(&u.timestamp_us))
             .count();
         assert_eq!(
-            count(&d, &["--start", &start.to_string(), "--end", &end.to_string()]),
+            count(
+                &d,
+                &["--start", &start.to_string(), "--end", &end.to_string()]
+            ),
             in_window,
             "{file}: window"
         );
@@ -144,7 +160,10 @@ fn filters_match_independent_counts() {
             .filter(|u| u.peer_ip == peer && u.origins.contains(&origin))
             .count();
         assert_eq!(
-            count(&d, &["--peer", &peer.to_string(), "--origin", &origin.to_string()]),
+            count(
+                &d,
+                &["--peer", &peer.to_string(), "--origin", &origin.to_string()]
+            ),
             both,
             "{file}: peer and origin"
         );

@@ -21,7 +21,9 @@ fn count(d: &Daemon, extra: &[&str]) -> u64 {
 }
 
 fn psv_lines(d: &Daemon) -> usize {
-    d.ok(&["read", "captures", "s", "--format", "psv"]).lines().count()
+    d.ok(&["read", "captures", "s", "--format", "psv"])
+        .lines()
+        .count()
 }
 
 #[test]
@@ -29,10 +31,17 @@ fn ris_rrc00_updates() {
     let Some((d, out)) = ingest("ris-rrc00.updates.20190101.0000.gz") else {
         return;
     };
-    assert!(out.contains(": 54107 captures stored from 54514 records"), "{out}");
+    assert!(
+        out.contains(": 54107 captures stored from 54514 records"),
+        "{out}"
+    );
     assert_eq!(count(&d, &[]), 54_107);
     assert_eq!(psv_lines(&d), 150_389 + 9_559 + 2_173 + 453);
-    assert_eq!(count(&d, &["--collector", "rrc00"]), 54_107, "named from the file name");
+    assert_eq!(
+        count(&d, &["--collector", "rrc00"]),
+        54_107,
+        "named from the file name"
+    );
 }
 
 #[test]
@@ -42,7 +51,15 @@ fn route_views2_bgp4mp_et_updates() {
     };
     assert_eq!(count(&d, &[]), 49_220);
     assert_eq!(psv_lines(&d), 111_057 + 7_606);
-    let json = d.ok(&["read", "captures", "s", "--format", "json", "--end", "1771774201"]);
+    let json = d.ok(&[
+        "read",
+        "captures",
+        "s",
+        "--format",
+        "json",
+        "--end",
+        "1771774201",
+    ]);
     let with_micros = json
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
@@ -63,10 +80,22 @@ fn route_views2_2013_mixed_as2_and_as4() {
 #[test]
 fn small_files_and_a_rib_with_both_families() {
     for (file, captures, elems) in [
-        ("ris.rrc06.updates.1427846400.gz", 761, 1_160 + 275 + 106 + 16),
-        ("routeviews.route-views.jinx.updates.1427846400.bz2", 1_756, 8_149 + 11 + 440 + 11),
+        (
+            "ris.rrc06.updates.1427846400.gz",
+            761,
+            1_160 + 275 + 106 + 16,
+        ),
+        (
+            "routeviews.route-views.jinx.updates.1427846400.bz2",
+            1_756,
+            8_149 + 11 + 440 + 11,
+        ),
         ("ris.bview.20190417.0800.2peers.gz", 6_640, 6_640),
-        ("ris-rrc21.updates.20160811.1600.gz", 17_216, 32_710 + 6_546 + 1_616 + 340),
+        (
+            "ris-rrc21.updates.20160811.1600.gz",
+            17_216,
+            32_710 + 6_546 + 1_616 + 340,
+        ),
     ] {
         let Some((d, _)) = ingest(file) else {
             return;
@@ -92,8 +121,14 @@ fn full_table_burst() {
 #[test]
 fn complete_ribs_store_every_entry() {
     for (file, entries) in [
-        ("routeviews-route-views2.rib.20140523.0600.first1MB.complete.bz2", 270_005),
-        ("routeviews-route-views6.rib.20151101.0600.first1MB.complete.bz2", 149_578),
+        (
+            "routeviews-route-views2.rib.20140523.0600.first1MB.complete.bz2",
+            270_005,
+        ),
+        (
+            "routeviews-route-views6.rib.20151101.0600.first1MB.complete.bz2",
+            149_578,
+        ),
     ] {
         let Some((d, _)) = ingest(file) else {
             return;
@@ -106,8 +141,14 @@ fn complete_ribs_store_every_entry() {
 #[test]
 fn truncated_ribs_store_whole_records_and_fail() {
     for (file, collector) in [
-        ("routeviews-route-views2.rib.20140523.0600.first1MB.truncated.bz2", "route-views2"),
-        ("routeviews-route-views6.rib.20151101.0600.first1MB.truncated.bz2", "route-views6"),
+        (
+            "routeviews-route-views2.rib.20140523.0600.first1MB.truncated.bz2",
+            "route-views2",
+        ),
+        (
+            "routeviews-route-views6.rib.20151101.0600.first1MB.truncated.bz2",
+            "route-views6",
+        ),
     ] {
         let Some(path) = mrt(file) else {
             return;
@@ -124,7 +165,10 @@ fn truncated_ribs_store_whole_records_and_fail() {
         // Sessions share their type's store: the complete file adds its own.
         d.ok(&["write", "captures", "s", complete.to_str().unwrap()]);
         let whole = count(&d, &[]) - stored;
-        assert_eq!(stored, whole, "{file}: every whole record of the cut file is stored");
+        assert_eq!(
+            stored, whole,
+            "{file}: every whole record of the cut file is stored"
+        );
     }
 }
 
@@ -135,7 +179,14 @@ fn collector_override_wins() {
     };
     let d = Daemon::start(&[]);
     d.ok(&["session", "open", "local", "--id", "s"]);
-    d.ok(&["write", "captures", "s", path.to_str().unwrap(), "--collector", "tokyo"]);
+    d.ok(&[
+        "write",
+        "captures",
+        "s",
+        path.to_str().unwrap(),
+        "--collector",
+        "tokyo",
+    ]);
     assert_eq!(count(&d, &["--collector", "tokyo"]), 761);
     assert_eq!(count(&d, &["--collector", "rrc06"]), 0);
 }
@@ -146,7 +197,10 @@ fn a_configured_node_names_the_collector() {
         return;
     };
     // The bview's collector BGP id is 179.0.156.33; its file name names no collector.
-    let d = Daemon::start_with(&[], "[nodes.\"179.0.156.33\"]\nname = \"rrc24\"\ncollector = true\n");
+    let d = Daemon::start_with(
+        &[],
+        "[nodes.\"179.0.156.33\"]\nname = \"rrc24\"\ncollector = true\n",
+    );
     d.ok(&["session", "open", "local", "--id", "s"]);
     d.ok(&["write", "captures", "s", path.to_str().unwrap()]);
     assert_eq!(count(&d, &["--collector", "rrc24"]), 6_640);

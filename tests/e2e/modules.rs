@@ -20,19 +20,40 @@ fn modules_run_list_report_and_close() {
     d.ok(&["write", "captures", "s", file.to_str().unwrap()]);
 
     let out = d.ok(&[
-        "module", "run", "origin-stats", "stats", "--opt", "session=s", "--opt", "top=3", "--grant",
-        "s", "--wait",
+        "module",
+        "run",
+        "origin-stats",
+        "stats",
+        "--opt",
+        "session=s",
+        "--opt",
+        "top=3",
+        "--grant",
+        "s",
+        "--wait",
     ]);
     assert!(out.contains("state: finished\n"), "{out}");
     assert!(out.contains("result: 761 captures, "), "{out}");
-    assert_eq!(out.matches("finding: [origin-prefix-count]").count(), 3, "{out}");
+    assert_eq!(
+        out.matches("finding: [origin-prefix-count]").count(),
+        3,
+        "{out}"
+    );
     assert!(out.contains("records_read=761"), "{out}");
     let status = d.ok(&["module", "status", "stats"]);
     assert!(status.contains("state: finished\n"), "{status}");
 
     let out = d.ok(&[
-        "module", "run", "example-daemon", "watch", "--opt", "session=s", "--opt",
-        "report-every=100", "--grant", "s",
+        "module",
+        "run",
+        "example-daemon",
+        "watch",
+        "--opt",
+        "session=s",
+        "--opt",
+        "report-every=100",
+        "--grant",
+        "s",
     ]);
     assert!(out.contains("type: example-daemon (daemon)"), "{out}");
     let mut logs = String::new();
@@ -45,8 +66,16 @@ fn modules_run_list_report_and_close() {
     }
     assert!(logs.contains("watching session s"), "{logs}");
     let list = d.ok(&["module", "list"]);
-    assert!(list.lines().any(|l| l.starts_with("watch ") && l.contains(" running ")), "{list}");
-    assert!(list.lines().any(|l| l.starts_with("stats ") && l.contains(" finished ")), "{list}");
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with("watch ") && l.contains(" running ")),
+        "{list}"
+    );
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with("stats ") && l.contains(" finished ")),
+        "{list}"
+    );
     let closed = d.ok(&["module", "close", "watch"]);
     assert!(closed.contains("state: stopped\n"), "{closed}");
     let logs = d.ok(&["module", "logs", "watch"]);
@@ -59,8 +88,19 @@ fn module_errors_are_clear_and_exit_1() {
     d.ok(&["session", "open", "local", "--id", "s"]);
     let err = d.fails(&["module", "run", "origin-stats", "x", "--wait"]);
     assert!(err.contains("missing required option \"session\""), "{err}");
-    let err = d.fails(&["module", "run", "origin-stats", "y", "--opt", "session=s", "--wait"]);
-    assert!(err.contains("module y failed: error returned: denied: "), "{err}");
+    let err = d.fails(&[
+        "module",
+        "run",
+        "origin-stats",
+        "y",
+        "--opt",
+        "session=s",
+        "--wait",
+    ]);
+    assert!(
+        err.contains("module y failed: error returned: denied: "),
+        "{err}"
+    );
     let err = d.fails(&["module", "run", "nope", "z"]);
     assert!(err.contains("unknown module type \"nope\""), "{err}");
     let err = d.fails(&["module", "status", "ghost"]);
@@ -73,7 +113,10 @@ fn module_errors_are_clear_and_exit_1() {
     let out = d.ok(&["module", "install", guests::NOOP]);
     assert_eq!(out, "installed noop (task): Returns at once\n");
     let err = d.fails(&["module", "install", guests::NOOP]);
-    assert!(err.contains("module type \"noop\" is already loaded"), "{err}");
+    assert!(
+        err.contains("module type \"noop\" is already loaded"),
+        "{err}"
+    );
     assert!(d.ok(&["module", "types"]).contains("noop (task)"));
 }
 
@@ -90,18 +133,44 @@ fn entities_load_from_json_roa_and_pfx2as() {
     d.ok(&["write", "entities", "s", json.to_str().unwrap()]);
     let out = d.ok(&["read", "entities", "s", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
-    assert_eq!(v["prefixes"][1]["prefix"], "2001:db8::/32", "IPv6 prefixes are kept");
+    assert_eq!(
+        v["prefixes"][1]["prefix"], "2001:db8::/32",
+        "IPv6 prefixes are kept"
+    );
     assert_eq!(v["prefixes"][1]["max_length"], 48);
 
     if let Some(roa) = crate::util::entity_file("rpkiclient_summary_20250720T093135Z.json.bz2") {
-        let out = d.ok(&["write", "entities", "s", roa.to_str().unwrap(), "--format", "roa"]);
+        let out = d.ok(&[
+            "write",
+            "entities",
+            "s",
+            roa.to_str().unwrap(),
+            "--format",
+            "roa",
+        ]);
         assert!(out.contains(" entities stored"), "{out}");
-        let cloudflare = d.ok(&["read", "entities", "s", "--name", "AS13335", "--format", "psv"]);
-        assert!(cloudflare.lines().any(|l| l.starts_with("AS13335|1.0.0.0/24|24|13335")), "{cloudflare}");
+        let cloudflare = d.ok(&[
+            "read", "entities", "s", "--name", "AS13335", "--format", "psv",
+        ]);
+        assert!(
+            cloudflare
+                .lines()
+                .any(|l| l.starts_with("AS13335|1.0.0.0/24|24|13335")),
+            "{cloudflare}"
+        );
     }
     if let Some(pfx2as) = crate::util::entity_file("ipasn6_20151101.dat.gz") {
-        d.ok(&["write", "entities", "s", pfx2as.to_str().unwrap(), "--format", "pfx2as"]);
-        let out = d.ok(&["read", "entities", "s", "--name", "AS3356", "--format", "psv"]);
+        d.ok(&[
+            "write",
+            "entities",
+            "s",
+            pfx2as.to_str().unwrap(),
+            "--format",
+            "pfx2as",
+        ]);
+        let out = d.ok(&[
+            "read", "entities", "s", "--name", "AS3356", "--format", "psv",
+        ]);
         assert!(out.lines().count() > 100, "AS3356 originates many prefixes");
     }
 }

@@ -30,13 +30,19 @@ fn a_python_grpc_client_reads_captures() {
         .arg("bgpmon/v1/bgpmon.proto")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let d = Daemon::start(&[]);
     d.ok(&["session", "open", "local", "--id", "s"]);
     d.ok(&["write", "captures", "s", file.to_str().unwrap()]);
     let expected = d.ok(&["read", "count", "s", "--origin", "35226"]);
-    let first = d.ok(&["read", "captures", "s", "--origin", "35226", "--format", "json"]);
+    let first = d.ok(&[
+        "read", "captures", "s", "--origin", "35226", "--format", "json",
+    ]);
     let first: serde_json::Value = serde_json::from_str(first.lines().next().unwrap()).unwrap();
 
     let out = Command::new("python3")
@@ -47,7 +53,11 @@ fn a_python_grpc_client_reads_captures() {
         .arg("35226")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(format!("{}\n", lines[0]), expected);
@@ -61,5 +71,8 @@ fn a_python_grpc_client_reads_captures() {
         lines[1],
         format!("rrc06 {} {}", first["peer_as"], prefixes.join(" "))
     );
-    assert_eq!(lines[2], "NOT_FOUND", "errors reach Python as gRPC status codes");
+    assert_eq!(
+        lines[2], "NOT_FOUND",
+        "errors reach Python as gRPC status codes"
+    );
 }

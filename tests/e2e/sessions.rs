@@ -6,9 +6,15 @@ use crate::util::Daemon;
 fn sessions_open_list_describe_and_close() {
     let d = Daemon::start(&[]);
     let types = d.ok(&["session", "types"]);
-    assert!(types.lines().nth(1).unwrap().starts_with("local "), "{types}");
+    assert!(
+        types.lines().nth(1).unwrap().starts_with("local "),
+        "{types}"
+    );
 
-    assert_eq!(d.ok(&["session", "open", "local", "--id", "s1", "--workers", "2"]), "s1\n");
+    assert_eq!(
+        d.ok(&["session", "open", "local", "--id", "s1", "--workers", "2"]),
+        "s1\n"
+    );
     let made_up = d.ok(&["session", "open", "local"]);
     assert!(made_up.starts_with("local-"), "{made_up}");
     let list = d.ok(&["session", "list"]);
@@ -17,9 +23,15 @@ fn sessions_open_list_describe_and_close() {
     assert!(info.contains("workers: 2\n"), "{info}");
 
     let err = d.fails(&["session", "open", "local", "--id", "s1"]);
-    assert!(err.starts_with("error: session \"s1\" is already open"), "{err}");
+    assert!(
+        err.starts_with("error: session \"s1\" is already open"),
+        "{err}"
+    );
     let err = d.fails(&["session", "open", "nope"]);
-    assert!(err.starts_with("error: unknown session type \"nope\"; configured types: local"), "{err}");
+    assert!(
+        err.starts_with("error: unknown session type \"nope\"; configured types: local"),
+        "{err}"
+    );
     d.ok(&["session", "close", "s1"]);
     let err = d.fails(&["session", "info", "s1"]);
     assert!(err.starts_with("error: unknown session \"s1\""), "{err}");
@@ -44,5 +56,8 @@ fn usage_errors_exit_2_and_unreachable_daemons_exit_1() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.starts_with("error: cannot connect to bgpmond at 127.0.0.1:1"), "{err}");
+    assert!(
+        err.starts_with("error: cannot connect to bgpmond at 127.0.0.1:1"),
+        "{err}"
+    );
 }

@@ -85,7 +85,11 @@ impl Daemon {
             let name = Path::new(guest).file_name().unwrap();
             std::fs::copy(guest, dir.path().join("modules").join(name)).unwrap();
         }
-        std::fs::write(dir.path().join("bgpmond.toml"), config_text(dir.path(), extra)).unwrap();
+        std::fs::write(
+            dir.path().join("bgpmond.toml"),
+            config_text(dir.path(), extra),
+        )
+        .unwrap();
         Self::start_in(dir)
     }
 
@@ -222,10 +226,7 @@ macro_rules! eqnice {
     ($expected:expr, $got:expr) => {{
         let (expected, got) = (&$expected, &$got);
         if expected != got {
-            panic!(
-                "\n== expected ==\n{}\n== got ==\n{}\n==",
-                expected, got
-            );
+            panic!("\n== expected ==\n{}\n== got ==\n{}\n==", expected, got);
         }
     }};
 }

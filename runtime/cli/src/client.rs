@@ -34,6 +34,10 @@ pub async fn connect(addr: &str) -> anyhow::Result<Client> {
 
 /// A daemon error as the CLI reports it: the daemon's message, which names
 /// the problem and what to do.
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "it is used as `map_err(status_error)`, which passes the status by value"
+)]
 pub fn status_error(status: tonic::Status) -> anyhow::Error {
     let message = status.message();
     if message.is_empty() {

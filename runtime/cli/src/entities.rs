@@ -45,7 +45,10 @@ fn open(path: &Path) -> anyhow::Result<Box<dyn BufRead>> {
 #[serde(untagged)]
 enum PrefixInput {
     Plain(String),
-    Full { prefix: String, max_length: Option<u8> },
+    Full {
+        prefix: String,
+        max_length: Option<u8>,
+    },
 }
 
 #[derive(Deserialize)]
@@ -156,7 +159,10 @@ impl RoaAsn {
 }
 
 /// Groups owned prefixes by origin AS into entities named `AS<asn>`.
-fn by_origin(pairs: impl IntoIterator<Item = (u32, v1::OwnedPrefix)>, contact: &str) -> Vec<v1::Entity> {
+fn by_origin(
+    pairs: impl IntoIterator<Item = (u32, v1::OwnedPrefix)>,
+    contact: &str,
+) -> Vec<v1::Entity> {
     let mut groups: BTreeMap<u32, Vec<v1::OwnedPrefix>> = BTreeMap::new();
     for (asn, prefix) in pairs {
         groups.entry(asn).or_default().push(prefix);
@@ -174,7 +180,10 @@ fn by_origin(pairs: impl IntoIterator<Item = (u32, v1::OwnedPrefix)>, contact: &
 
 fn read_roa(path: &Path) -> anyhow::Result<Vec<v1::Entity>> {
     let export: RoaExport = serde_json::from_reader(open(path)?).with_context(|| {
-        format!("{} is not an rpki-client JSON export with a \"roas\" list", path.display())
+        format!(
+            "{} is not an rpki-client JSON export with a \"roas\" list",
+            path.display()
+        )
     })?;
     let pairs = export
         .roas
@@ -182,7 +191,10 @@ fn read_roa(path: &Path) -> anyhow::Result<Vec<v1::Entity>> {
         .enumerate()
         .map(|(i, roa)| {
             let at = format!("{} roa {}", path.display(), i + 1);
-            Ok((roa.asn.value()?, owned(&roa.prefix, Some(roa.max_length), &at)?))
+            Ok((
+                roa.asn.value()?,
+                owned(&roa.prefix, Some(roa.max_length), &at)?,
+            ))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(by_origin(pairs, "rpki"))
@@ -239,27 +251,42 @@ mod tests {
 
     #[test]
     fn json_arrays_and_lines_both_read() {
-        let array = write(r#"[{"name": "a", "origin_ases": [1], "prefixes": ["2001:db8::/32", {"prefix": "192.0.2.0/24", "max_length": 25}]}]"#);
+        let array = write(
+            r#"[{"name": "a", "origin_ases": [1], "prefixes": ["2001:db8::/32", {"prefix": "192.0.2.0/24", "max_length": 25}]}]"#,
+        );
         let e = read_entities(array.path(), EntityFormat::Json).unwrap();
         assert_eq!(e.len(), 1);
         assert_eq!(e[0].prefixes.len(), 2, "IPv6 prefixes are kept");
         assert_eq!(e[0].prefixes[1].max_length, 25);
         let lines = write("{\"name\": \"a\"}\n\n{\"name\": \"b\", \"contact\": \"x\"}\n");
-        assert_eq!(read_entities(lines.path(), EntityFormat::Json).unwrap().len(), 2);
+        assert_eq!(
+            read_entities(lines.path(), EntityFormat::Json)
+                .unwrap()
+                .len(),
+            2
+        );
         let bad = write("{\"name\": \"a\", \"prefixes\": [\"nope\"]}\n");
         let err = read_entities(bad.path(), EntityFormat::Json).unwrap_err();
-        assert!(format!("{err:#}").contains(":1: \"nope\" is not a prefix"), "{err:#}");
+        assert!(
+            format!("{err:#}").contains(":1: \"nope\" is not a prefix"),
+            "{err:#}"
+        );
     }
 
     #[test]
     fn roas_group_by_origin() {
-        let roa = write(r#"{"metadata": {}, "roas": [
+        let roa = write(
+            r#"{"metadata": {}, "roas": [
             {"asn": 13335, "prefix": "1.0.0.0/24", "maxLength": 24, "ta": "apnic"},
             {"asn": 13335, "prefix": "2606:4700::/32", "maxLength": 48, "ta": "arin"},
             {"asn": "AS64500", "prefix": "192.0.2.0/24", "maxLength": 24}
-        ]}"#);
+        ]}"#,
+        );
         let e = read_entities(roa.path(), EntityFormat::Roa).unwrap();
-        assert_eq!(e.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["AS13335", "AS64500"]);
+        assert_eq!(
+            e.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
+            ["AS13335", "AS64500"]
+        );
         assert_eq!(e[0].prefixes[1].max_length, 48);
     }
 

@@ -35,7 +35,9 @@ impl std::str::FromStr for CommunityArg {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("{s:?} is not a community; write AS:VALUE (64496:300) or GLOBAL:LOCAL1:LOCAL2");
+        let bad = || {
+            format!("{s:?} is not a community; write AS:VALUE (64496:300) or GLOBAL:LOCAL1:LOCAL2")
+        };
         let parts: Vec<&str> = s.split(':').collect();
         match parts.as_slice() {
             [a, v] => Ok(Self::Standard(

@@ -71,8 +71,12 @@ async fn host(fuel_metering: bool) -> ModuleHost {
         ..HostConfig::default()
     };
     let host = ModuleHost::new(config, Arc::new(NoSessions)).unwrap();
-    host.load_file(bgpmon_test_modules::NOOP.as_ref()).await.unwrap();
-    host.load_file(bgpmon_test_modules::BUSY.as_ref()).await.unwrap();
+    host.load_file(bgpmon_test_modules::NOOP.as_ref())
+        .await
+        .unwrap();
+    host.load_file(bgpmon_test_modules::BUSY.as_ref())
+        .await
+        .unwrap();
     host
 }
 

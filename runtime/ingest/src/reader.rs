@@ -59,6 +59,9 @@ pub struct MrtReader {
     /// by one by [`Iterator::next`]. Batches are cut from it without copying.
     pending: Vec<Capture>,
     cursor: usize,
+    /// The last collector address of an update and its name, since formatting an address
+    /// for every capture of a file without a path name is slow.
+    last_name: Option<(IpAddr, String)>,
     summary: IngestSummary,
     done: bool,
 }
@@ -123,6 +126,7 @@ impl MrtReader {
             peers: None,
             pending: Vec::new(),
             cursor: 0,
+            last_name: None,
             done: false,
         })
     }
@@ -155,9 +159,9 @@ impl MrtReader {
             self.pending.drain(..self.cursor);
             self.cursor = 0;
         }
-        if self.pending.len() < max {
-            self.pending
-                .reserve(max.min(MAX_BATCH_RESERVE) - self.pending.len().min(max));
+        let room = max.min(MAX_BATCH_RESERVE);
+        if self.pending.len() < room {
+            self.pending.reserve(room - self.pending.len());
         }
         while self.pending.len() < max && self.read_record() {}
         if self.pending.is_empty() {
@@ -299,10 +303,10 @@ impl MrtReader {
                         .skip(SkipKind::Informational, SKIP_GEO_PEER_TABLE);
                 }
             },
-            MrtMessage::TableDumpMessage(entry) => self.on_table_dump(&header, entry),
+            MrtMessage::TableDumpMessage(entry) => self.on_table_dump(&header, &entry),
             MrtMessage::TableDumpMessageBatch(entries) => {
                 for entry in entries {
-                    self.on_table_dump(&header, entry);
+                    self.on_table_dump(&header, &entry);
                 }
             }
         }
@@ -332,7 +336,7 @@ impl MrtReader {
         };
         let mut capture = Capture {
             timestamp_us: timestamp_us(header),
-            collector: self.names.name(Some(local_ip)).into_owned(),
+            collector: self.collector_name(local_ip),
             collector_ip: ip_to_bytes(local_ip),
             peer_ip: ip_to_bytes(peer_ip),
             peer_as: peer_asn.to_u32(),
@@ -342,6 +346,18 @@ impl MrtReader {
         };
         apply_attributes(&mut capture, &update.attributes, MpPrefixes::Append);
         emit(&mut self.summary, &mut self.pending, capture);
+    }
+
+    /// The collector name of an update whose collector address is `ip`.
+    fn collector_name(&mut self, ip: IpAddr) -> String {
+        match &self.last_name {
+            Some((last, name)) if *last == ip => name.clone(),
+            _ => {
+                let name = self.names.name(Some(ip)).into_owned();
+                self.last_name = Some((ip, name.clone()));
+                name
+            }
+        }
     }
 
     /// One capture per entry of a TABLE_DUMP_V2 RIB record.
@@ -380,7 +396,7 @@ impl MrtReader {
     }
 
     /// One capture for an entry of a legacy TABLE_DUMP record, which has no collector address.
-    fn on_table_dump(&mut self, header: &CommonHeader, entry: TableDumpMessage) {
+    fn on_table_dump(&mut self, header: &CommonHeader, entry: &TableDumpMessage) {
         let mut capture = Capture {
             timestamp_us: timestamp_us(header),
             collector: self.names.name(None).into_owned(),

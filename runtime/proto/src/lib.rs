@@ -42,7 +42,9 @@ pub enum AddressError {
     #[error("an address of {0} bytes is neither IPv4 (4 bytes) nor IPv6 (16 bytes)")]
     Length(usize),
     /// The prefix length is too long for its address family.
-    #[error("prefix length {length} is too long for {address}; use at most 32 for IPv4 and 128 for IPv6")]
+    #[error(
+        "prefix length {length} is too long for {address}; use at most 32 for IPv4 and 128 for IPv6"
+    )]
     PrefixLength {
         /// The address.
         address: IpAddr,

@@ -23,8 +23,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = Path::new("bgpmon-demo");
     let modules = dir.join("modules");
     std::fs::create_dir_all(&modules)?;
-    for guest in [bgpmon_test_modules::ROUND_TRIP, bgpmon_test_modules::ORIGIN_STATS] {
-        let name = Path::new(guest).file_name().ok_or("guest path has no file name")?;
+    for guest in [
+        bgpmon_test_modules::ROUND_TRIP,
+        bgpmon_test_modules::ORIGIN_STATS,
+    ] {
+        let name = Path::new(guest)
+            .file_name()
+            .ok_or("guest path has no file name")?;
         std::fs::copy(guest, modules.join(name))?;
     }
     let config = Config::parse(&format!(
@@ -35,7 +40,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     ))?;
     let server = Server::start(config).await?;
     for info in server.list_module_types() {
-        println!("module type {:<14} {} ({})", info.type_name, info.description, info.kind);
+        println!(
+            "module type {:<14} {} ({})",
+            info.type_name, info.description, info.kind
+        );
     }
 
     let session = server.open_session("local", Some("demo"), None).await?.id;

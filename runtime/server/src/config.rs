@@ -518,7 +518,11 @@ mod tests {
         let c = Config::load(&path).unwrap();
         assert_eq!(c.rpc_address.to_string(), DEFAULT_RPC_ADDRESS);
         assert_eq!(c.sessions["local"].workers, 4);
-        assert!(c.sessions["local"].path.ends_with("bgpmon-data/bgpmon.redb"));
+        assert!(
+            c.sessions["local"]
+                .path
+                .ends_with("bgpmon-data/bgpmon.redb")
+        );
         assert_eq!(c.node_list().len(), 2);
     }
 

@@ -99,9 +99,9 @@ pub async fn run(args: DaemonArgs) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     let metrics = Arc::new(Metrics::default());
     let mut tasks = JoinSet::new();
-    let listener = TcpListener::bind(rpc_address)
-        .await
-        .with_context(|| format!("cannot listen on {rpc_address} (rpc_address); is another bgpmond running?"))?;
+    let listener = TcpListener::bind(rpc_address).await.with_context(|| {
+        format!("cannot listen on {rpc_address} (rpc_address); is another bgpmond running?")
+    })?;
     let bound = listener.local_addr()?;
     tasks.spawn({
         let (server, metrics, shutdown) = (server.clone(), metrics.clone(), shutdown.clone());
@@ -174,7 +174,10 @@ pub fn report(error: &anyhow::Error) {
 /// runs the daemon, and maps the outcome to an exit status.
 pub fn main() -> std::process::ExitCode {
     let args = DaemonArgs::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             report(&anyhow::Error::new(e).context("cannot start the async runtime"));

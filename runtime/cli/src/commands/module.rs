@@ -261,7 +261,10 @@ impl ModuleCommand {
             }
             Self::Install { file } => {
                 let wasm = std::fs::read(&file).map_err(|e| {
-                    anyhow::anyhow!("cannot read {}: {e}; give the path of a .wasm component", file.display())
+                    anyhow::anyhow!(
+                        "cannot read {}: {e}; give the path of a .wasm component",
+                        file.display()
+                    )
                 })?;
                 let info = client
                     .install_module(v1::InstallModuleRequest { wasm })
@@ -292,7 +295,11 @@ impl ModuleCommand {
                             Ok(v1::LogLevel::Error) => "ERROR",
                             _ => "INFO",
                         };
-                        println!("{} {level:<5} {}", format_micros(line.time_us), line.message);
+                        println!(
+                            "{} {level:<5} {}",
+                            format_micros(line.time_us),
+                            line.message
+                        );
                     }
                 }
             }

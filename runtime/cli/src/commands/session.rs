@@ -53,7 +53,10 @@ impl SessionCommand {
                     .map_err(status_error)?
                     .into_inner()
                     .session_types;
-                println!("{:<16} {:<6} {:>7} {:>8} PATH", "TYPE", "KIND", "WORKERS", "TIMEOUT");
+                println!(
+                    "{:<16} {:<6} {:>7} {:>8} PATH",
+                    "TYPE", "KIND", "WORKERS", "TIMEOUT"
+                );
                 for t in types {
                     println!(
                         "{:<16} {:<6} {:>7} {:>7}s {}",

@@ -79,7 +79,10 @@ impl WriteCommand {
     }
 }
 
-async fn collector_names(client: &mut Client, collector: Option<String>) -> anyhow::Result<CollectorNames> {
+async fn collector_names(
+    client: &mut Client,
+    collector: Option<String>,
+) -> anyhow::Result<CollectorNames> {
     let nodes = client
         .list_nodes(v1::ListNodesRequest {})
         .await
@@ -155,7 +158,8 @@ async fn write_file(
         tokio::spawn(async move {
             loop {
                 bar.set_position(progress.bytes_read());
-                let rate = progress.bytes_read() as f64 / started.elapsed().as_secs_f64().max(0.001);
+                let rate =
+                    progress.bytes_read() as f64 / started.elapsed().as_secs_f64().max(0.001);
                 bar.set_message(format!("{:.1} MB/s", rate / 1e6));
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }

@@ -52,7 +52,11 @@ pub(super) fn write_capture(
             .map(community_text)
             .collect::<Vec<_>>()
             .join(" ");
-        let atomic = if capture.atomic_aggregate { "AG" } else { "NAG" };
+        let atomic = if capture.atomic_aggregate {
+            "AG"
+        } else {
+            "NAG"
+        };
         let (aggr_asn, aggr_ip) = capture
             .aggregator
             .as_ref()

@@ -21,15 +21,23 @@ fn cut(s: String, width: usize) -> String {
 }
 
 fn list(prefixes: &[v1::Prefix]) -> String {
-    let text = prefixes.iter().map(prefix_text).collect::<Vec<_>>().join(",");
-    if text.is_empty() { "-".into() } else { cut(text, WIDE) }
+    let text = prefixes
+        .iter()
+        .map(prefix_text)
+        .collect::<Vec<_>>()
+        .join(",");
+    if text.is_empty() {
+        "-".into()
+    } else {
+        cut(text, WIDE)
+    }
 }
 
 pub(super) fn capture_header(out: &mut impl Write) -> io::Result<()> {
     writeln!(
         out,
-        "{:<27} {:<16} {:<39} {:>10} {:>10} {:<40} {:<40} {}",
-        "TIME", "COLLECTOR", "PEER", "PEER AS", "ORIGIN", "AS PATH", "ADVERTISED", "WITHDRAWN"
+        "{:<27} {:<16} {:<39} {:>10} {:>10} {:<40} {:<40} WITHDRAWN",
+        "TIME", "COLLECTOR", "PEER", "PEER AS", "ORIGIN", "AS PATH", "ADVERTISED"
     )
 }
 
@@ -75,7 +83,11 @@ pub(super) fn prefix_row(out: &mut impl Write, e: &v1::PrefixEvent) -> io::Resul
 }
 
 pub(super) fn entity_header(out: &mut impl Write) -> io::Result<()> {
-    writeln!(out, "{:<24} {:<24} {:<24} {}", "NAME", "CONTACT", "ORIGIN ASES", "PREFIXES")
+    writeln!(
+        out,
+        "{:<24} {:<24} {:<24} PREFIXES",
+        "NAME", "CONTACT", "ORIGIN ASES"
+    )
 }
 
 pub(super) fn entity_row(out: &mut impl Write, e: &v1::Entity) -> io::Result<()> {

@@ -63,7 +63,9 @@ pub fn seconds_text(timestamp_us: u64) -> String {
     if micros == 0 {
         secs.to_string()
     } else {
-        format!("{secs}.{micros:06}").trim_end_matches('0').to_owned()
+        format!("{secs}.{micros:06}")
+            .trim_end_matches('0')
+            .to_owned()
     }
 }
 

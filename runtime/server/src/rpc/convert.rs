@@ -35,7 +35,8 @@ fn prefix(field: &str, p: &v1::Prefix) -> Result<IpNet, Status> {
 fn community_from(field: &str, c: &v1::Community) -> Result<store::Community, Status> {
     match &c.value {
         Some(v1::community::Value::Standard(s)) => {
-            let asn = u16::try_from(s.asn).map_err(|_| invalid(field, "standard community AS exceeds 65535"))?;
+            let asn = u16::try_from(s.asn)
+                .map_err(|_| invalid(field, "standard community AS exceeds 65535"))?;
             let value = u16::try_from(s.value)
                 .map_err(|_| invalid(field, "standard community value exceeds 65535"))?;
             Ok(store::Community::Standard(asn, value))
@@ -78,9 +79,7 @@ pub(crate) fn capture_from_proto(index: usize, c: v1::Capture) -> Result<store::
             match v1::SegmentKind::try_from(s.kind) {
                 Ok(v1::SegmentKind::Sequence) => Ok(store::PathSegment::Sequence(asns)),
                 Ok(v1::SegmentKind::Set) => Ok(store::PathSegment::Set(asns)),
-                Ok(v1::SegmentKind::ConfedSequence) => {
-                    Ok(store::PathSegment::ConfedSequence(asns))
-                }
+                Ok(v1::SegmentKind::ConfedSequence) => Ok(store::PathSegment::ConfedSequence(asns)),
                 Ok(v1::SegmentKind::ConfedSet) => Ok(store::PathSegment::ConfedSet(asns)),
                 _ => Err(invalid(
                     &field(&format!("as_path[{i}].kind")),
@@ -183,7 +182,10 @@ pub(crate) fn capture_to_proto(c: store::Capture) -> v1::Capture {
 pub(crate) fn entity_from_proto(index: usize, e: v1::Entity) -> Result<store::Entity, Status> {
     let field = |name: String| format!("entities[{index}].{name}");
     if e.name.is_empty() {
-        return Err(invalid(&field("name".into()), "is empty; give every entity a unique name"));
+        return Err(invalid(
+            &field("name".into()),
+            "is empty; give every entity a unique name",
+        ));
     }
     let prefixes = e
         .prefixes
@@ -191,7 +193,12 @@ pub(crate) fn entity_from_proto(index: usize, e: v1::Entity) -> Result<store::En
         .enumerate()
         .map(|(i, p)| {
             let f = field(format!("prefixes[{i}]"));
-            let net = prefix(&f, p.prefix.as_ref().ok_or_else(|| invalid(&f, "has no prefix"))?)?;
+            let net = prefix(
+                &f,
+                p.prefix
+                    .as_ref()
+                    .ok_or_else(|| invalid(&f, "has no prefix"))?,
+            )?;
             let max = if p.max_length == 0 {
                 net.prefix_len()
             } else {
@@ -240,7 +247,9 @@ pub(crate) fn entity_to_proto(e: store::Entity) -> v1::Entity {
 }
 
 /// A capture filter from the wire.
-pub(crate) fn filter_from_proto(f: Option<v1::CaptureFilter>) -> Result<store::CaptureFilter, Status> {
+pub(crate) fn filter_from_proto(
+    f: Option<v1::CaptureFilter>,
+) -> Result<store::CaptureFilter, Status> {
     let Some(f) = f else {
         return Ok(store::CaptureFilter::default());
     };
@@ -252,7 +261,9 @@ pub(crate) fn filter_from_proto(f: Option<v1::CaptureFilter>) -> Result<store::C
             if start_us >= end_us {
                 return Err(invalid(
                     "filter",
-                    format!("time window [{start_us}, {end_us}) is empty; give a start before the end"),
+                    format!(
+                        "time window [{start_us}, {end_us}) is empty; give a start before the end"
+                    ),
                 ));
             }
             Some(store::TimeRange { start_us, end_us })

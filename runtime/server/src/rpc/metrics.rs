@@ -75,31 +75,77 @@ impl Metrics {
         let mut f = Family { out: &mut out };
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
 
-        f.header("bgpmon_ingest_captures_written_total", "counter", "Captures committed through the API.");
-        f.sample("bgpmon_ingest_captures_written_total", &[], get(&self.captures_written));
-        f.header("bgpmon_ingest_entities_written_total", "counter", "Entities committed through the API.");
-        f.sample("bgpmon_ingest_entities_written_total", &[], get(&self.entities_written));
-        f.header("bgpmon_captures_read_total", "counter", "Captures streamed to API clients.");
+        f.header(
+            "bgpmon_ingest_captures_written_total",
+            "counter",
+            "Captures committed through the API.",
+        );
+        f.sample(
+            "bgpmon_ingest_captures_written_total",
+            &[],
+            get(&self.captures_written),
+        );
+        f.header(
+            "bgpmon_ingest_entities_written_total",
+            "counter",
+            "Entities committed through the API.",
+        );
+        f.sample(
+            "bgpmon_ingest_entities_written_total",
+            &[],
+            get(&self.entities_written),
+        );
+        f.header(
+            "bgpmon_captures_read_total",
+            "counter",
+            "Captures streamed to API clients.",
+        );
         f.sample("bgpmon_captures_read_total", &[], get(&self.captures_read));
 
         let sessions = server.list_sessions();
         f.header("bgpmon_sessions_open", "gauge", "Open sessions.");
         f.sample("bgpmon_sessions_open", &[], sessions.len() as u64);
-        f.header("bgpmon_session_workers", "gauge", "Workers of each open session.");
+        f.header(
+            "bgpmon_session_workers",
+            "gauge",
+            "Workers of each open session.",
+        );
         for s in &sessions {
-            let labels = [("session", s.id.as_str()), ("session_type", s.session_type.as_str())];
+            let labels = [
+                ("session", s.id.as_str()),
+                ("session_type", s.session_type.as_str()),
+            ];
             f.sample("bgpmon_session_workers", &labels, u64::from(s.workers));
         }
-        f.header("bgpmon_session_workers_busy", "gauge", "Streams open on each session.");
+        f.header(
+            "bgpmon_session_workers_busy",
+            "gauge",
+            "Streams open on each session.",
+        );
         for s in &sessions {
-            let labels = [("session", s.id.as_str()), ("session_type", s.session_type.as_str())];
-            f.sample("bgpmon_session_workers_busy", &labels, u64::from(s.workers_busy));
+            let labels = [
+                ("session", s.id.as_str()),
+                ("session_type", s.session_type.as_str()),
+            ];
+            f.sample(
+                "bgpmon_session_workers_busy",
+                &labels,
+                u64::from(s.workers_busy),
+            );
         }
 
         let modules = server.list_running_modules();
         f.header("bgpmon_module_types", "gauge", "Loaded module types.");
-        f.sample("bgpmon_module_types", &[], server.list_module_types().len() as u64);
-        f.header("bgpmon_module_state", "gauge", "1 for each module in its state.");
+        f.sample(
+            "bgpmon_module_types",
+            &[],
+            server.list_module_types().len() as u64,
+        );
+        f.header(
+            "bgpmon_module_state",
+            "gauge",
+            "1 for each module in its state.",
+        );
         for m in &modules {
             let labels = [
                 ("module", m.id.as_str()),
@@ -109,12 +155,42 @@ impl Metrics {
             f.sample("bgpmon_module_state", &labels, 1);
         }
         let counters: [ModuleCounter; 6] = [
-            ("bgpmon_module_fuel_used_total", "counter", "Fuel a module used.", |c| c.fuel_used),
-            ("bgpmon_module_memory_bytes", "gauge", "Linear memory of a module.", |c| c.memory_bytes),
-            ("bgpmon_module_host_calls_total", "counter", "Host calls a module made.", |c| c.host_calls),
-            ("bgpmon_module_records_read_total", "counter", "Records a module read.", |c| c.records_read),
-            ("bgpmon_module_records_written_total", "counter", "Records a module committed.", |c| c.records_written),
-            ("bgpmon_module_logs_dropped_total", "counter", "Log lines over a module's rate.", |c| c.logs_dropped),
+            (
+                "bgpmon_module_fuel_used_total",
+                "counter",
+                "Fuel a module used.",
+                |c| c.fuel_used,
+            ),
+            (
+                "bgpmon_module_memory_bytes",
+                "gauge",
+                "Linear memory of a module.",
+                |c| c.memory_bytes,
+            ),
+            (
+                "bgpmon_module_host_calls_total",
+                "counter",
+                "Host calls a module made.",
+                |c| c.host_calls,
+            ),
+            (
+                "bgpmon_module_records_read_total",
+                "counter",
+                "Records a module read.",
+                |c| c.records_read,
+            ),
+            (
+                "bgpmon_module_records_written_total",
+                "counter",
+                "Records a module committed.",
+                |c| c.records_written,
+            ),
+            (
+                "bgpmon_module_logs_dropped_total",
+                "counter",
+                "Log lines over a module's rate.",
+                |c| c.logs_dropped,
+            ),
         ];
         for (name, kind, help, value) in counters {
             f.header(name, kind, help);

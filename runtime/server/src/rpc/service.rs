@@ -119,7 +119,9 @@ impl Bgpmon for BgpmonService {
                 timeout_secs: t.worker_wait.as_secs(),
             })
             .collect();
-        Ok(Response::new(v1::ListSessionTypesResponse { session_types }))
+        Ok(Response::new(v1::ListSessionTypesResponse {
+            session_types,
+        }))
     }
 
     async fn open_session(
@@ -129,7 +131,10 @@ impl Bgpmon for BgpmonService {
         let r = request.into_inner();
         let id = (!r.id.is_empty()).then_some(r.id.as_str());
         let workers = (r.workers != 0).then_some(r.workers);
-        let info = self.server.open_session(&r.session_type, id, workers).await?;
+        let info = self
+            .server
+            .open_session(&r.session_type, id, workers)
+            .await?;
         Ok(Response::new(v1::OpenSessionResponse {
             session: Some(session_to_proto(info)),
         }))
@@ -274,28 +279,35 @@ impl Bgpmon for BgpmonService {
             .await?;
         let batch = batch_size(r.batch_size);
         let metrics = self.metrics.clone();
-        Ok(Response::new(stream_from(&self.shutdown, |tx, stop| async move {
-            loop {
-                let result = tokio::select! {
-                    result = reader.read(batch, &stop) => result,
-                    () = stop.cancelled() => return,
-                };
-                match result {
-                    Ok(captures) if captures.is_empty() => return,
-                    Ok(captures) => {
-                        metrics.captures_read(captures.len() as u64);
-                        let captures = captures.into_iter().map(capture_to_proto).collect();
-                        if tx.send(Ok(v1::ReadCapturesResponse { captures })).await.is_err() {
+        Ok(Response::new(stream_from(
+            &self.shutdown,
+            |tx, stop| async move {
+                loop {
+                    let result = tokio::select! {
+                        result = reader.read(batch, &stop) => result,
+                        () = stop.cancelled() => return,
+                    };
+                    match result {
+                        Ok(captures) if captures.is_empty() => return,
+                        Ok(captures) => {
+                            metrics.captures_read(captures.len() as u64);
+                            let captures = captures.into_iter().map(capture_to_proto).collect();
+                            if tx
+                                .send(Ok(v1::ReadCapturesResponse { captures }))
+                                .await
+                                .is_err()
+                            {
+                                return;
+                            }
+                        }
+                        Err(e) => {
+                            let _ = tx.send(Err(ServerError::from(e).into())).await;
                             return;
                         }
                     }
-                    Err(e) => {
-                        let _ = tx.send(Err(ServerError::from(e).into())).await;
-                        return;
-                    }
                 }
-            }
-        })))
+            },
+        )))
     }
 
     type ReadPrefixesStream = ResponseStream<v1::ReadPrefixesResponse>;
@@ -308,23 +320,30 @@ impl Bgpmon for BgpmonService {
         let filter = filter_from_proto(r.filter)?;
         let mut reader = self.server.prefix_reader(&r.session_id, filter).await?;
         let batch = batch_size(r.batch_size);
-        Ok(Response::new(stream_from(&self.shutdown, |tx, stop| async move {
-            loop {
-                match reader.read(batch, &stop).await {
-                    Ok(events) if events.is_empty() => return,
-                    Ok(events) => {
-                        let prefixes = events.into_iter().map(prefix_event_to_proto).collect();
-                        if tx.send(Ok(v1::ReadPrefixesResponse { prefixes })).await.is_err() {
+        Ok(Response::new(stream_from(
+            &self.shutdown,
+            |tx, stop| async move {
+                loop {
+                    match reader.read(batch, &stop).await {
+                        Ok(events) if events.is_empty() => return,
+                        Ok(events) => {
+                            let prefixes = events.into_iter().map(prefix_event_to_proto).collect();
+                            if tx
+                                .send(Ok(v1::ReadPrefixesResponse { prefixes }))
+                                .await
+                                .is_err()
+                            {
+                                return;
+                            }
+                        }
+                        Err(e) => {
+                            let _ = tx.send(Err(ServerError::from(e).into())).await;
                             return;
                         }
                     }
-                    Err(e) => {
-                        let _ = tx.send(Err(ServerError::from(e).into())).await;
-                        return;
-                    }
                 }
-            }
-        })))
+            },
+        )))
     }
 
     type ReadEntitiesStream = ResponseStream<v1::ReadEntitiesResponse>;
@@ -338,23 +357,30 @@ impl Bgpmon for BgpmonService {
             .server
             .entity_reader(&r.session_id, EntityFilter { names: r.names })
             .await?;
-        Ok(Response::new(stream_from(&self.shutdown, |tx, _stop| async move {
-            loop {
-                match reader.read(DEFAULT_READ_BATCH).await {
-                    Ok(entities) if entities.is_empty() => return,
-                    Ok(entities) => {
-                        let entities = entities.into_iter().map(entity_to_proto).collect();
-                        if tx.send(Ok(v1::ReadEntitiesResponse { entities })).await.is_err() {
+        Ok(Response::new(stream_from(
+            &self.shutdown,
+            |tx, _stop| async move {
+                loop {
+                    match reader.read(DEFAULT_READ_BATCH).await {
+                        Ok(entities) if entities.is_empty() => return,
+                        Ok(entities) => {
+                            let entities = entities.into_iter().map(entity_to_proto).collect();
+                            if tx
+                                .send(Ok(v1::ReadEntitiesResponse { entities }))
+                                .await
+                                .is_err()
+                            {
+                                return;
+                            }
+                        }
+                        Err(e) => {
+                            let _ = tx.send(Err(ServerError::from(e).into())).await;
                             return;
                         }
                     }
-                    Err(e) => {
-                        let _ = tx.send(Err(ServerError::from(e).into())).await;
-                        return;
-                    }
                 }
-            }
-        })))
+            },
+        )))
     }
 
     async fn count_captures(
@@ -363,7 +389,10 @@ impl Bgpmon for BgpmonService {
     ) -> Result<Response<v1::CountCapturesResponse>, Status> {
         let r = request.into_inner();
         let filter: CaptureFilter = filter_from_proto(r.filter)?;
-        let mut reader = self.server.capture_reader(&r.session_id, filter, false).await?;
+        let mut reader = self
+            .server
+            .capture_reader(&r.session_id, filter, false)
+            .await?;
         let stop = self.shutdown.child_token();
         let mut count = 0u64;
         loop {
@@ -461,42 +490,52 @@ impl Bgpmon for BgpmonService {
         // Fail now, with NotFound, rather than inside the stream.
         self.server.module_status(&r.id)?;
         let server = self.server.clone();
-        Ok(Response::new(stream_from(&self.shutdown, |tx, stop| async move {
-            let mut next_seq = 0;
-            loop {
-                let ended = server
-                    .module_status(&r.id)
-                    .map(|s| s.state.is_ended())
-                    .unwrap_or(true);
-                let lines: Vec<_> = server
-                    .module_logs(&r.id)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter(|l| l.seq >= next_seq)
-                    .collect();
-                if let Some(last) = lines.last() {
-                    next_seq = last.seq + 1;
-                    let lines = lines.into_iter().map(log_line_to_proto).collect();
-                    if tx.send(Ok(v1::GetModuleLogsResponse { lines })).await.is_err() {
+        Ok(Response::new(stream_from(
+            &self.shutdown,
+            |tx, stop| async move {
+                let mut next_seq = 0;
+                loop {
+                    let ended = server
+                        .module_status(&r.id)
+                        .map(|s| s.state.is_ended())
+                        .unwrap_or(true);
+                    let lines: Vec<_> = server
+                        .module_logs(&r.id)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter(|l| l.seq >= next_seq)
+                        .collect();
+                    if let Some(last) = lines.last() {
+                        next_seq = last.seq + 1;
+                        let lines = lines.into_iter().map(log_line_to_proto).collect();
+                        if tx
+                            .send(Ok(v1::GetModuleLogsResponse { lines }))
+                            .await
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                    if !r.follow || ended {
                         return;
                     }
+                    tokio::select! {
+                        () = tokio::time::sleep(LOG_POLL) => {}
+                        () = stop.cancelled() => return,
+                    }
                 }
-                if !r.follow || ended {
-                    return;
-                }
-                tokio::select! {
-                    () = tokio::time::sleep(LOG_POLL) => {}
-                    () = stop.cancelled() => return,
-                }
-            }
-        })))
+            },
+        )))
     }
 
     async fn install_module(
         &self,
         request: Request<v1::InstallModuleRequest>,
     ) -> Result<Response<v1::InstallModuleResponse>, Status> {
-        let info = self.server.install_module(request.into_inner().wasm).await?;
+        let info = self
+            .server
+            .install_module(request.into_inner().wasm)
+            .await?;
         Ok(Response::new(v1::InstallModuleResponse {
             module_type: Some(module_info_to_proto(info)),
         }))

@@ -21,4 +21,3 @@ impl From<ServerError> for Status {
         Status::new(code, e.to_string())
     }
 }
-
