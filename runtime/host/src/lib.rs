@@ -57,7 +57,9 @@ pub use limits::{
 };
 pub use options::resolve_options;
 pub use status::{FailureReason, ModuleStatus, RunState};
-pub use supervisor::{DEFAULT_RETENTION, HostConfig, MAX_MODULE_ID_LEN, ModuleHost, RunRequest};
+pub use supervisor::{
+    DEFAULT_RETENTION, HostConfig, MAX_MODULE_ID_LEN, ModuleHost, RunRequest, check_identifier,
+};
 
 /// The host result type.
 pub type Result<T, E = HostError> = std::result::Result<T, E>;

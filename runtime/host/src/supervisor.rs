@@ -180,20 +180,27 @@ impl std::fmt::Debug for ModuleHost {
     }
 }
 
-fn check_id(id: &str) -> Result<(), HostError> {
-    let reason = if id.is_empty() {
-        "it is empty"
+/// Checks an id of a module or session: 1 to 128 letters, digits, `.`,
+/// `_` or `-`.
+///
+/// Returns an error saying what is wrong with it.
+pub fn check_identifier(id: &str) -> Result<(), &'static str> {
+    if id.is_empty() {
+        Err("it is empty; give 1 to 128 letters, digits, '.', '_' or '-'")
     } else if id.len() > MAX_MODULE_ID_LEN {
-        "it is longer than 128 bytes"
+        Err("it is longer than 128 bytes")
     } else if !id
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
     {
-        "use only letters, digits, '.', '_' and '-'"
+        Err("use only letters, digits, '.', '_' and '-'")
     } else {
-        return Ok(());
-    };
-    Err(HostError::InvalidId {
+        Ok(())
+    }
+}
+
+fn check_id(id: &str) -> Result<(), HostError> {
+    check_identifier(id).map_err(|reason| HostError::InvalidId {
         id: id.to_owned(),
         reason,
     })

@@ -37,4 +37,4 @@ pub use config::{
     SessionTypeConfig, StoreKind,
 };
 pub use error::{ErrorKind, Result, ServerError};
-pub use server::{MAX_SESSION_ID_LEN, Server, SessionInfo, SessionTypeInfo};
+pub use server::{Server, SessionInfo, SessionTypeInfo};

@@ -23,9 +23,6 @@ use bgpmon_store::{
 use crate::config::{Config, StoreKind};
 use crate::error::{Result, ServerError};
 
-/// The longest session id.
-pub const MAX_SESSION_ID_LEN: usize = 128;
-
 /// A configured session type.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionTypeInfo {
@@ -118,21 +115,9 @@ impl std::fmt::Debug for Server {
 }
 
 fn check_session_id(id: &str) -> Result<()> {
-    let message = if id.is_empty() {
-        "it is empty; give 1 to 128 letters, digits, '.', '_' or '-'"
-    } else if id.len() > MAX_SESSION_ID_LEN {
-        "it is longer than 128 bytes"
-    } else if !id
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
-    {
-        "use only letters, digits, '.', '_' and '-'"
-    } else {
-        return Ok(());
-    };
-    Err(ServerError::InvalidArgument {
+    bgpmon_host::check_identifier(id).map_err(|problem| ServerError::InvalidArgument {
         what: "session id",
-        message: format!("{id:?}: {message}"),
+        message: format!("{id:?}: {problem}"),
     })
 }
 

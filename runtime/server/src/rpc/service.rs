@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use bgpmon_host::RunRequest;
 use bgpmon_proto::v1::{self, bgpmon_server::Bgpmon};
-use bgpmon_store::{CaptureFilter, EntityFilter};
+use bgpmon_store::{CaptureFilter, Committable, EntityFilter, Writer};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::CancellationToken;
@@ -71,6 +71,44 @@ fn batch_size(requested: u32) -> usize {
 }
 
 type ResponseStream<T> = ReceiverStream<Result<T, Status>>;
+
+/// The session named on a write stream's first message.
+fn session_of(id: &str) -> Result<&str, Status> {
+    if id.is_empty() {
+        return Err(Status::invalid_argument(
+            "session_id: is empty on the first message; name the session to write to",
+        ));
+    }
+    Ok(id)
+}
+
+/// Feeds a client's write stream, starting with `first`, into `writer`:
+/// `records` converts a message into its records and its flush flag. Commits
+/// when a message asks and at the end, and returns how many records were
+/// committed. On an error the writer is left unflushed, so dropping it rolls
+/// back.
+async fn feed<M, T>(
+    first: M,
+    stream: &mut Streaming<M>,
+    writer: &mut Writer<T>,
+    records: impl Fn(M) -> Result<(Vec<T>, bool), Status>,
+) -> Result<u64, Status>
+where
+    T: Committable,
+{
+    let mut next = Some(first);
+    let mut written = 0;
+    while let Some(message) = next {
+        let (batch, flush) = records(message)?;
+        writer.write(batch).map_err(ServerError::from)?;
+        if flush {
+            written += writer.flush().await.map_err(ServerError::from)?;
+        }
+        next = stream.message().await?;
+    }
+    written += writer.flush().await.map_err(ServerError::from)?;
+    Ok(written)
+}
 
 /// Runs `produce` in a task that feeds a response stream, and cancels the
 /// token it gets when the client goes away or the server shuts down.
@@ -199,29 +237,20 @@ impl Bgpmon for BgpmonService {
         let Some(first) = stream.message().await? else {
             return Ok(Response::new(v1::WriteCapturesResponse::default()));
         };
-        if first.session_id.is_empty() {
-            return Err(Status::invalid_argument(
-                "session_id: is empty on the first message; name the session to write to",
-            ));
-        }
-        let mut writer = self.server.capture_writer(&first.session_id).await?;
-        let mut next = Some(first);
-        let mut written = 0;
-        while let Some(message) = next {
-            let flush = message.flush;
-            let captures = message
+        let mut writer = self
+            .server
+            .capture_writer(session_of(&first.session_id)?)
+            .await?;
+        let written = feed(first, &mut stream, &mut writer, |m| {
+            let captures = m
                 .captures
                 .into_iter()
                 .enumerate()
                 .map(|(i, c)| capture_from_proto(i, c))
                 .collect::<Result<Vec<_>, _>>()?;
-            writer.write(captures).map_err(ServerError::from)?;
-            if flush {
-                written += writer.flush().await.map_err(ServerError::from)?;
-            }
-            next = stream.message().await?;
-        }
-        written += writer.flush().await.map_err(ServerError::from)?;
+            Ok((captures, m.flush))
+        })
+        .await?;
         self.metrics.captures_written(written);
         Ok(Response::new(v1::WriteCapturesResponse {
             captures_written: written,
@@ -236,29 +265,20 @@ impl Bgpmon for BgpmonService {
         let Some(first) = stream.message().await? else {
             return Ok(Response::new(v1::WriteEntitiesResponse::default()));
         };
-        if first.session_id.is_empty() {
-            return Err(Status::invalid_argument(
-                "session_id: is empty on the first message; name the session to write to",
-            ));
-        }
-        let mut writer = self.server.entity_writer(&first.session_id).await?;
-        let mut next = Some(first);
-        let mut written = 0;
-        while let Some(message) = next {
-            let flush = message.flush;
-            let entities = message
+        let mut writer = self
+            .server
+            .entity_writer(session_of(&first.session_id)?)
+            .await?;
+        let written = feed(first, &mut stream, &mut writer, |m| {
+            let entities = m
                 .entities
                 .into_iter()
                 .enumerate()
                 .map(|(i, e)| entity_from_proto(i, e))
                 .collect::<Result<Vec<_>, _>>()?;
-            writer.write(entities).map_err(ServerError::from)?;
-            if flush {
-                written += writer.flush().await.map_err(ServerError::from)?;
-            }
-            next = stream.message().await?;
-        }
-        written += writer.flush().await.map_err(ServerError::from)?;
+            Ok((entities, m.flush))
+        })
+        .await?;
         self.metrics.entities_written(written);
         Ok(Response::new(v1::WriteEntitiesResponse {
             entities_written: written,
