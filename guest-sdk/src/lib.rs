@@ -41,6 +41,7 @@ extern crate self as bgpmon_guest;
 mod filter;
 mod info;
 pub mod log;
+pub mod modules;
 mod prefix;
 pub mod runtime;
 mod session;

@@ -25,6 +25,7 @@ const GUESTS: &[(&str, &str)] = &[
     ("panic", "tests/guests/panic"),
     ("write-then-trap", "tests/guests/write-then-trap"),
     ("round-trip", "tests/guests/round-trip"),
+    ("spawner", "tests/guests/spawner"),
 ];
 
 fn main() {

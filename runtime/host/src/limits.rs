@@ -106,19 +106,6 @@ impl ModuleLimits {
         self.fuel_per_second = self.fuel_per_second.max(1);
         self
     }
-
-    /// Limits for a module started by another: each no larger than the
-    /// parent's.
-    pub fn no_larger_than(mut self, parent: &ModuleLimits) -> Self {
-        self.fuel = self.fuel.min(parent.fuel);
-        self.fuel_per_second = self.fuel_per_second.min(parent.fuel_per_second);
-        self.memory_bytes = self.memory_bytes.min(parent.memory_bytes);
-        self.deadline = self.deadline.min(parent.deadline);
-        self.max_batch = self.max_batch.min(parent.max_batch);
-        self.max_handles = self.max_handles.min(parent.max_handles);
-        self.logs_per_second = self.logs_per_second.min(parent.logs_per_second);
-        self
-    }
 }
 
 /// Caps the linear memory and tables of one store, in total.

@@ -67,12 +67,13 @@ impl Host for ModuleState {
         let host = self.module_host()?;
         let options: BTreeMap<String, String> =
             options.into_iter().map(|o| (o.name, o.value)).collect();
-        let limits = self.ctx.limits.clone().no_larger_than(&self.ctx.limits);
+        // The child runs under the parent's own limits and grants, so it can
+        // never do more than its parent could.
         let request = RunRequest {
             type_name,
             id,
             options,
-            limits: Some(limits),
+            limits: Some(self.ctx.limits.clone()),
             grants: self.ctx.grants.clone(),
         };
         host.run(request)?;

@@ -240,3 +240,35 @@ async fn closing_the_server_stops_modules_then_sessions() {
         .unwrap_err();
     assert!(matches!(err, ServerError::ShuttingDown), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_module_runs_another_only_with_the_grant() {
+    let h = Harness::start(&[guests::SPAWNER, guests::NOOP]).await;
+    let denied = h
+        .run_to_end(RunRequest::new("spawner", "parent").option("child-type", "noop"))
+        .await;
+    let reason = crate::util::failure(&denied).to_string();
+    assert!(
+        reason.contains("was not granted may-run-modules"),
+        "{reason}"
+    );
+    assert!(h.server.module_status("child").is_err(), "no child started");
+
+    let grants = bgpmon_host::Grants {
+        sessions: Vec::new(),
+        may_run_modules: true,
+    };
+    let status = h
+        .run_to_end(
+            RunRequest::new("spawner", "parent2")
+                .option("child-type", "noop")
+                .grants(grants),
+        )
+        .await;
+    let RunState::Finished(result) = &status.state else {
+        panic!("spawner did not finish: {:?}", status.state);
+    };
+    assert_eq!(result.message, "child child finished");
+    let child = h.server.module_status("child").unwrap();
+    assert!(matches!(child.state, RunState::Finished(_)), "{child:?}");
+}
