@@ -43,11 +43,12 @@ pub struct ScanPage {
 ///
 /// Every method blocks; call them off the async runtime.
 pub trait Backend: std::fmt::Debug + Send + Sync + 'static {
-    /// Commits `captures` durably and atomically, and returns the last
-    /// sequence number assigned.
+    /// Commits the captures of `batches`, in order, durably and atomically,
+    /// and returns the last sequence number assigned. Taking the batches as
+    /// they were written spares a writer from copying them into one list.
     ///
     /// Returns an error if the storage fails; then nothing is committed.
-    fn append_captures(&self, captures: &[Capture]) -> Result<u64>;
+    fn append_captures(&self, batches: &[Vec<Capture>]) -> Result<u64>;
 
     /// Scans captures from `position`, returning at most `max_items`
     /// matches and examining at most `max_rows` rows.

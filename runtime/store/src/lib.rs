@@ -46,5 +46,5 @@ pub use redb_backend::RedbBackend;
 pub use session::{DEFAULT_WORKER_WAIT, DEFAULT_WORKERS, MAX_WORKERS, Session, SessionOptions};
 pub use stream::{
     CaptureReader, CaptureWriter, Committable, EntityReader, EntityWriter, MAX_READ_BATCH,
-    MAX_SCAN_ROWS, MAX_WRITE_BUFFER, PrefixReader, Writer,
+    MAX_SCAN_ROWS, MAX_WRITE_BUFFER, PendingFlush, PrefixReader, Writer,
 };

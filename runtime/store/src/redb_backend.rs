@@ -10,7 +10,7 @@ use crate::error::{During, Result, StoreError};
 use crate::filter::{CaptureFilter, EntityFilter};
 use crate::model::{Capture, Entity, Node};
 use crate::schema::{
-    CAPTURE_SEQ, CAPTURES, ENTITIES, META, META_SCHEMA_VERSION, NODES, SCHEMA_VERSION,
+    CAPTURE_COMMITS, CAPTURES, ENTITIES, META, META_SCHEMA_VERSION, NODES, SCHEMA_VERSION,
 };
 
 /// A store in one redb file.
@@ -103,10 +103,10 @@ impl RedbBackend {
             txn.open_table(ENTITIES)
                 .during("opening the entities table")?;
             txn.open_table(NODES).during("opening the nodes table")?;
-            let seq = txn
-                .open_table(CAPTURE_SEQ)
-                .during("opening the sequence table")?;
-            last_seq = seq
+            let commits = txn
+                .open_table(CAPTURE_COMMITS)
+                .during("opening the commits table")?;
+            last_seq = commits
                 .last()
                 .during("reading the last sequence number")?
                 .map_or(0, |(k, _)| k.value());
@@ -173,9 +173,9 @@ impl RedbBackend {
         max_rows: usize,
     ) -> Result<ScanPage> {
         let txn = self.db.begin_read().during("starting a read")?;
-        let seqs = txn
-            .open_table(CAPTURE_SEQ)
-            .during("opening the sequence table")?;
+        let commits = txn
+            .open_table(CAPTURE_COMMITS)
+            .during("opening the commits table")?;
         let table = txn
             .open_table(CAPTURES)
             .during("opening the captures table")?;
@@ -184,26 +184,40 @@ impl RedbBackend {
             next: ScanPosition::CommitOrder { after },
             exhausted: true,
         };
-        let range = seqs
+        let mut rows = 0;
+        // The first commit whose last seq is past `after` may start before it.
+        let range = commits
             .range(after.saturating_add(1)..)
             .during("scanning new captures")?;
-        for (rows, entry) in range.enumerate() {
-            let (seq, ts) = entry.during("scanning new captures")?;
-            if rows == max_rows || page.captures.len() == max_items {
-                page.exhausted = false;
-                break;
-            }
-            let (seq, ts) = (seq.value(), ts.value());
-            page.next = ScanPosition::CommitOrder { after: seq };
-            let Some(value) = table.get((ts, seq)).during("reading a capture")? else {
-                return Err(StoreError::Corrupt {
-                    what: "capture index",
-                    detail: format!("sequence {seq} points at a missing capture"),
-                });
-            };
-            let capture: Capture = decode("capture", value.value())?;
-            if filter.matches(&capture) {
-                page.captures.push(capture);
+        for entry in range {
+            let (last, stamps) = entry.during("scanning new captures")?;
+            let (last, stamps) = (last.value(), stamps.value());
+            let count = (stamps.len() / 8) as u64;
+            let first = last + 1 - count;
+            for (i, chunk) in stamps.chunks_exact(8).enumerate() {
+                let seq = first + i as u64;
+                if seq <= after {
+                    continue;
+                }
+                if rows == max_rows || page.captures.len() == max_items {
+                    page.exhausted = false;
+                    return Ok(page);
+                }
+                rows += 1;
+                let mut ts = [0u8; 8];
+                ts.copy_from_slice(chunk);
+                let ts = u64::from_le_bytes(ts);
+                page.next = ScanPosition::CommitOrder { after: seq };
+                let Some(value) = table.get((ts, seq)).during("reading a capture")? else {
+                    return Err(StoreError::Corrupt {
+                        what: "capture commit log",
+                        detail: format!("sequence {seq} points at a missing capture"),
+                    });
+                };
+                let capture: Capture = decode("capture", value.value())?;
+                if filter.matches(&capture) {
+                    page.captures.push(capture);
+                }
             }
         }
         Ok(page)
@@ -211,29 +225,51 @@ impl RedbBackend {
 }
 
 impl Backend for RedbBackend {
-    fn append_captures(&self, captures: &[Capture]) -> Result<u64> {
+    fn append_captures(&self, batches: &[Vec<Capture>]) -> Result<u64> {
+        // Encode before the write transaction, so it is held only for the
+        // inserts, into one arena rather than a buffer per capture; insert in
+        // key order, which suits the B-tree. A stable sort keeps equal
+        // timestamps in write order.
+        let count: usize = batches.iter().map(Vec::len).sum();
+        let mut arena = Vec::with_capacity(count * 192);
+        let mut rows: Vec<(u64, usize, usize)> = Vec::with_capacity(count);
+        for capture in batches.iter().flatten() {
+            let start = arena.len();
+            arena = postcard::to_extend(capture, arena).map_err(|e| StoreError::Corrupt {
+                what: "capture encoding",
+                detail: e.to_string(),
+            })?;
+            rows.push((capture.timestamp_us, start, arena.len()));
+        }
+        rows.sort_by_key(|(ts, _, _)| *ts);
+        let mut stamps = Vec::with_capacity(rows.len() * 8);
+        for (ts, _, _) in &rows {
+            stamps.extend_from_slice(&ts.to_le_bytes());
+        }
         let txn = self.db.begin_write().during("starting a capture commit")?;
-        let last;
+        let mut last;
         {
-            let mut seqs = txn
-                .open_table(CAPTURE_SEQ)
-                .during("opening the sequence table")?;
+            let mut commits = txn
+                .open_table(CAPTURE_COMMITS)
+                .during("opening the commits table")?;
             let mut table = txn
                 .open_table(CAPTURES)
                 .during("opening the captures table")?;
-            let mut seq = seqs
+            last = commits
                 .last()
                 .during("reading the last sequence number")?
                 .map_or(0, |(k, _)| k.value());
-            for capture in captures {
-                seq += 1;
+            for &(ts, start, end) in &rows {
+                last += 1;
                 table
-                    .insert((capture.timestamp_us, seq), encode(capture).as_slice())
-                    .during("writing a capture")?;
-                seqs.insert(seq, capture.timestamp_us)
+                    .insert((ts, last), &arena[start..end])
                     .during("writing a capture")?;
             }
-            last = seq;
+            if !rows.is_empty() {
+                commits
+                    .insert(last, stamps.as_slice())
+                    .during("writing the commit log")?;
+            }
         }
         txn.commit().during("committing captures")?;
         self.committed.send_replace(last);

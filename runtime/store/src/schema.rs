@@ -4,16 +4,19 @@
 use redb::TableDefinition;
 
 /// The schema version this build reads and writes.
-pub(crate) const SCHEMA_VERSION: u64 = 1;
+pub(crate) const SCHEMA_VERSION: u64 = 2;
 
 /// Captures in time order: `(timestamp_us, seq)` to a postcard-encoded
 /// [`Capture`](crate::Capture). `seq` is unique and grows with each commit,
 /// so captures with equal timestamps keep their write order.
 pub(crate) const CAPTURES: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("captures");
 
-/// Captures in commit order: `seq` to `timestamp_us`, the key of the
-/// capture in [`CAPTURES`]. Following readers tail this table.
-pub(crate) const CAPTURE_SEQ: TableDefinition<u64, u64> = TableDefinition::new("capture_seq");
+/// One row per capture commit: the commit's last `seq` to the timestamps of
+/// its captures in `seq` order, as little-endian `u64`s. A commit of `n`
+/// captures holds `seq` values `last - n + 1 ..= last`, so the row gives the
+/// [`CAPTURES`] key of each. Following readers tail this table.
+pub(crate) const CAPTURE_COMMITS: TableDefinition<u64, &[u8]> =
+    TableDefinition::new("capture_commits");
 
 /// Entities by unique name, postcard-encoded.
 pub(crate) const ENTITIES: TableDefinition<&str, &[u8]> = TableDefinition::new("entities");

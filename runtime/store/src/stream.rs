@@ -31,19 +31,19 @@ pub const MAX_READ_BATCH: usize = 10_000;
 
 /// A record kind a writer commits.
 pub trait Committable: Send + Sync + Sized + 'static {
-    /// Commits `records` durably and atomically.
-    fn commit(backend: &dyn Backend, records: &[Self]) -> Result<()>;
+    /// Commits the records of `batches`, in order, durably and atomically.
+    fn commit(backend: &dyn Backend, batches: &[Vec<Self>]) -> Result<()>;
 }
 
 impl Committable for Capture {
-    fn commit(backend: &dyn Backend, records: &[Self]) -> Result<()> {
-        backend.append_captures(records).map(drop)
+    fn commit(backend: &dyn Backend, batches: &[Vec<Self>]) -> Result<()> {
+        backend.append_captures(batches).map(drop)
     }
 }
 
 impl Committable for Entity {
-    fn commit(backend: &dyn Backend, records: &[Self]) -> Result<()> {
-        backend.put_entities(records)
+    fn commit(backend: &dyn Backend, batches: &[Vec<Self>]) -> Result<()> {
+        backend.put_entities(&batches.concat())
     }
 }
 
@@ -51,8 +51,34 @@ impl Committable for Entity {
 #[derive(Debug)]
 pub struct Writer<T> {
     worker: Worker,
-    buffer: Vec<T>,
-    committed: u64,
+    /// The batches written since the last flush, kept as written so a large
+    /// buffer never has to grow by copying.
+    buffer: Vec<Vec<T>>,
+    buffered: usize,
+}
+
+/// A commit started by [`Writer::start_flush`], running on a blocking
+/// thread. It completes even if this value is dropped.
+#[derive(Debug)]
+pub struct PendingFlush {
+    task: Option<tokio::task::JoinHandle<Result<()>>>,
+    count: u64,
+}
+
+impl PendingFlush {
+    /// Waits for the commit and returns how many records it committed.
+    ///
+    /// Returns an error if the storage failed; then nothing was committed.
+    pub async fn wait(self) -> Result<u64> {
+        let Some(task) = self.task else {
+            return Ok(0);
+        };
+        task.await.map_err(|e| StoreError::Corrupt {
+            what: "commit task",
+            detail: e.to_string(),
+        })??;
+        Ok(self.count)
+    }
 }
 
 /// A write stream of captures.
@@ -66,7 +92,7 @@ impl<T: Committable> Writer<T> {
         Self {
             worker,
             buffer: Vec::new(),
-            committed: 0,
+            buffered: 0,
         }
     }
 
@@ -76,27 +102,25 @@ impl<T: Committable> Writer<T> {
     /// discarded), or if the buffer would exceed [`MAX_WRITE_BUFFER`].
     pub fn write(&mut self, batch: impl IntoIterator<Item = T>) -> Result<()> {
         if let Err(e) = self.worker.check_open() {
-            self.buffer.clear();
+            self.cancel();
             return Err(e);
         }
         let batch: Vec<T> = batch.into_iter().collect();
-        if self.buffer.len() + batch.len() > MAX_WRITE_BUFFER {
+        if self.buffered + batch.len() > MAX_WRITE_BUFFER {
             return Err(StoreError::BufferFull {
                 limit: MAX_WRITE_BUFFER,
             });
         }
-        self.buffer.extend(batch);
+        if !batch.is_empty() {
+            self.buffered += batch.len();
+            self.buffer.push(batch);
+        }
         Ok(())
     }
 
     /// How many records are buffered.
     pub fn buffered(&self) -> usize {
-        self.buffer.len()
-    }
-
-    /// How many records this writer has committed in all.
-    pub fn committed(&self) -> u64 {
-        self.committed
+        self.buffered
     }
 
     /// Commits the buffer durably and returns how many records it held.
@@ -104,26 +128,37 @@ impl<T: Committable> Writer<T> {
     /// Returns an error if the session is closed or the storage fails; the
     /// buffer is then rolled back.
     pub async fn flush(&mut self) -> Result<u64> {
+        self.start_flush()?.wait().await
+    }
+
+    /// Starts committing the buffer and empties it, so writing can go on
+    /// while the commit runs. Commits of one writer stay in order only if
+    /// each is waited for before the next starts.
+    ///
+    /// Returns an error if the session is closed; the buffer is then rolled
+    /// back.
+    pub fn start_flush(&mut self) -> Result<PendingFlush> {
         let records = std::mem::take(&mut self.buffer);
+        let count = std::mem::take(&mut self.buffered) as u64;
         self.worker.check_open()?;
         if records.is_empty() {
-            return Ok(0);
+            return Ok(PendingFlush {
+                task: None,
+                count: 0,
+            });
         }
         let backend = self.worker.backend.clone();
-        let count = records.len() as u64;
-        tokio::task::spawn_blocking(move || T::commit(backend.as_ref(), &records))
-            .await
-            .map_err(|e| StoreError::Corrupt {
-                what: "commit task",
-                detail: e.to_string(),
-            })??;
-        self.committed += count;
-        Ok(count)
+        let task = tokio::task::spawn_blocking(move || T::commit(backend.as_ref(), &records));
+        Ok(PendingFlush {
+            task: Some(task),
+            count,
+        })
     }
 
     /// Discards the buffer.
     pub fn cancel(&mut self) {
         self.buffer.clear();
+        self.buffered = 0;
     }
 }
 

@@ -536,7 +536,7 @@ fn backend_scan_pages_are_bounded_by_rows() {
     let dir = tempfile::tempdir().unwrap();
     let backend = RedbBackend::open(dir.path().join("bgp.redb")).unwrap();
     let captures: Vec<Capture> = (0..10).map(|t| capture(t, 1, &[])).collect();
-    backend.append_captures(&captures).unwrap();
+    backend.append_captures(&[captures]).unwrap();
     let never = CaptureFilter {
         origin_ases: vec![2],
         ..Default::default()

@@ -19,11 +19,11 @@ use crate::client::{Client, status_error};
 use crate::entities::{EntityFormat, read_entities};
 
 /// Captures per streamed message.
-const BATCH: usize = 2_000;
+const BATCH: usize = 500;
 
-/// Captures between two durable commits, so the daemon's write buffer stays
-/// bounded on large RIB dumps.
-const FLUSH_EVERY: u64 = 50_000;
+/// Captures between two durable commits: the daemon commits one batch while
+/// the next arrives, and its write buffer stays bounded on large RIB dumps.
+const FLUSH_EVERY: u64 = 25_000;
 
 /// Messages parsed ahead of the network.
 const AHEAD: usize = 8;

@@ -20,31 +20,37 @@ fn invalid(field: &str, message: impl std::fmt::Display) -> Status {
     Status::invalid_argument(format!("{field}: {message}"))
 }
 
-fn ip(field: &str, bytes: &[u8]) -> Result<Option<std::net::IpAddr>, Status> {
-    ip_from_bytes(bytes).map_err(|e| invalid(field, e))
+// Field names are built only on error: ingest converts millions of values.
+
+fn ip(field: impl Fn() -> String, bytes: &[u8]) -> Result<Option<std::net::IpAddr>, Status> {
+    ip_from_bytes(bytes).map_err(|e| invalid(&field(), e))
 }
 
-fn required_ip(field: &str, bytes: &[u8]) -> Result<std::net::IpAddr, Status> {
-    ip(field, bytes)?.ok_or_else(|| invalid(field, "is empty; give a 4- or 16-byte address"))
+fn required_ip(field: impl Fn() -> String, bytes: &[u8]) -> Result<std::net::IpAddr, Status> {
+    ip(&field, bytes)?.ok_or_else(|| invalid(&field(), "is empty; give a 4- or 16-byte address"))
 }
 
-fn prefix(field: &str, p: &v1::Prefix) -> Result<IpNet, Status> {
-    prefix_from_proto(p).map_err(|e| invalid(field, e))
+fn prefix(field: impl Fn() -> String, p: &v1::Prefix) -> Result<IpNet, Status> {
+    prefix_from_proto(p).map_err(|e| invalid(&field(), e))
 }
 
-fn community_from(field: &str, c: &v1::Community) -> Result<store::Community, Status> {
+fn community_from(
+    field: impl Fn() -> String,
+    c: &v1::Community,
+) -> Result<store::Community, Status> {
+    let field = &field;
     match &c.value {
         Some(v1::community::Value::Standard(s)) => {
             let asn = u16::try_from(s.asn)
-                .map_err(|_| invalid(field, "standard community AS exceeds 65535"))?;
+                .map_err(|_| invalid(&field(), "standard community AS exceeds 65535"))?;
             let value = u16::try_from(s.value)
-                .map_err(|_| invalid(field, "standard community value exceeds 65535"))?;
+                .map_err(|_| invalid(&field(), "standard community value exceeds 65535"))?;
             Ok(store::Community::Standard(asn, value))
         }
         Some(v1::community::Value::Large(l)) => {
             Ok(store::Community::Large(l.global, l.local1, l.local2))
         }
-        None => Err(invalid(field, "community has no value")),
+        None => Err(invalid(&field(), "community has no value")),
     }
 }
 
@@ -91,25 +97,25 @@ pub(crate) fn capture_from_proto(index: usize, c: v1::Capture) -> Result<store::
     let prefixes = |name: &str, list: &[v1::Prefix]| {
         list.iter()
             .enumerate()
-            .map(|(i, p)| prefix(&field(&format!("{name}[{i}]")), p))
+            .map(|(i, p)| prefix(|| field(&format!("{name}[{i}]")), p))
             .collect::<Result<Vec<_>, _>>()
     };
     Ok(store::Capture {
         timestamp_us: c.timestamp_us,
         collector: c.collector,
-        collector_ip: ip(&field("collector_ip"), &c.collector_ip)?,
-        peer_ip: required_ip(&field("peer_ip"), &c.peer_ip)?,
+        collector_ip: ip(|| field("collector_ip"), &c.collector_ip)?,
+        peer_ip: required_ip(|| field("peer_ip"), &c.peer_ip)?,
         peer_as: c.peer_as,
         as_path,
         origin_as: c.origin_as,
-        next_hop: ip(&field("next_hop"), &c.next_hop)?,
+        next_hop: ip(|| field("next_hop"), &c.next_hop)?,
         advertised: prefixes("advertised", &c.advertised)?,
         withdrawn: prefixes("withdrawn", &c.withdrawn)?,
         communities: c
             .communities
             .iter()
             .enumerate()
-            .map(|(i, x)| community_from(&field(&format!("communities[{i}]")), x))
+            .map(|(i, x)| community_from(|| field(&format!("communities[{i}]")), x))
             .collect::<Result<_, _>>()?,
         origin: match v1::OriginAttribute::try_from(c.origin) {
             Ok(v1::OriginAttribute::Igp) => Some(store::OriginAttribute::Igp),
@@ -123,7 +129,7 @@ pub(crate) fn capture_from_proto(index: usize, c: v1::Capture) -> Result<store::
         aggregator: match c.aggregator {
             Some(a) => Some(store::Aggregator {
                 asn: a.asn,
-                address: required_ip(&field("aggregator.address"), &a.address)?,
+                address: required_ip(|| field("aggregator.address"), &a.address)?,
             }),
             None => None,
         },
@@ -194,7 +200,7 @@ pub(crate) fn entity_from_proto(index: usize, e: v1::Entity) -> Result<store::En
         .map(|(i, p)| {
             let f = field(format!("prefixes[{i}]"));
             let net = prefix(
-                &f,
+                || f.clone(),
                 p.prefix
                     .as_ref()
                     .ok_or_else(|| invalid(&f, "has no prefix"))?,
@@ -285,7 +291,10 @@ pub(crate) fn filter_from_proto(
                 Ok(v1::PrefixMatch::Any) => store::PrefixMatch::Any,
                 _ => store::PrefixMatch::Exact,
             };
-            Ok(store::PrefixTerm::new(prefix(&field, p)?, specificity))
+            Ok(store::PrefixTerm::new(
+                prefix(|| field.clone(), p)?,
+                specificity,
+            ))
         })
         .collect::<Result<_, Status>>()?;
     Ok(store::CaptureFilter {
@@ -295,7 +304,7 @@ pub(crate) fn filter_from_proto(
             .peer_ips
             .iter()
             .enumerate()
-            .map(|(i, b)| required_ip(&format!("filter.peer_ips[{i}]"), b))
+            .map(|(i, b)| required_ip(|| format!("filter.peer_ips[{i}]"), b))
             .collect::<Result<_, _>>()?,
         peer_ases: f.peer_ases,
         origin_ases: f.origin_ases,
@@ -310,7 +319,7 @@ pub(crate) fn filter_from_proto(
             .communities
             .iter()
             .enumerate()
-            .map(|(i, c)| community_from(&format!("filter.communities[{i}]"), c))
+            .map(|(i, c)| community_from(|| format!("filter.communities[{i}]"), c))
             .collect::<Result<_, _>>()?,
         kind: match v1::CaptureKind::try_from(f.kind) {
             Ok(v1::CaptureKind::Rib) => store::CaptureKind::Rib,

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use bgpmon_host::RunRequest;
 use bgpmon_proto::v1::{self, bgpmon_server::Bgpmon};
-use bgpmon_store::{CaptureFilter, Committable, EntityFilter, Writer};
+use bgpmon_store::{CaptureFilter, Committable, EntityFilter, PendingFlush, Writer};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::CancellationToken;
@@ -85,8 +85,9 @@ fn session_of(id: &str) -> Result<&str, Status> {
 /// Feeds a client's write stream, starting with `first`, into `writer`:
 /// `records` converts a message into its records and its flush flag. Commits
 /// when a message asks and at the end, and returns how many records were
-/// committed. On an error the writer is left unflushed, so dropping it rolls
-/// back.
+/// committed. A commit runs while the next messages arrive; each is waited
+/// for before the next starts, so commits keep their order. On an error the
+/// writer is left unflushed, so dropping it rolls back what was not flushed.
 async fn feed<M, T>(
     first: M,
     stream: &mut Streaming<M>,
@@ -98,13 +99,20 @@ where
 {
     let mut next = Some(first);
     let mut written = 0;
+    let mut pending: Option<PendingFlush> = None;
     while let Some(message) = next {
         let (batch, flush) = records(message)?;
         writer.write(batch).map_err(ServerError::from)?;
         if flush {
-            written += writer.flush().await.map_err(ServerError::from)?;
+            if let Some(previous) = pending.take() {
+                written += previous.wait().await.map_err(ServerError::from)?;
+            }
+            pending = Some(writer.start_flush().map_err(ServerError::from)?);
         }
         next = stream.message().await?;
+    }
+    if let Some(previous) = pending.take() {
+        written += previous.wait().await.map_err(ServerError::from)?;
     }
     written += writer.flush().await.map_err(ServerError::from)?;
     Ok(written)

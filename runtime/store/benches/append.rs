@@ -1,0 +1,70 @@
+//! How fast the redb backend commits captures: encoding, inserts and one
+//! durable commit, for a batch the size of a 5-minute RIS updates file.
+//!
+//! Run with `cargo bench -p bgpmon-store --bench append`.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a benchmark reports failure by panicking"
+)]
+
+use std::time::Instant;
+
+use bgpmon_store::{Backend, Capture, Community, PathSegment, RedbBackend};
+
+const CAPTURES: u64 = 54_107;
+
+fn capture(i: u64) -> Capture {
+    let a = (i % 250) as u8;
+    Capture {
+        timestamp_us: 1_546_300_800_000_000 + i * 5_000,
+        collector: "rrc00".into(),
+        collector_ip: Some("193.0.4.28".parse().unwrap()),
+        peer_ip: "98.159.46.1".parse().unwrap(),
+        peer_as: 395_766,
+        as_path: vec![PathSegment::Sequence(vec![
+            395_766,
+            3356,
+            1299,
+            64_500 + (i % 100) as u32,
+        ])],
+        origin_as: Some(64_500 + (i % 100) as u32),
+        next_hop: Some("98.159.46.1".parse().unwrap()),
+        advertised: vec![
+            format!("10.{a}.{}.0/24", (i / 250) % 250).parse().unwrap(),
+            format!("10.{a}.{}.0/24", (i / 250 + 1) % 250)
+                .parse()
+                .unwrap(),
+        ],
+        withdrawn: vec![],
+        communities: vec![
+            Community::Standard(3356, 100),
+            Community::Standard(1299, 200),
+        ],
+        origin: None,
+        med: Some(0),
+        local_pref: None,
+        atomic_aggregate: false,
+        aggregator: None,
+        is_rib: false,
+    }
+}
+
+fn main() {
+    let captures: Vec<Capture> = (0..CAPTURES).map(capture).collect();
+    for round in 0..3 {
+        let dir = tempfile::tempdir().unwrap();
+        let backend = RedbBackend::open(dir.path().join("bench.redb")).unwrap();
+        let start = Instant::now();
+        backend
+            .append_captures(std::slice::from_ref(&captures))
+            .unwrap();
+        let elapsed = start.elapsed();
+        println!(
+            "round {round}: {CAPTURES} captures committed in {:.1} ms ({:.0} captures/s)",
+            elapsed.as_secs_f64() * 1e3,
+            CAPTURES as f64 / elapsed.as_secs_f64()
+        );
+    }
+}
