@@ -146,6 +146,10 @@ fn print_status(s: &v1::ModuleStatus) {
     }
 }
 
+fn no_status() -> anyhow::Error {
+    anyhow::anyhow!("the daemon returned no module status; is it a bgpmond of this version?")
+}
+
 impl ModuleCommand {
     pub(crate) async fn run(self, client: &mut Client) -> anyhow::Result<()> {
         match self {
@@ -201,7 +205,7 @@ impl ModuleCommand {
                     .map_err(status_error)?
                     .into_inner()
                     .status
-                    .ok_or_else(|| anyhow::anyhow!("the daemon returned no status"))?;
+                    .ok_or_else(no_status)?;
                 print_status(&status);
             }
             Self::Run {
@@ -241,7 +245,7 @@ impl ModuleCommand {
                     .map_err(status_error)?
                     .into_inner()
                     .status
-                    .ok_or_else(|| anyhow::anyhow!("the daemon returned no status"))?;
+                    .ok_or_else(no_status)?;
                 print_status(&status);
                 if wait && status.state == i32::from(v1::ModuleState::Failed) {
                     let reason = status.failure.map(|f| f.message).unwrap_or_default();
@@ -256,7 +260,7 @@ impl ModuleCommand {
                     .map_err(status_error)?
                     .into_inner()
                     .status
-                    .ok_or_else(|| anyhow::anyhow!("the daemon returned no status"))?;
+                    .ok_or_else(no_status)?;
                 print_status(&status);
             }
             Self::Install { file } => {
