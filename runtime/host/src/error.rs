@@ -74,6 +74,11 @@ pub enum HostError {
         #[source]
         source: std::io::Error,
     },
+    /// An install was asked for, but no module directory is configured.
+    #[error(
+        "no module directory is configured; set module_dir in the daemon's config to install modules"
+    )]
+    NoModuleDir,
     /// The engine could not be built.
     #[error("cannot start the WebAssembly engine: {0}")]
     Engine(String),

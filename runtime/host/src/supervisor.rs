@@ -290,6 +290,58 @@ impl ModuleHost {
             origin,
         )
         .await?;
+        self.insert_type(loaded)
+    }
+
+    /// Checks `bytes` as a module, writes it to the module directory as
+    /// `<type>.wasm`, and loads it.
+    ///
+    /// Returns an error if there is no module directory, the module is
+    /// invalid, or its type is already loaded; nothing is written then.
+    pub async fn install(&self, bytes: Vec<u8>) -> Result<ModuleInfo, HostError> {
+        let Some(dir) = self.shared.config.module_dir.clone() else {
+            return Err(HostError::NoModuleDir);
+        };
+        let mut checked = catalog::load(
+            &self.shared.engine,
+            self.shared.sessions.clone(),
+            bytes.clone(),
+            "upload".into(),
+        )
+        .await?;
+        let name = checked.info.type_name.clone();
+        self.check_new_type(&name)?;
+        let path = dir.join(format!("{name}.wasm"));
+        let io = |source| HostError::Io {
+            path: path.clone(),
+            source,
+        };
+        std::fs::create_dir_all(&dir).map_err(io)?;
+        let tmp = path.with_extension("wasm.tmp");
+        std::fs::write(&tmp, &bytes).map_err(io)?;
+        std::fs::rename(&tmp, &path).map_err(io)?;
+        checked.origin = path.display().to_string();
+        self.insert_type(checked)
+    }
+
+    /// Returns an error if a type named `type_name` is already loaded.
+    fn check_new_type(&self, type_name: &str) -> Result<(), HostError> {
+        let types = self
+            .shared
+            .types
+            .read()
+            .map_err(|_| HostError::ShuttingDown)?;
+        match types.get(type_name) {
+            Some(existing) => Err(HostError::DuplicateType {
+                type_name: type_name.to_owned(),
+                existing: existing.origin.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Lists a loaded type, unless one of its name is already listed.
+    fn insert_type(&self, loaded: ModuleType) -> Result<ModuleInfo, HostError> {
         let info = loaded.info.clone();
         let mut types = self
             .shared
@@ -305,52 +357,6 @@ impl ModuleHost {
         tracing::info!(module_type = %info.type_name, origin = %loaded.origin, digest = %loaded.digest, "module type loaded");
         types.insert(info.type_name.clone(), Arc::new(loaded));
         Ok(info)
-    }
-
-    /// Checks `bytes` as a module, writes it to the module directory as
-    /// `<type>.wasm`, and loads it.
-    ///
-    /// Returns an error if there is no module directory, the module is
-    /// invalid, or its type is already loaded; nothing is written then.
-    pub async fn install(&self, bytes: Vec<u8>) -> Result<ModuleInfo, HostError> {
-        let Some(dir) = self.shared.config.module_dir.clone() else {
-            return Err(HostError::Io {
-                path: PathBuf::new(),
-                source: std::io::Error::other(
-                    "no module directory is configured; set module_dir in the config",
-                ),
-            });
-        };
-        let checked = catalog::load(
-            &self.shared.engine,
-            self.shared.sessions.clone(),
-            bytes.clone(),
-            "upload".into(),
-        )
-        .await?;
-        let name = checked.info.type_name.clone();
-        if let Some(existing) = self.types().into_iter().find(|t| t.type_name == name) {
-            let origin = self.origin_of(&existing.type_name).unwrap_or_default();
-            return Err(HostError::DuplicateType {
-                type_name: name,
-                existing: origin,
-            });
-        }
-        let path = dir.join(format!("{name}.wasm"));
-        let io = |source| HostError::Io {
-            path: path.clone(),
-            source,
-        };
-        std::fs::create_dir_all(&dir).map_err(io)?;
-        let tmp = path.with_extension("wasm.tmp");
-        std::fs::write(&tmp, &bytes).map_err(io)?;
-        std::fs::rename(&tmp, &path).map_err(io)?;
-        self.load_bytes(bytes, path.display().to_string()).await
-    }
-
-    fn origin_of(&self, type_name: &str) -> Option<String> {
-        let types = self.shared.types.read().ok()?;
-        types.get(type_name).map(|t| t.origin.clone())
     }
 
     /// The loaded module types, by name.

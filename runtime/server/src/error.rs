@@ -98,6 +98,7 @@ impl ServerError {
                 | HostError::Load(_)
                 | HostError::SelfClose { .. } => ErrorKind::InvalidArgument,
                 HostError::ShuttingDown => ErrorKind::Unavailable,
+                HostError::NoModuleDir => ErrorKind::FailedPrecondition,
                 _ => ErrorKind::Internal,
             },
         }

@@ -244,9 +244,12 @@ impl Server {
                 Ok(Arc::new(store))
             })
             .await
-            .map_err(|e| ServerError::InvalidArgument {
-                what: "store",
-                message: format!("opening the store failed: {e}"),
+            // A failed task is a server fault, not the caller's mistake.
+            .map_err(|e| {
+                ServerError::Store(StoreError::Corrupt {
+                    what: "store open task",
+                    detail: e.to_string(),
+                })
             })??;
         tracing::info!(session_type = %slot.info.name, path = %slot.info.path.display(), "store opened");
         *backend = Some(opened.clone());
