@@ -7,6 +7,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)
+        // Hand-written in `src/write_captures.rs`: its captures stay encoded.
+        .extern_path(
+            ".bgpmon.v1.WriteCapturesRequest",
+            "crate::write_captures::WriteCapturesRequest",
+        )
         .compile_fds(descriptors)?;
     Ok(())
 }

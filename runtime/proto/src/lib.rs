@@ -29,7 +29,13 @@ use ipnet::IpNet;
 )]
 pub mod v1 {
     tonic::include_proto!("bgpmon.v1");
+
+    pub use crate::write_captures::WriteCapturesRequest;
 }
+
+mod write_captures;
+
+pub use write_captures::{CaptureEncoder, EncodedCapture};
 
 /// The default address of the daemon's API.
 pub const DEFAULT_ADDRESS: &str = "127.0.0.1:12289";
@@ -95,12 +101,17 @@ pub fn prefix_to_proto(net: &IpNet) -> v1::Prefix {
 /// Returns an error if the address is malformed or missing, or the length
 /// is too long for it.
 pub fn prefix_from_proto(prefix: &v1::Prefix) -> Result<IpNet, AddressError> {
-    let address = ip_from_bytes(&prefix.address)?.ok_or(AddressError::MissingAddress)?;
-    let too_long = AddressError::PrefixLength {
-        address,
-        length: prefix.length,
-    };
-    let length = u8::try_from(prefix.length).map_err(|_| too_long.clone())?;
+    prefix_from_parts(&prefix.address, prefix.length)
+}
+
+/// The prefix of a wire prefix's two fields, with host bits cleared.
+///
+/// Returns an error if the address is malformed or missing, or the length
+/// is too long for it.
+pub fn prefix_from_parts(address: &[u8], length: u32) -> Result<IpNet, AddressError> {
+    let address = ip_from_bytes(address)?.ok_or(AddressError::MissingAddress)?;
+    let too_long = AddressError::PrefixLength { address, length };
+    let length = u8::try_from(length).map_err(|_| too_long.clone())?;
     IpNet::new(address, length)
         .map(|n| n.trunc())
         .map_err(|_| too_long)

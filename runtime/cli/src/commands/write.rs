@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use bgpmon_ingest::{CollectorNames, IngestSummary, MrtReader, SkipKind};
-use bgpmon_proto::{ip_from_bytes, v1};
+use bgpmon_proto::{CaptureEncoder, ip_from_bytes, v1};
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::mpsc;
@@ -129,13 +129,14 @@ async fn write_file(
     let (tx, rx) = mpsc::channel(AHEAD);
     let first = v1::WriteCapturesRequest {
         session_id: session.to_owned(),
-        captures: Vec::new(),
-        flush: false,
+        ..v1::WriteCapturesRequest::default()
     };
     // The channel has room, so the first message cannot wait.
     let _ = tx.try_send(first);
     let parse = tokio::task::spawn_blocking(move || {
         let mut since_flush = 0u64;
+        // Captures are encoded here, off the runtime's threads.
+        let mut encoder = CaptureEncoder::new();
         while let Some(captures) = reader.next_batch(BATCH) {
             since_flush += captures.len() as u64;
             let flush = since_flush >= FLUSH_EVERY;
@@ -144,7 +145,7 @@ async fn write_file(
             }
             let message = v1::WriteCapturesRequest {
                 session_id: String::new(),
-                captures,
+                captures: captures.iter().map(|c| encoder.encode(c)).collect(),
                 flush,
             };
             if tx.blocking_send(message).is_err() {

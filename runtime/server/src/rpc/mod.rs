@@ -1,5 +1,6 @@
 //! The network face of the server: the gRPC API and the metrics endpoint.
 
+mod capture_wire;
 mod convert;
 mod metrics;
 mod service;

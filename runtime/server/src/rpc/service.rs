@@ -16,10 +16,11 @@ use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status, Streaming};
 
+use super::capture_wire::decode_capture;
 use super::convert::{
-    capture_from_proto, capture_to_proto, entity_from_proto, entity_to_proto, filter_from_proto,
-    grants_from_proto, limits_from_proto, log_line_to_proto, module_info_to_proto,
-    options_from_proto, prefix_event_to_proto, status_to_proto,
+    capture_to_proto, entity_from_proto, entity_to_proto, filter_from_proto, grants_from_proto,
+    limits_from_proto, log_line_to_proto, module_info_to_proto, options_from_proto,
+    prefix_event_to_proto, status_to_proto,
 };
 use super::metrics::Metrics;
 use crate::error::ServerError;
@@ -252,9 +253,9 @@ impl Bgpmon for BgpmonService {
         let written = feed(first, &mut stream, &mut writer, |m| {
             let captures = m
                 .captures
-                .into_iter()
+                .iter()
                 .enumerate()
-                .map(|(i, c)| capture_from_proto(i, c))
+                .map(|(i, c)| decode_capture(i, c.as_bytes()))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok((captures, m.flush))
         })
