@@ -1,6 +1,7 @@
 //! MRT ingest: reads MRT archives (BGP4MP and BGP4MP_ET updates, TABLE_DUMP_V2 and legacy
 //! TABLE_DUMP RIB dumps; plain, gzip or bzip2) into bgpmon [`Capture`]s, with bgpkit-parser
-//! doing all MRT and BGP decoding.
+//! doing all MRT and BGP decoding. Captures are written straight into their wire encoding
+//! ([`EncodedCapture`]), the form the daemon's API takes.
 //!
 //! One capture is one BGP UPDATE as a collector saw it, or one RIB entry of a dump. Records
 //! that carry no capture (KEEPALIVE, OPEN, state changes, peer tables) and malformed records
@@ -34,12 +35,13 @@
 //! ```
 
 mod collector;
-mod convert;
+mod encode;
 mod error;
 mod reader;
 mod source;
 mod summary;
 
+pub use bgpmon_proto::EncodedCapture;
 pub use bgpmon_proto::v1::Capture;
 pub use collector::{CollectorNames, UNKNOWN_COLLECTOR, collector_from_path};
 pub use error::IngestError;

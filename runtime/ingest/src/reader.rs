@@ -11,10 +11,9 @@ use bgpkit_parser::models::{
     PeerIndexTable, RibEntry, TableDumpMessage, TableDumpV2Message,
 };
 use bgpkit_parser::{ParserError, ParserErrorWithBytes, RawMrtRecord, chunk_mrt_record};
-use bgpmon_proto::ip_to_bytes;
-use bgpmon_proto::v1::Capture;
+use bgpmon_proto::EncodedCapture;
 
-use crate::convert::{MpPrefixes, apply_attributes, prefix, prefixes};
+use crate::encode::{CaptureWriter, Header, MpPrefixes};
 use crate::source::{Progress, Source};
 use crate::summary::{
     MAX_SAMPLE_BYTES, SKIP_GEO_PEER_TABLE, SKIP_KEEPALIVE, SKIP_NOTIFICATION, SKIP_OPEN,
@@ -27,6 +26,9 @@ use crate::{CollectorNames, Compression, IngestError, IngestSummary, Stop};
 const MAX_BATCH_RESERVE: usize = 16 * 1024;
 
 /// Reads an MRT file or stream into bgpmon captures.
+///
+/// Captures come out in their wire form, each an encoded `bgpmon.v1.Capture` ready to send;
+/// [`EncodedCapture::decode`] gives the generated type.
 ///
 /// - Each BGP4MP or BGP4MP_ET UPDATE (all MESSAGE subtypes, AS4 and LOCAL) becomes one capture;
 ///   other BGP messages and state changes are skipped as informational.
@@ -57,7 +59,8 @@ pub struct MrtReader {
     peers: Option<PeerTable>,
     /// The captures read but not yet returned; those before `cursor` were already taken one
     /// by one by [`Iterator::next`]. Batches are cut from it without copying.
-    pending: Vec<Capture>,
+    pending: Vec<EncodedCapture>,
+    writer: CaptureWriter,
     cursor: usize,
     /// The last collector address of an update and its name, since formatting an address
     /// for every capture of a file without a path name is slow.
@@ -125,6 +128,7 @@ impl MrtReader {
             names,
             peers: None,
             pending: Vec::new(),
+            writer: CaptureWriter::default(),
             cursor: 0,
             last_name: None,
             done: false,
@@ -153,7 +157,7 @@ impl MrtReader {
 
     /// The next captures, at least one and at most `max` (a `max` of 0 counts as 1); `None`
     /// once the input is exhausted or has stopped.
-    pub fn next_batch(&mut self, max: usize) -> Option<Vec<Capture>> {
+    pub fn next_batch(&mut self, max: usize) -> Option<Vec<EncodedCapture>> {
         let max = max.max(1);
         if self.cursor > 0 {
             self.pending.drain(..self.cursor);
@@ -334,30 +338,30 @@ impl MrtReader {
                 return;
             }
         };
-        let mut capture = Capture {
+        let collector = collector_name(&mut self.last_name, &self.names, local_ip);
+        let writer = self.writer.start(&Header {
             timestamp_us: timestamp_us(header),
-            collector: self.collector_name(local_ip),
-            collector_ip: ip_to_bytes(local_ip),
-            peer_ip: ip_to_bytes(peer_ip),
+            collector,
+            collector_ip: Some(local_ip),
+            peer_ip,
             peer_as: peer_asn.to_u32(),
-            advertised: prefixes(&update.announced_prefixes),
-            withdrawn: prefixes(&update.withdrawn_prefixes),
-            ..Capture::default()
-        };
-        apply_attributes(&mut capture, &update.attributes, MpPrefixes::Append);
-        emit(&mut self.summary, &mut self.pending, capture);
+            is_rib: false,
+        });
+        for prefix in &update.announced_prefixes {
+            writer.advertised(&prefix.prefix);
+        }
+        for prefix in &update.withdrawn_prefixes {
+            writer.withdrawn(&prefix.prefix);
+        }
+        writer.attributes(&update.attributes, MpPrefixes::Append);
+        self.emit();
     }
 
-    /// The collector name of an update whose collector address is `ip`.
-    fn collector_name(&mut self, ip: IpAddr) -> String {
-        match &self.last_name {
-            Some((last, name)) if *last == ip => name.clone(),
-            _ => {
-                let name = self.names.name(Some(ip)).into_owned();
-                self.last_name = Some((ip, name.clone()));
-                name
-            }
-        }
+    /// Counts the capture being written, ends it and queues it.
+    fn emit(&mut self) {
+        self.summary.captures += 1;
+        self.summary.elements = self.writer.elements();
+        self.pending.push(self.writer.finish());
     }
 
     /// One capture per entry of a TABLE_DUMP_V2 RIB record.
@@ -373,49 +377,53 @@ impl MrtReader {
             return;
         };
         let timestamp_us = timestamp_us(header);
-        let advertised = prefix(rib_prefix);
         self.pending.reserve(entries.len());
         for entry in entries {
             let Some(peer) = table.peer(entry.peer_index) else {
                 self.summary.skip(SkipKind::Malformed, SKIP_UNKNOWN_PEER);
                 continue;
             };
-            let mut capture = Capture {
-                timestamp_us,
-                collector: table.collector.clone(),
-                collector_ip: table.collector_ip.clone(),
-                peer_ip: peer.ip.clone(),
-                peer_as: peer.asn,
-                advertised: vec![advertised.clone()],
-                is_rib: true,
-                ..Capture::default()
-            };
-            apply_attributes(&mut capture, &entry.attributes, MpPrefixes::Ignore);
-            emit(&mut self.summary, &mut self.pending, capture);
+            self.writer
+                .start(&Header {
+                    timestamp_us,
+                    collector: &table.collector,
+                    collector_ip: Some(table.collector_ip),
+                    peer_ip: peer.ip,
+                    peer_as: peer.asn,
+                    is_rib: true,
+                })
+                .advertised(&rib_prefix.prefix)
+                .attributes(&entry.attributes, MpPrefixes::Ignore);
+            self.summary.captures += 1;
+            self.summary.elements = self.writer.elements();
+            self.pending.push(self.writer.finish());
         }
     }
 
     /// One capture for an entry of a legacy TABLE_DUMP record, which has no collector address.
     fn on_table_dump(&mut self, header: &CommonHeader, entry: &TableDumpMessage) {
-        let mut capture = Capture {
-            timestamp_us: timestamp_us(header),
-            collector: self.names.name(None).into_owned(),
-            peer_ip: ip_to_bytes(entry.peer_ip),
-            peer_as: entry.peer_asn.to_u32(),
-            advertised: vec![prefix(&entry.prefix)],
-            is_rib: true,
-            ..Capture::default()
-        };
-        apply_attributes(&mut capture, &entry.attributes, MpPrefixes::Ignore);
-        emit(&mut self.summary, &mut self.pending, capture);
+        let collector = self.names.name(None);
+        self.writer
+            .start(&Header {
+                timestamp_us: timestamp_us(header),
+                collector: &collector,
+                collector_ip: None,
+                peer_ip: entry.peer_ip,
+                peer_as: entry.peer_asn.to_u32(),
+                is_rib: true,
+            })
+            .advertised(&entry.prefix.prefix)
+            .attributes(&entry.attributes, MpPrefixes::Ignore);
+        drop(collector);
+        self.emit();
     }
 }
 
 impl Iterator for MrtReader {
-    type Item = Capture;
+    type Item = EncodedCapture;
 
     /// The next capture, one at a time; [`MrtReader::next_batch`] is the faster way.
-    fn next(&mut self) -> Option<Capture> {
+    fn next(&mut self) -> Option<EncodedCapture> {
         loop {
             if let Some(slot) = self.pending.get_mut(self.cursor) {
                 self.cursor += 1;
@@ -430,24 +438,29 @@ impl Iterator for MrtReader {
     }
 }
 
-/// Counts a capture and queues it.
-fn emit(summary: &mut IngestSummary, pending: &mut Vec<Capture>, capture: Capture) {
-    summary.captures += 1;
-    summary.elements += (capture.advertised.len() + capture.withdrawn.len()) as u64;
-    pending.push(capture);
+/// The name of the collector at `ip`, remembered in `last` for the records that follow.
+fn collector_name<'a>(
+    last: &'a mut Option<(IpAddr, String)>,
+    names: &CollectorNames,
+    ip: IpAddr,
+) -> &'a str {
+    if last.as_ref().is_none_or(|(last_ip, _)| *last_ip != ip) {
+        *last = Some((ip, names.name(Some(ip)).into_owned()));
+    }
+    last.as_ref().map_or("", |(_, name)| name)
 }
 
 /// The peers of a PEER_INDEX_TABLE in wire form, by index, with the collector's name and
 /// address, so each RIB entry only clones them.
 struct PeerTable {
     collector: String,
-    collector_ip: Vec<u8>,
+    collector_ip: IpAddr,
     peers: Vec<Option<TablePeer>>,
 }
 
 /// One peer of a [`PeerTable`].
 struct TablePeer {
-    ip: Vec<u8>,
+    ip: IpAddr,
     asn: u32,
 }
 
@@ -463,7 +476,7 @@ impl PeerTable {
         for (index, peer) in table.id_peer_map {
             if let Some(slot) = peers.get_mut(usize::from(index)) {
                 *slot = Some(TablePeer {
-                    ip: ip_to_bytes(peer.peer_ip),
+                    ip: peer.peer_ip,
                     asn: peer.peer_asn.to_u32(),
                 });
             }
@@ -471,7 +484,7 @@ impl PeerTable {
         tracing::debug!(collector = %collector_ip, peers = peers.len(), "read a peer index table");
         Self {
             collector: names.name(Some(collector_ip)).into_owned(),
-            collector_ip: ip_to_bytes(collector_ip),
+            collector_ip,
             peers,
         }
     }

@@ -70,8 +70,9 @@ fn read(file: &str, mut inspect: impl FnMut(&Capture)) -> Option<(IngestSummary,
     while let Some(batch) = reader.next_batch(1000) {
         assert!(!batch.is_empty() && batch.len() <= 1000);
         for capture in &batch {
-            tally.add(capture);
-            inspect(capture);
+            let capture = capture.decode().unwrap();
+            tally.add(&capture);
+            inspect(&capture);
         }
     }
     // Everything was read, so the input counter reached the end of the file unless the
@@ -576,12 +577,15 @@ fn collector_override_and_nodes_apply_to_real_files() {
     let path = dir.join("ris.rrc06.updates.1427846400.gz");
     let forced = MrtReader::open(&path, CollectorNames::new().with_override("lab"))
         .unwrap()
-        .all(|capture| capture.collector == "lab");
+        .all(|capture| capture.decode().unwrap().collector == "lab");
     assert!(forced);
     let path = dir.join("pch-as3856.bgp4mp-et.fullfeed.20151023.gz");
     let names = CollectorNames::new().with_node("216.21.3.6".parse().unwrap(), "pch-sea");
     let mut reader = MrtReader::open(&path, names).unwrap();
-    assert_eq!(reader.next().unwrap().collector, "pch-sea");
+    assert_eq!(
+        reader.next().unwrap().decode().unwrap().collector,
+        "pch-sea"
+    );
 }
 
 // ---- Hand-built streams ----
@@ -662,7 +666,7 @@ fn reader(bytes: Vec<u8>) -> MrtReader {
 
 fn read_all(bytes: Vec<u8>) -> (Vec<Capture>, IngestSummary) {
     let mut reader = reader(bytes);
-    let captures: Vec<Capture> = reader.by_ref().collect();
+    let captures: Vec<Capture> = reader.by_ref().map(|c| c.decode().unwrap()).collect();
     (captures, reader.finish())
 }
 

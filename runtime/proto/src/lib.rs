@@ -35,7 +35,7 @@ pub mod v1 {
 
 mod write_captures;
 
-pub use write_captures::{CaptureEncoder, EncodedCapture};
+pub use write_captures::EncodedCapture;
 
 /// The default address of the daemon's API.
 pub const DEFAULT_ADDRESS: &str = "127.0.0.1:12289";

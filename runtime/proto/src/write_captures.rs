@@ -8,7 +8,7 @@
 //! a capture once, and the daemon reads it once, straight into its own form.
 
 use prost::Message;
-use prost::bytes::{Buf, BufMut, Bytes, BytesMut};
+use prost::bytes::{Buf, BufMut, Bytes};
 use prost::encoding::{
     DecodeContext, WireType, bool as proto_bool, bytes as proto_bytes, encode_key, encode_varint,
     encoded_len_varint, key_len, skip_field, string,
@@ -62,33 +62,6 @@ impl EncodedCapture {
     /// Returns an error if the bytes are not a valid `Capture` message.
     pub fn decode(&self) -> Result<v1::Capture, prost::DecodeError> {
         v1::Capture::decode(self.as_bytes())
-    }
-}
-
-/// Encodes many captures into one growing buffer, so each costs no
-/// allocation of its own.
-#[derive(Debug, Default)]
-pub struct CaptureEncoder {
-    arena: BytesMut,
-}
-
-impl CaptureEncoder {
-    /// The arena grows by at least this much at a time.
-    const CHUNK: usize = 256 * 1024;
-
-    /// An encoder with an empty arena.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Encodes `capture`.
-    pub fn encode(&mut self, capture: &v1::Capture) -> EncodedCapture {
-        let len = capture.encoded_len();
-        if self.arena.capacity() < len {
-            self.arena.reserve(len.max(Self::CHUNK));
-        }
-        capture.encode_raw(&mut self.arena);
-        EncodedCapture(self.arena.split().freeze())
     }
 }
 
@@ -196,13 +169,12 @@ mod tests {
             captures: (0..3).map(capture).collect(),
             flush: true,
         };
-        let mut encoder = CaptureEncoder::new();
         let written = WriteCapturesRequest {
             session_id: "s".into(),
             captures: generated
                 .captures
                 .iter()
-                .map(|c| encoder.encode(c))
+                .map(EncodedCapture::from)
                 .collect(),
             flush: true,
         };

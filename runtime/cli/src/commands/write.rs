@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use bgpmon_ingest::{CollectorNames, IngestSummary, MrtReader, SkipKind};
-use bgpmon_proto::{CaptureEncoder, ip_from_bytes, v1};
+use bgpmon_proto::{ip_from_bytes, v1};
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::mpsc;
@@ -23,7 +23,7 @@ const BATCH: usize = 500;
 
 /// Captures between two durable commits: the daemon commits one batch while
 /// the next arrives, and its write buffer stays bounded on large RIB dumps.
-const FLUSH_EVERY: u64 = 25_000;
+const FLUSH_EVERY: u64 = 5_000;
 
 /// Messages parsed ahead of the network.
 const AHEAD: usize = 8;
@@ -135,8 +135,6 @@ async fn write_file(
     let _ = tx.try_send(first);
     let parse = tokio::task::spawn_blocking(move || {
         let mut since_flush = 0u64;
-        // Captures are encoded here, off the runtime's threads.
-        let mut encoder = CaptureEncoder::new();
         while let Some(captures) = reader.next_batch(BATCH) {
             since_flush += captures.len() as u64;
             let flush = since_flush >= FLUSH_EVERY;
@@ -145,7 +143,7 @@ async fn write_file(
             }
             let message = v1::WriteCapturesRequest {
                 session_id: String::new(),
-                captures: captures.iter().map(|c| encoder.encode(c)).collect(),
+                captures,
                 flush,
             };
             if tx.blocking_send(message).is_err() {

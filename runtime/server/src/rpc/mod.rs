@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use bgpmon_proto::v1::bgpmon_server::BgpmonServer;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
+use tonic::transport::server::TcpIncoming;
 
 pub use metrics::Metrics;
 pub use service::{BgpmonService, DEFAULT_READ_BATCH};
@@ -33,13 +33,15 @@ pub async fn serve_rpc(
     shutdown: CancellationToken,
 ) -> Result<(), tonic::transport::Error> {
     let service = BgpmonService::new(server, metrics, shutdown.clone());
+    // Without TCP_NODELAY a small reply can wait out a delayed ACK (40 ms).
+    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     tonic::transport::Server::builder()
         .add_service(
             BgpmonServer::new(service)
                 .max_decoding_message_size(MAX_MESSAGE_BYTES)
                 .max_encoding_message_size(MAX_MESSAGE_BYTES),
         )
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown.cancelled_owned())
+        .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
         .await
 }
 
