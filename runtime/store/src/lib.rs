@@ -25,6 +25,7 @@
 //! ```
 
 mod backend;
+mod block;
 mod error;
 mod filter;
 mod model;

@@ -6,11 +6,13 @@ use redb::{Database, ReadableDatabase, ReadableTable};
 use tokio::sync::watch;
 
 use crate::backend::{Backend, ScanPage, ScanPosition};
+use crate::block::{BlockEntries, encode_blocks};
 use crate::error::{During, Result, StoreError};
 use crate::filter::{CaptureFilter, EntityFilter};
 use crate::model::{Capture, Entity, Node};
 use crate::schema::{
-    CAPTURE_COMMITS, CAPTURES, ENTITIES, META, META_SCHEMA_VERSION, NODES, SCHEMA_VERSION,
+    CAPTURE_COMMITS, CAPTURES, COMMIT_LOG_ENTRY, ENTITIES, META, META_SCHEMA_VERSION, NODES,
+    SCHEMA_VERSION,
 };
 
 /// A store in one redb file.
@@ -128,8 +130,10 @@ impl RedbBackend {
             .open_table(CAPTURES)
             .during("opening the captures table")?;
         let window = filter.time;
+        // A block holds one timestamp, so the block holding `after` starts
+        // at `(after.0, _)`; its entries up to `after` are skipped below.
         let start = match (after, window) {
-            (Some((t, s)), _) => (t, s.saturating_add(1)),
+            (Some((t, _)), _) => (t, 0),
             (None, Some(w)) => (w.start_us, 0),
             (None, None) => (0, 0),
         };
@@ -142,24 +146,33 @@ impl RedbBackend {
         if start >= end {
             return Ok(page);
         }
+        let mut rows = 0;
         let range = table.range(start..end).during("scanning captures")?;
-        for (rows, entry) in range.enumerate() {
-            let (key, value) = entry.during("scanning captures")?;
-            let (ts, seq) = key.value();
-            if rows == max_rows || page.captures.len() == max_items {
-                page.exhausted = false;
-                break;
-            }
-            page.next = ScanPosition::TimeOrder {
-                after: Some((ts, seq)),
-                max_seq,
-            };
-            if seq > max_seq {
-                continue;
-            }
-            let capture: Capture = decode("capture", value.value())?;
-            if filter.matches(&capture) {
-                page.captures.push(capture);
+        for entry in range {
+            let (key, block) = entry.during("scanning captures")?;
+            let (ts, first) = key.value();
+            for (i, bytes) in BlockEntries::new(block.value())?.enumerate() {
+                let bytes = bytes?;
+                let seq = first + i as u64;
+                if after.is_some_and(|after| (ts, seq) <= after) {
+                    continue;
+                }
+                if rows == max_rows || page.captures.len() == max_items {
+                    page.exhausted = false;
+                    return Ok(page);
+                }
+                rows += 1;
+                page.next = ScanPosition::TimeOrder {
+                    after: Some((ts, seq)),
+                    max_seq,
+                };
+                if seq > max_seq {
+                    continue;
+                }
+                let capture: Capture = decode("capture", bytes)?;
+                if filter.matches(&capture) {
+                    page.captures.push(capture);
+                }
             }
         }
         Ok(page)
@@ -190,33 +203,34 @@ impl RedbBackend {
             .range(after.saturating_add(1)..)
             .during("scanning new captures")?;
         for entry in range {
-            let (last, stamps) = entry.during("scanning new captures")?;
-            let (last, stamps) = (last.value(), stamps.value());
-            let count = (stamps.len() / 8) as u64;
-            let first = last + 1 - count;
-            for (i, chunk) in stamps.chunks_exact(8).enumerate() {
-                let seq = first + i as u64;
-                if seq <= after {
+            let (last, log) = entry.during("scanning new captures")?;
+            let blocks = commit_blocks(last.value(), log.value())?;
+            for (ts, first, count) in blocks {
+                if first + count <= after.saturating_add(1) {
                     continue;
                 }
-                if rows == max_rows || page.captures.len() == max_items {
-                    page.exhausted = false;
-                    return Ok(page);
-                }
-                rows += 1;
-                let mut ts = [0u8; 8];
-                ts.copy_from_slice(chunk);
-                let ts = u64::from_le_bytes(ts);
-                page.next = ScanPosition::CommitOrder { after: seq };
-                let Some(value) = table.get((ts, seq)).during("reading a capture")? else {
+                let Some(block) = table.get((ts, first)).during("reading a capture")? else {
                     return Err(StoreError::Corrupt {
                         what: "capture commit log",
-                        detail: format!("sequence {seq} points at a missing capture"),
+                        detail: format!("sequence {first} points at a missing block"),
                     });
                 };
-                let capture: Capture = decode("capture", value.value())?;
-                if filter.matches(&capture) {
-                    page.captures.push(capture);
+                for (i, bytes) in BlockEntries::new(block.value())?.enumerate() {
+                    let bytes = bytes?;
+                    let seq = first + i as u64;
+                    if seq <= after {
+                        continue;
+                    }
+                    if rows == max_rows || page.captures.len() == max_items {
+                        page.exhausted = false;
+                        return Ok(page);
+                    }
+                    rows += 1;
+                    page.next = ScanPosition::CommitOrder { after: seq };
+                    let capture: Capture = decode("capture", bytes)?;
+                    if filter.matches(&capture) {
+                        page.captures.push(capture);
+                    }
                 }
             }
         }
@@ -224,27 +238,52 @@ impl RedbBackend {
     }
 }
 
+/// The blocks of a commit-log row as `(timestamp_us, first seq, count)`, in
+/// `seq` order.
+///
+/// Returns an error if the row is malformed.
+fn commit_blocks(last: u64, log: &[u8]) -> Result<Vec<(u64, u64, u64)>> {
+    let corrupt = |detail: String| StoreError::Corrupt {
+        what: "capture commit log",
+        detail,
+    };
+    if !log.len().is_multiple_of(COMMIT_LOG_ENTRY) {
+        return Err(corrupt(format!(
+            "the row of sequence {last} is {} bytes, not a multiple of {COMMIT_LOG_ENTRY}",
+            log.len()
+        )));
+    }
+    let mut blocks: Vec<(u64, u64, u64)> = log
+        .chunks_exact(COMMIT_LOG_ENTRY)
+        .map(|entry| {
+            let (ts, count) = entry.split_at(8);
+            let ts = u64::from_le_bytes(ts.try_into().unwrap_or_default());
+            let count = u32::from_le_bytes(count.try_into().unwrap_or_default());
+            (ts, 0, u64::from(count))
+        })
+        .collect();
+    let total: u64 = blocks.iter().map(|b| b.2).sum();
+    let mut next = (last + 1).checked_sub(total).ok_or_else(|| {
+        corrupt(format!(
+            "the row of sequence {last} counts {total} captures"
+        ))
+    })?;
+    for block in &mut blocks {
+        block.1 = next;
+        next += block.2;
+    }
+    Ok(blocks)
+}
+
 impl Backend for RedbBackend {
     fn append_captures(&self, batches: &[Vec<Capture>]) -> Result<u64> {
         // Encode before the write transaction, so it is held only for the
-        // inserts, into one arena rather than a buffer per capture; insert in
-        // key order, which suits the B-tree. A stable sort keeps equal
-        // timestamps in write order.
-        let count: usize = batches.iter().map(Vec::len).sum();
-        let mut arena = Vec::with_capacity(count * 192);
-        let mut rows: Vec<(u64, usize, usize)> = Vec::with_capacity(count);
-        for capture in batches.iter().flatten() {
-            let start = arena.len();
-            arena = postcard::to_extend(capture, arena).map_err(|e| StoreError::Corrupt {
-                what: "capture encoding",
-                detail: e.to_string(),
-            })?;
-            rows.push((capture.timestamp_us, start, arena.len()));
-        }
-        rows.sort_by_key(|(ts, _, _)| *ts);
-        let mut stamps = Vec::with_capacity(rows.len() * 8);
-        for (ts, _, _) in &rows {
-            stamps.extend_from_slice(&ts.to_le_bytes());
+        // inserts; blocks come out in key order, which suits the B-tree.
+        let (arena, blocks) = encode_blocks(batches.iter().flatten())?;
+        let mut log = Vec::with_capacity(blocks.len() * COMMIT_LOG_ENTRY);
+        for block in &blocks {
+            log.extend_from_slice(&block.timestamp_us.to_le_bytes());
+            log.extend_from_slice(&block.count.to_le_bytes());
         }
         let txn = self.db.begin_write().during("starting a capture commit")?;
         let mut last;
@@ -259,15 +298,18 @@ impl Backend for RedbBackend {
                 .last()
                 .during("reading the last sequence number")?
                 .map_or(0, |(k, _)| k.value());
-            for &(ts, start, end) in &rows {
-                last += 1;
+            for block in &blocks {
                 table
-                    .insert((ts, last), &arena[start..end])
-                    .during("writing a capture")?;
+                    .insert(
+                        (block.timestamp_us, last + 1),
+                        &arena[block.start..block.end],
+                    )
+                    .during("writing captures")?;
+                last += u64::from(block.count);
             }
-            if !rows.is_empty() {
+            if !blocks.is_empty() {
                 commits
-                    .insert(last, stamps.as_slice())
+                    .insert(last, log.as_slice())
                     .during("writing the commit log")?;
             }
         }

@@ -4,19 +4,25 @@
 use redb::TableDefinition;
 
 /// The schema version this build reads and writes.
-pub(crate) const SCHEMA_VERSION: u64 = 2;
+pub(crate) const SCHEMA_VERSION: u64 = 3;
 
-/// Captures in time order: `(timestamp_us, seq)` to a postcard-encoded
-/// [`Capture`](crate::Capture). `seq` is unique and grows with each commit,
-/// so captures with equal timestamps keep their write order.
+/// Captures in time order, in blocks (see `block.rs`): `(timestamp_us,
+/// seq)` of a block's first capture to the block. Every capture of a block
+/// has that timestamp, and the block's captures have consecutive `seq`s from
+/// that one. `seq` is unique and grows with each commit, so captures with
+/// equal timestamps keep their write order.
 pub(crate) const CAPTURES: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("captures");
 
-/// One row per capture commit: the commit's last `seq` to the timestamps of
-/// its captures in `seq` order, as little-endian `u64`s. A commit of `n`
-/// captures holds `seq` values `last - n + 1 ..= last`, so the row gives the
-/// [`CAPTURES`] key of each. Following readers tail this table.
+/// One row per capture commit: the commit's last `seq` to its blocks in
+/// `seq` order, each a little-endian `u64` timestamp and `u32` count. A
+/// commit of `n` captures holds `seq` values `last - n + 1 ..= last`, so the
+/// row gives the [`CAPTURES`] key of each block. Following readers tail
+/// this table.
 pub(crate) const CAPTURE_COMMITS: TableDefinition<u64, &[u8]> =
     TableDefinition::new("capture_commits");
+
+/// The bytes of one block in a [`CAPTURE_COMMITS`] row.
+pub(crate) const COMMIT_LOG_ENTRY: usize = 12;
 
 /// Entities by unique name, postcard-encoded.
 pub(crate) const ENTITIES: TableDefinition<&str, &[u8]> = TableDefinition::new("entities");
