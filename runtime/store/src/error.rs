@@ -20,7 +20,7 @@ pub enum StoreError {
     },
     /// The file holds a schema this build does not read.
     #[error(
-        "store {path:?} has schema version {found}, this build reads version {expected}; use a matching bgpmon release"
+        "store {path:?} has schema version {found}, this build reads version {expected}; use a matching bgpmon release, or move the file away to start an empty store"
     )]
     SchemaVersion {
         /// The database file.

@@ -620,6 +620,49 @@ proptest! {
 }
 
 #[test]
+fn a_store_of_another_schema_version_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bgp.redb");
+    let backend = RedbBackend::open(&path).unwrap();
+    backend
+        .append_captures(&[vec![capture(1, 64500, &["10.0.0.0/8"])]])
+        .unwrap();
+    drop(backend);
+    // Rewrite the version as an older build would have left it.
+    let meta: redb::TableDefinition<&str, u64> = redb::TableDefinition::new("meta");
+    let db = redb::Database::open(&path).unwrap();
+    let txn = db.begin_write().unwrap();
+    txn.open_table(meta)
+        .unwrap()
+        .insert("schema_version", 2)
+        .unwrap();
+    txn.commit().unwrap();
+    drop(db);
+
+    let error = RedbBackend::open(&path).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            StoreError::SchemaVersion {
+                found: 2,
+                expected: 3,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    let message = error.to_string();
+    assert!(message.contains("schema version 2"), "{message}");
+    assert!(message.contains("reads version 3"), "{message}");
+    assert!(message.contains("move the file away"), "{message}");
+    // Nothing was changed: the version is still the old one.
+    let db = redb::Database::open(&path).unwrap();
+    let txn = redb::ReadableDatabase::begin_read(&db).unwrap();
+    let version = txn.open_table(meta).unwrap().get("schema_version").unwrap();
+    assert_eq!(version.map(|v| v.value()), Some(2));
+}
+
+#[test]
 fn backend_scan_pages_are_bounded_by_rows() {
     let dir = tempfile::tempdir().unwrap();
     let backend = RedbBackend::open(dir.path().join("bgp.redb")).unwrap();
