@@ -80,9 +80,9 @@ impl ServerError {
             Self::ShuttingDown => ErrorKind::Unavailable,
             Self::Store(e) => match e {
                 StoreError::Closed { .. } => ErrorKind::FailedPrecondition,
-                StoreError::WorkersBusy { .. } | StoreError::BufferFull { .. } => {
-                    ErrorKind::ResourceExhausted
-                }
+                StoreError::WorkersBusy { .. }
+                | StoreError::BufferFull { .. }
+                | StoreError::BufferBytesFull { .. } => ErrorKind::ResourceExhausted,
                 StoreError::EmptyEntityName => ErrorKind::InvalidArgument,
                 _ => ErrorKind::Internal,
             },

@@ -28,6 +28,18 @@ pub enum ScanPosition {
     },
 }
 
+/// How much one capture scan may return and examine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ScanLimits {
+    /// The most captures returned.
+    pub items: usize,
+    /// The most captures examined, matching or not.
+    pub rows: usize,
+    /// The scan stops once the captures it returns reach this many stored
+    /// (encoded) bytes; it always returns at least one match it finds.
+    pub bytes: usize,
+}
+
 /// One page of a capture scan.
 #[derive(Debug)]
 pub struct ScanPage {
@@ -50,14 +62,12 @@ pub trait Backend: std::fmt::Debug + Send + Sync + 'static {
     /// Returns an error if the storage fails; then nothing is committed.
     fn append_captures(&self, batches: &[Vec<Capture>]) -> Result<u64>;
 
-    /// Scans captures from `position`, returning at most `max_items`
-    /// matches and examining at most `max_rows` rows.
+    /// Scans captures from `position`, within `limits`.
     fn scan_captures(
         &self,
         position: ScanPosition,
         filter: &CaptureFilter,
-        max_items: usize,
-        max_rows: usize,
+        limits: ScanLimits,
     ) -> Result<ScanPage>;
 
     /// Commits `entities` durably and atomically, replacing entities of the
@@ -65,7 +75,9 @@ pub trait Backend: std::fmt::Debug + Send + Sync + 'static {
     fn put_entities(&self, entities: &[Entity]) -> Result<()>;
 
     /// Returns up to `max_items` entities matching `filter`, in name order,
-    /// after the name `after`.
+    /// after the name `after`; fewer once they reach
+    /// [`MAX_READ_BYTES`](crate::MAX_READ_BYTES) stored bytes, but at least
+    /// one if any matches.
     fn scan_entities(
         &self,
         after: Option<&str>,

@@ -71,6 +71,14 @@ pub enum StoreError {
         /// The buffer limit in records.
         limit: usize,
     },
+    /// A write stream's buffer holds its limit in bytes.
+    #[error(
+        "write buffer holds {limit} bytes of records, its limit; flush before writing more, or write smaller records"
+    )]
+    BufferBytesFull {
+        /// The buffer limit in bytes, as estimated from the records.
+        limit: usize,
+    },
     /// An entity has an empty name.
     #[error("entity name is empty; give every entity a unique name")]
     EmptyEntityName,

@@ -34,7 +34,7 @@ mod schema;
 mod session;
 mod stream;
 
-pub use backend::{Backend, ScanPage, ScanPosition};
+pub use backend::{Backend, ScanLimits, ScanPage, ScanPosition};
 pub use error::{Result, StoreError};
 pub use filter::{
     CaptureFilter, CaptureKind, EntityFilter, PrefixMatch, PrefixScope, PrefixTerm, TimeRange,
@@ -47,5 +47,6 @@ pub use redb_backend::RedbBackend;
 pub use session::{DEFAULT_WORKER_WAIT, DEFAULT_WORKERS, MAX_WORKERS, Session, SessionOptions};
 pub use stream::{
     CaptureReader, CaptureWriter, Committable, EntityReader, EntityWriter, MAX_READ_BATCH,
-    MAX_SCAN_ROWS, MAX_WRITE_BUFFER, PendingFlush, PrefixReader, Writer,
+    MAX_READ_BYTES, MAX_SCAN_ROWS, MAX_WRITE_BUFFER, MAX_WRITE_BUFFER_BYTES, PendingFlush,
+    PrefixReader, Writer,
 };

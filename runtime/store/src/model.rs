@@ -109,6 +109,22 @@ impl Capture {
         }
     }
 
+    /// The memory the capture holds, estimated: its own size and the heap
+    /// values it owns.
+    pub fn approx_size(&self) -> usize {
+        let path: usize = self
+            .as_path
+            .iter()
+            .map(|s| size_of::<PathSegment>() + size_of_val(s.asns()))
+            .sum();
+        size_of::<Self>()
+            + self.collector.len()
+            + path
+            + size_of_val(self.advertised.as_slice())
+            + size_of_val(self.withdrawn.as_slice())
+            + size_of_val(self.communities.as_slice())
+    }
+
     /// Whether `asn` appears anywhere in the AS path.
     pub fn path_contains(&self, asn: u32) -> bool {
         self.as_path.iter().any(|s| s.asns().contains(&asn))
@@ -169,6 +185,18 @@ pub struct Entity {
     pub origin_ases: Vec<u32>,
     /// The owned prefixes.
     pub prefixes: Vec<OwnedPrefix>,
+}
+
+impl Entity {
+    /// The memory the entity holds, estimated: its own size and the heap
+    /// values it owns.
+    pub fn approx_size(&self) -> usize {
+        size_of::<Self>()
+            + self.name.len()
+            + self.contact.len()
+            + size_of_val(self.origin_ases.as_slice())
+            + size_of_val(self.prefixes.as_slice())
+    }
 }
 
 /// A known collector or peer.

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use redb::{Database, ReadableDatabase, ReadableTable};
 use tokio::sync::watch;
 
-use crate::backend::{Backend, ScanPage, ScanPosition};
+use crate::backend::{Backend, ScanLimits, ScanPage, ScanPosition};
 use crate::block::{BlockEntries, encode_blocks};
 use crate::error::{During, Result, StoreError};
 use crate::filter::{CaptureFilter, EntityFilter};
@@ -14,6 +14,7 @@ use crate::schema::{
     CAPTURE_COMMITS, CAPTURES, COMMIT_LOG_ENTRY, ENTITIES, META, META_SCHEMA_VERSION, NODES,
     SCHEMA_VERSION,
 };
+use crate::stream::MAX_READ_BYTES;
 
 /// A store in one redb file.
 ///
@@ -122,8 +123,7 @@ impl RedbBackend {
         after: Option<(u64, u64)>,
         max_seq: u64,
         filter: &CaptureFilter,
-        max_items: usize,
-        max_rows: usize,
+        limits: ScanLimits,
     ) -> Result<ScanPage> {
         let txn = self.db.begin_read().during("starting a read")?;
         let table = txn
@@ -146,7 +146,7 @@ impl RedbBackend {
         if start >= end {
             return Ok(page);
         }
-        let mut rows = 0;
+        let mut budget = Budget::new(limits);
         let range = table.range(start..end).during("scanning captures")?;
         for entry in range {
             let (key, block) = entry.during("scanning captures")?;
@@ -157,11 +157,11 @@ impl RedbBackend {
                 if after.is_some_and(|after| (ts, seq) <= after) {
                     continue;
                 }
-                if rows == max_rows || page.captures.len() == max_items {
+                if budget.spent(page.captures.len()) {
                     page.exhausted = false;
                     return Ok(page);
                 }
-                rows += 1;
+                budget.examine();
                 page.next = ScanPosition::TimeOrder {
                     after: Some((ts, seq)),
                     max_seq,
@@ -171,6 +171,7 @@ impl RedbBackend {
                 }
                 let capture: Capture = decode("capture", bytes)?;
                 if filter.matches(&capture) {
+                    budget.take(bytes.len());
                     page.captures.push(capture);
                 }
             }
@@ -182,8 +183,7 @@ impl RedbBackend {
         &self,
         after: u64,
         filter: &CaptureFilter,
-        max_items: usize,
-        max_rows: usize,
+        limits: ScanLimits,
     ) -> Result<ScanPage> {
         let txn = self.db.begin_read().during("starting a read")?;
         let commits = txn
@@ -197,7 +197,7 @@ impl RedbBackend {
             next: ScanPosition::CommitOrder { after },
             exhausted: true,
         };
-        let mut rows = 0;
+        let mut budget = Budget::new(limits);
         // The first commit whose last seq is past `after` may start before it.
         let range = commits
             .range(after.saturating_add(1)..)
@@ -221,20 +221,54 @@ impl RedbBackend {
                     if seq <= after {
                         continue;
                     }
-                    if rows == max_rows || page.captures.len() == max_items {
+                    if budget.spent(page.captures.len()) {
                         page.exhausted = false;
                         return Ok(page);
                     }
-                    rows += 1;
+                    budget.examine();
                     page.next = ScanPosition::CommitOrder { after: seq };
                     let capture: Capture = decode("capture", bytes)?;
                     if filter.matches(&capture) {
+                        budget.take(bytes.len());
                         page.captures.push(capture);
                     }
                 }
             }
         }
         Ok(page)
+    }
+}
+
+/// What a scan has used of its [`ScanLimits`].
+struct Budget {
+    limits: ScanLimits,
+    rows: usize,
+    bytes: usize,
+}
+
+impl Budget {
+    fn new(limits: ScanLimits) -> Self {
+        Self {
+            limits,
+            rows: 0,
+            bytes: 0,
+        }
+    }
+
+    /// Whether the scan must stop before the next row, having returned
+    /// `items` captures.
+    fn spent(&self, items: usize) -> bool {
+        self.rows >= self.limits.rows
+            || items >= self.limits.items
+            || self.bytes >= self.limits.bytes
+    }
+
+    fn examine(&mut self) {
+        self.rows += 1;
+    }
+
+    fn take(&mut self, bytes: usize) {
+        self.bytes += bytes;
     }
 }
 
@@ -322,16 +356,13 @@ impl Backend for RedbBackend {
         &self,
         position: ScanPosition,
         filter: &CaptureFilter,
-        max_items: usize,
-        max_rows: usize,
+        limits: ScanLimits,
     ) -> Result<ScanPage> {
         match position {
             ScanPosition::TimeOrder { after, max_seq } => {
-                self.scan_time_order(after, max_seq, filter, max_items, max_rows)
+                self.scan_time_order(after, max_seq, filter, limits)
             }
-            ScanPosition::CommitOrder { after } => {
-                self.scan_commit_order(after, filter, max_items, max_rows)
-            }
+            ScanPosition::CommitOrder { after } => self.scan_commit_order(after, filter, limits),
         }
     }
 
@@ -369,6 +400,7 @@ impl Backend for RedbBackend {
         }
         .during("scanning entities")?;
         let mut out = Vec::new();
+        let mut bytes = 0;
         for entry in range {
             let (key, value) = entry.during("scanning entities")?;
             if Some(key.value()) == after {
@@ -376,8 +408,9 @@ impl Backend for RedbBackend {
             }
             let entity: Entity = decode("entity", value.value())?;
             if filter.matches(&entity) {
+                bytes += value.value().len();
                 out.push(entity);
-                if out.len() == max_items {
+                if out.len() == max_items || bytes >= MAX_READ_BYTES {
                     break;
                 }
             }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use crate::backend::{Backend, ScanPage, ScanPosition};
+use crate::backend::{Backend, ScanLimits, ScanPage, ScanPosition};
 use crate::error::{Result, StoreError};
 use crate::filter::{CaptureFilter, EntityFilter};
 use crate::model::{Capture, Entity, PrefixEvent};
@@ -22,9 +22,18 @@ use crate::session::Worker;
 /// memory one stream holds.
 pub const MAX_WRITE_BUFFER: usize = 200_000;
 
+/// The most bytes of records (estimated by [`Committable::approx_size`])
+/// one writer buffers before it must flush, whatever their count: a stream
+/// of a few huge records cannot exhaust the daemon's memory.
+pub const MAX_WRITE_BUFFER_BYTES: usize = 128 << 20;
+
 /// The most rows one storage scan examines, so one read call never holds
 /// the store for long even when few rows match.
 pub const MAX_SCAN_ROWS: usize = 4_096;
+
+/// One read call stops adding captures once they reach this many stored
+/// bytes, so a batch of huge captures stays bounded in memory.
+pub const MAX_READ_BYTES: usize = 16 << 20;
 
 /// The most records one read call returns.
 pub const MAX_READ_BATCH: usize = 10_000;
@@ -33,17 +42,29 @@ pub const MAX_READ_BATCH: usize = 10_000;
 pub trait Committable: Send + Sync + Sized + 'static {
     /// Commits the records of `batches`, in order, durably and atomically.
     fn commit(backend: &dyn Backend, batches: &[Vec<Self>]) -> Result<()>;
+
+    /// The memory the record holds, estimated: its own size and its heap
+    /// values.
+    fn approx_size(&self) -> usize;
 }
 
 impl Committable for Capture {
     fn commit(backend: &dyn Backend, batches: &[Vec<Self>]) -> Result<()> {
         backend.append_captures(batches).map(drop)
     }
+
+    fn approx_size(&self) -> usize {
+        Capture::approx_size(self)
+    }
 }
 
 impl Committable for Entity {
     fn commit(backend: &dyn Backend, batches: &[Vec<Self>]) -> Result<()> {
         backend.put_entities(&batches.concat())
+    }
+
+    fn approx_size(&self) -> usize {
+        Entity::approx_size(self)
     }
 }
 
@@ -55,6 +76,7 @@ pub struct Writer<T> {
     /// buffer never has to grow by copying.
     buffer: Vec<Vec<T>>,
     buffered: usize,
+    buffered_bytes: usize,
 }
 
 /// A commit started by [`Writer::start_flush`], running on a blocking
@@ -93,13 +115,16 @@ impl<T: Committable> Writer<T> {
             worker,
             buffer: Vec::new(),
             buffered: 0,
+            buffered_bytes: 0,
         }
     }
 
     /// Buffers `batch`.
     ///
     /// Returns an error if the session is closed (the buffer is then
-    /// discarded), or if the buffer would exceed [`MAX_WRITE_BUFFER`].
+    /// discarded), or if the buffer would exceed [`MAX_WRITE_BUFFER`]
+    /// records or [`MAX_WRITE_BUFFER_BYTES`]; the batch is then not
+    /// buffered, and what was buffered before stays.
     pub fn write(&mut self, batch: impl IntoIterator<Item = T>) -> Result<()> {
         if let Err(e) = self.worker.check_open() {
             self.cancel();
@@ -111,8 +136,15 @@ impl<T: Committable> Writer<T> {
                 limit: MAX_WRITE_BUFFER,
             });
         }
+        let bytes: usize = batch.iter().map(T::approx_size).sum();
+        if self.buffered_bytes + bytes > MAX_WRITE_BUFFER_BYTES {
+            return Err(StoreError::BufferBytesFull {
+                limit: MAX_WRITE_BUFFER_BYTES,
+            });
+        }
         if !batch.is_empty() {
             self.buffered += batch.len();
+            self.buffered_bytes += bytes;
             self.buffer.push(batch);
         }
         Ok(())
@@ -140,6 +172,7 @@ impl<T: Committable> Writer<T> {
     pub fn start_flush(&mut self) -> Result<PendingFlush> {
         let records = std::mem::take(&mut self.buffer);
         let count = std::mem::take(&mut self.buffered) as u64;
+        self.buffered_bytes = 0;
         self.worker.check_open()?;
         if records.is_empty() {
             return Ok(PendingFlush {
@@ -159,6 +192,7 @@ impl<T: Committable> Writer<T> {
     pub fn cancel(&mut self) {
         self.buffer.clear();
         self.buffered = 0;
+        self.buffered_bytes = 0;
     }
 }
 
@@ -194,7 +228,12 @@ impl CaptureReader {
         let filter = self.filter.clone();
         let position = self.position;
         tokio::task::spawn_blocking(move || {
-            backend.scan_captures(position, &filter, max, MAX_SCAN_ROWS)
+            let limits = ScanLimits {
+                items: max,
+                rows: MAX_SCAN_ROWS,
+                bytes: MAX_READ_BYTES,
+            };
+            backend.scan_captures(position, &filter, limits)
         })
         .await
         .map_err(|e| StoreError::Corrupt {

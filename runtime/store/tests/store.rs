@@ -11,9 +11,9 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use bgpmon_store::{
-    Backend, Capture, CaptureFilter, CaptureKind, Community, Entity, EntityFilter, OwnedPrefix,
-    PathSegment, PrefixMatch, PrefixScope, PrefixTerm, RedbBackend, Session, SessionOptions,
-    StoreError, TimeRange,
+    Backend, Capture, CaptureFilter, CaptureKind, Community, Entity, EntityFilter, MAX_READ_BYTES,
+    MAX_WRITE_BUFFER_BYTES, OwnedPrefix, PathSegment, PrefixMatch, PrefixScope, PrefixTerm,
+    RedbBackend, ScanLimits, Session, SessionOptions, StoreError, TimeRange,
 };
 use ipnet::IpNet;
 use proptest::prelude::*;
@@ -543,8 +543,13 @@ fn scan_all(
     // Every page examines at least one row, so a scan that has not ended by
     // then does not advance.
     for _ in 0..=2_000 {
+        let limits = ScanLimits {
+            items: max_items,
+            rows: max_rows,
+            bytes: usize::MAX,
+        };
         let page = backend
-            .scan_captures(position, &CaptureFilter::default(), max_items, max_rows)
+            .scan_captures(position, &CaptureFilter::default(), limits)
             .unwrap();
         got.extend(page.captures);
         if page.exhausted {
@@ -672,6 +677,11 @@ fn backend_scan_pages_are_bounded_by_rows() {
         origin_ases: vec![2],
         ..Default::default()
     };
+    let limits = ScanLimits {
+        items: 100,
+        rows: 4,
+        bytes: usize::MAX,
+    };
     let page = backend
         .scan_captures(
             bgpmon_store::ScanPosition::TimeOrder {
@@ -679,13 +689,123 @@ fn backend_scan_pages_are_bounded_by_rows() {
                 max_seq: 10,
             },
             &never,
-            100,
-            4,
+            limits,
         )
         .unwrap();
     assert!(page.captures.is_empty());
     assert!(
         !page.exhausted,
         "a scan stops after max_rows rows, even with no match"
+    );
+}
+
+/// A capture whose collector name is `mib` MiB long.
+fn huge_capture(t: u64, mib: usize) -> Capture {
+    let mut c = capture(t, 64500, &[]);
+    c.collector = "x".repeat(mib << 20);
+    c
+}
+
+#[test]
+fn backend_scan_pages_are_bounded_by_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = RedbBackend::open(dir.path().join("bgp.redb")).unwrap();
+    let last = backend
+        .append_captures(&[(0..3).map(|t| huge_capture(t, 1)).collect()])
+        .unwrap();
+    let limits = ScanLimits {
+        items: 100,
+        rows: 100,
+        bytes: 3 << 19,
+    };
+    let mut position = bgpmon_store::ScanPosition::TimeOrder {
+        after: None,
+        max_seq: last,
+    };
+    let mut pages = Vec::new();
+    loop {
+        let page = backend
+            .scan_captures(position, &CaptureFilter::default(), limits)
+            .unwrap();
+        pages.push(page.captures.len());
+        if page.exhausted {
+            break;
+        }
+        position = page.next;
+    }
+    // 1.5 MiB: the second 1 MiB capture crosses it, so a page holds two.
+    assert_eq!(pages, [2, 1]);
+    // Even a budget smaller than one capture returns it.
+    let tiny = ScanLimits { bytes: 1, ..limits };
+    let page = backend
+        .scan_captures(
+            bgpmon_store::ScanPosition::CommitOrder { after: 0 },
+            &CaptureFilter::default(),
+            tiny,
+        )
+        .unwrap();
+    assert_eq!((page.captures.len(), page.exhausted), (1, false));
+}
+
+#[tokio::test]
+async fn entity_reads_are_bounded_by_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = session(&dir);
+    // Three entities of half MAX_READ_BYTES each: a read returns two.
+    let entities: Vec<Entity> = ["a", "b", "c"]
+        .into_iter()
+        .map(|name| Entity {
+            name: name.into(),
+            contact: "x".repeat(MAX_READ_BYTES / 2),
+            origin_ases: vec![64500],
+            prefixes: vec![],
+        })
+        .collect();
+    let mut w = s.entity_writer().await.unwrap();
+    w.write(entities).unwrap();
+    w.flush().await.unwrap();
+    drop(w);
+    let mut r = s.entity_reader(EntityFilter::default()).await.unwrap();
+    let mut sizes = Vec::new();
+    loop {
+        let batch = r.read(100).await.unwrap();
+        if batch.is_empty() {
+            break;
+        }
+        sizes.push(batch.len());
+    }
+    assert_eq!(sizes, [2, 1]);
+}
+
+#[tokio::test]
+async fn a_writer_refuses_records_past_its_byte_limit_and_keeps_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = session(&dir);
+    let mut w = s.capture_writer().await.unwrap();
+    let mib = 7;
+    // 18 captures of 7 MiB fit in 128 MiB; a 19th does not.
+    let writes = MAX_WRITE_BUFFER_BYTES / (mib << 20);
+    for t in 0..writes as u64 {
+        w.write(vec![huge_capture(t, mib)]).unwrap();
+    }
+    let error = w.write(vec![huge_capture(99, mib)]).unwrap_err();
+    assert!(
+        matches!(error, StoreError::BufferBytesFull { limit } if limit == MAX_WRITE_BUFFER_BYTES),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().contains("flush before writing more"),
+        "{error}"
+    );
+    // Small records still fit, and everything buffered commits.
+    w.write(vec![capture(100, 64500, &[])]).unwrap();
+    assert_eq!(w.flush().await.unwrap(), writes as u64 + 1);
+    // After a flush the buffer is empty again.
+    w.write(vec![huge_capture(200, mib)]).unwrap();
+    w.cancel();
+    drop(w);
+    assert_eq!(
+        read_all(&s, CaptureFilter::default(), 100).await.len(),
+        writes + 1
     );
 }

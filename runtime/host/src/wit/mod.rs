@@ -58,9 +58,9 @@ impl From<StoreError> for HostCallError {
         let message = e.to_string();
         Self::Guest(match e {
             StoreError::Closed { .. } => Error::Closed(message),
-            StoreError::WorkersBusy { .. } | StoreError::BufferFull { .. } => {
-                Error::LimitReached(message)
-            }
+            StoreError::WorkersBusy { .. }
+            | StoreError::BufferFull { .. }
+            | StoreError::BufferBytesFull { .. } => Error::LimitReached(message),
             StoreError::EmptyEntityName => Error::InvalidArgument(message),
             _ => Error::Storage(message),
         })
