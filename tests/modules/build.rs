@@ -1,5 +1,6 @@
 //! Builds the example and test guests for `wasm32-wasip2` with a nested
-//! cargo, and writes a `guests.rs` with one path constant per guest.
+//! cargo, and writes a `guests.rs` with one path constant per guest and a
+//! `foreach_guest!` macro over them.
 //!
 //! The nested build uses its own target folder inside `OUT_DIR`, so it
 //! never waits on the outer cargo's lock.
@@ -88,6 +89,17 @@ fn main() {
             .map(|((package, _), konst)| format!("({package:?}, {konst})"))
             .collect::<Vec<_>>()
             .join(", ")
+    ));
+    let calls: String = GUESTS
+        .iter()
+        .map(|(package, _)| format!("        $mac!({});\n", package.replace('-', "_")))
+        .collect();
+    generated.push_str(&format!(
+        "/// Calls `$mac!(name)` once per guest, `name` being the guest's package name in\n\
+         /// snake case. A test suite passes a macro that names a test per guest, so a guest\n\
+         /// added without a test fails to compile.\n\
+         #[macro_export]\n\
+         macro_rules! foreach_guest {{\n    ($mac:ident) => {{\n{calls}    }};\n}}\n"
     ));
     std::fs::write(out_dir.join("guests.rs"), generated).unwrap();
 }

@@ -2,6 +2,7 @@
 //! this crate's build script.
 //!
 //! Each constant is the path of one release-built component; `ALL` lists
-//! them by package name.
+//! them by package name, and `foreach_guest!` expands a macro once per
+//! guest.
 
 include!(concat!(env!("OUT_DIR"), "/guests.rs"));

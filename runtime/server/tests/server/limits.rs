@@ -49,7 +49,7 @@ async fn out_of_fuel_fails_alone_while_another_module_runs() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_task_within_its_fuel_finishes() {
+pub(crate) async fn a_task_within_its_fuel_finishes() {
     let h = Harness::start(&[guests::BUSY]).await;
     let status = h
         .run_to_end(RunRequest::new("busy", "b").option("iterations", "1000"))
@@ -58,7 +58,7 @@ async fn a_task_within_its_fuel_finishes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_memory_cap_fails_a_hog() {
+pub(crate) async fn the_memory_cap_fails_a_hog() {
     let h = Harness::start(&[guests::MEMORY_HOG, guests::BUSY]).await;
     let status = h
         .run_to_end(
@@ -88,7 +88,7 @@ async fn the_memory_cap_fails_a_hog() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_panic_is_reported_as_a_trap_with_its_message() {
+pub(crate) async fn a_panic_is_reported_as_a_trap_with_its_message() {
     let h = Harness::start(&[guests::PANIC]).await;
     let status = h.run_to_end(RunRequest::new("panic", "p")).await;
     let FailureReason::Trap(message) = failure(&status) else {
@@ -105,7 +105,7 @@ async fn a_panic_is_reported_as_a_trap_with_its_message() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_module_that_writes_then_traps_leaves_nothing_unflushed() {
+pub(crate) async fn a_module_that_writes_then_traps_leaves_nothing_unflushed() {
     let h = Harness::start(&[guests::WRITE_THEN_TRAP]).await;
     let s = h.session("s1").await;
     h.write(&s, vec![capture(1, 64500, "192.0.2.0/24")]).await;
@@ -163,7 +163,7 @@ async fn a_task_past_its_deadline_fails() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_task_that_ignores_stop_is_ended_after_its_grace() {
+pub(crate) async fn a_task_that_ignores_stop_is_ended_after_its_grace() {
     let h = Harness::start(&[guests::SPIN_FOREVER]).await;
     h.server
         .run_module(RunRequest::new("spin-forever", "spin").limits(limits(|l| {
@@ -181,7 +181,7 @@ async fn a_task_that_ignores_stop_is_ended_after_its_grace() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_daemon_over_its_fuel_rate_is_paused_not_killed() {
+pub(crate) async fn a_daemon_over_its_fuel_rate_is_paused_not_killed() {
     let h = Harness::start(&[guests::SPIN_DAEMON]).await;
     h.server
         .run_module(

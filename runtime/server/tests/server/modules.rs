@@ -8,7 +8,7 @@ use bgpmon_test_modules as guests;
 use crate::util::{Harness, capture, eventually, grants};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn round_trip_through_a_module() {
+pub(crate) async fn round_trip_through_a_module() {
     let h = Harness::start(&[guests::ROUND_TRIP]).await;
     let s = h.session("s1").await;
     let status = h
@@ -46,7 +46,7 @@ async fn round_trip_through_a_module() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn origin_stats_counts_prefixes_per_origin() {
+pub(crate) async fn origin_stats_counts_prefixes_per_origin() {
     let h = Harness::start(&[guests::ORIGIN_STATS]).await;
     let s = h.session("s1").await;
     h.write(
@@ -126,7 +126,7 @@ async fn data_survives_a_server_restart() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_daemon_follows_new_captures_until_closed() {
+pub(crate) async fn a_daemon_follows_new_captures_until_closed() {
     let h = Harness::start(&[guests::EXAMPLE_DAEMON]).await;
     let s = h.session("live").await;
     h.write(&s, vec![capture(1, 64500, "10.0.0.0/24")]).await;
@@ -242,7 +242,7 @@ async fn closing_the_server_stops_modules_then_sessions() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_module_runs_another_only_with_the_grant() {
+pub(crate) async fn a_module_runs_another_only_with_the_grant() {
     let h = Harness::start(&[guests::SPAWNER, guests::NOOP]).await;
     let denied = h
         .run_to_end(RunRequest::new("spawner", "parent").option("child-type", "noop"))
