@@ -18,7 +18,7 @@ use bgpmon_proto::EncodedCapture;
 use bgpmon_proto::v1::{OriginAttribute, SegmentKind};
 use ipnet::IpNet;
 use prost::bytes::{BufMut, BytesMut};
-use prost::encoding::{WireType, encode_key, encode_varint, encoded_len_varint};
+use prost::encoding::{WireType, encoded_len_varint};
 
 /// The AS number a 2-byte speaker puts in AGGREGATOR and AS_PATH in place of a 4-byte one
 /// (RFC 6793).
@@ -211,8 +211,8 @@ impl CaptureWriter {
         if let Some((asn, id)) = aggregator {
             let asn = u64::from(asn.to_u32());
             let inner = varint_field_len(1, asn) + 2 + 4;
-            encode_key(field::AGGREGATOR, WireType::LengthDelimited, out);
-            encode_varint(inner as u64, out);
+            put_key(out, field::AGGREGATOR, WireType::LengthDelimited);
+            put_varint(out, inner as u64);
             varint_field(out, 1, asn);
             bytes_field(out, 2, &id.octets());
         }
@@ -228,6 +228,30 @@ impl CaptureWriter {
     pub(crate) fn elements(&self) -> u64 {
         self.elements
     }
+}
+
+/// Appends `value` as a protobuf varint. prost's `encode_varint` writes a
+/// byte at a time through `BufMut`, which costs a capacity check per byte;
+/// one slice append is cheaper for the millions of varints of an ingest.
+fn put_varint(out: &mut BytesMut, mut value: u64) {
+    if value < 0x80 {
+        out.put_u8(value as u8);
+        return;
+    }
+    let mut bytes = [0u8; 10];
+    let mut n = 0;
+    while value >= 0x80 {
+        bytes[n] = (value as u8) | 0x80;
+        value >>= 7;
+        n += 1;
+    }
+    bytes[n] = value as u8;
+    out.extend_from_slice(&bytes[..=n]);
+}
+
+/// Appends the key of field `tag` with `wire_type`.
+fn put_key(out: &mut BytesMut, tag: u32, wire_type: WireType) {
+    put_varint(out, u64::from(tag << 3 | wire_type as u32));
 }
 
 /// The length of a varint field at a non-zero value, or 0 for zero (which proto3 leaves out).
@@ -248,15 +272,15 @@ fn varint_field(out: &mut BytesMut, tag: u32, value: u64) {
 
 /// An `optional` scalar field: written even at zero.
 fn present_varint_field(out: &mut BytesMut, tag: u32, value: u64) {
-    encode_key(tag, WireType::Varint, out);
-    encode_varint(value, out);
+    put_key(out, tag, WireType::Varint);
+    put_varint(out, value);
 }
 
 /// A `bytes` or `string` field; empty is left out.
 fn bytes_field(out: &mut BytesMut, tag: u32, bytes: &[u8]) {
     if !bytes.is_empty() {
-        encode_key(tag, WireType::LengthDelimited, out);
-        encode_varint(bytes.len() as u64, out);
+        put_key(out, tag, WireType::LengthDelimited);
+        put_varint(out, bytes.len() as u64);
         out.put_slice(bytes);
     }
 }
@@ -284,8 +308,8 @@ fn prefix_field(out: &mut BytesMut, tag: u32, prefix: &IpNet) {
         }
     };
     let inner = 2 + address.len() + varint_field_len(2, length);
-    encode_key(tag, WireType::LengthDelimited, out);
-    encode_varint(inner as u64, out);
+    put_key(out, tag, WireType::LengthDelimited);
+    put_varint(out, inner as u64);
     bytes_field(out, 1, address);
     varint_field(out, 2, length);
 }
@@ -309,14 +333,14 @@ fn path_segment(out: &mut BytesMut, segment: &AsPathSegment) {
         1 + encoded_len_varint(packed as u64) + packed
     };
     let inner = varint_field_len(1, kind) + numbers;
-    encode_key(field::AS_PATH, WireType::LengthDelimited, out);
-    encode_varint(inner as u64, out);
+    put_key(out, field::AS_PATH, WireType::LengthDelimited);
+    put_varint(out, inner as u64);
     varint_field(out, 1, kind);
     if packed > 0 {
-        encode_key(2, WireType::LengthDelimited, out);
-        encode_varint(packed as u64, out);
+        put_key(out, 2, WireType::LengthDelimited);
+        put_varint(out, packed as u64);
         for asn in asns.iter() {
-            encode_varint(u64::from(asn.to_u32()), out);
+            put_varint(out, u64::from(asn.to_u32()));
         }
     }
 }
@@ -347,10 +371,10 @@ fn community_field(out: &mut BytesMut, member: u32, numbers: &[u32]) {
         .map(|(tag, n)| varint_field_len(tag, u64::from(*n)))
         .sum();
     let inner = 1 + encoded_len_varint(body as u64) + body;
-    encode_key(field::COMMUNITIES, WireType::LengthDelimited, out);
-    encode_varint(inner as u64, out);
-    encode_key(member, WireType::LengthDelimited, out);
-    encode_varint(body as u64, out);
+    put_key(out, field::COMMUNITIES, WireType::LengthDelimited);
+    put_varint(out, inner as u64);
+    put_key(out, member, WireType::LengthDelimited);
+    put_varint(out, body as u64);
     for (tag, n) in (1..).zip(numbers) {
         varint_field(out, tag, u64::from(*n));
     }
