@@ -16,7 +16,7 @@
 
 use std::time::Instant;
 
-use bgpmon_store::{Backend, Capture, Community, PathSegment, RedbBackend};
+use bgpmon_store::{Backend, Capture, Community, EncodedCaptures, PathSegment, RedbBackend};
 
 const CAPTURES: u64 = 54_107;
 
@@ -69,9 +69,8 @@ fn main() {
             let dir = tempfile::tempdir().unwrap();
             let backend = RedbBackend::open(dir.path().join("bench.redb")).unwrap();
             let start = Instant::now();
-            backend
-                .append_captures(std::slice::from_ref(&captures))
-                .unwrap();
+            let encoded = EncodedCaptures::from_captures(&captures).unwrap();
+            backend.append_captures(&encoded).unwrap();
             let elapsed = start.elapsed();
             println!(
                 "{stamps} stamps, round {round}: {CAPTURES} captures committed in {:.1} ms \

@@ -6,6 +6,7 @@
 
 use tokio::sync::watch;
 
+use crate::encoded::EncodedCaptures;
 use crate::error::Result;
 use crate::filter::{CaptureFilter, EntityFilter};
 use crate::model::{Capture, Entity, Node};
@@ -55,12 +56,12 @@ pub struct ScanPage {
 ///
 /// Every method blocks; call them off the async runtime.
 pub trait Backend: std::fmt::Debug + Send + Sync + 'static {
-    /// Commits the captures of `batches`, in order, durably and atomically,
-    /// and returns the last sequence number assigned. Taking the batches as
-    /// they were written spares a writer from copying them into one list.
+    /// Commits `captures`, durably and atomically, and returns the last
+    /// sequence number assigned. Captures with equal timestamps keep their
+    /// order.
     ///
     /// Returns an error if the storage fails; then nothing is committed.
-    fn append_captures(&self, batches: &[Vec<Capture>]) -> Result<u64>;
+    fn append_captures(&self, captures: &EncodedCaptures) -> Result<u64>;
 
     /// Scans captures from `position`, within `limits`.
     fn scan_captures(

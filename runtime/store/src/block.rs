@@ -12,8 +12,8 @@
 //! A block is a little-endian `u32` count, then each entry as a `u32`
 //! length and the postcard-encoded capture.
 
+use crate::encoded::{EncodedCaptures, EncodedRow};
 use crate::error::{Result, StoreError};
-use crate::model::Capture;
 
 /// The most captures in one block.
 pub(crate) const MAX_BLOCK_CAPTURES: usize = 256;
@@ -34,54 +34,40 @@ pub(crate) struct BlockSpan {
     pub(crate) end: usize,
 }
 
-/// Sorts `captures` by timestamp (stably, so equal times keep their order)
-/// and encodes them as blocks into one arena.
-///
-/// Returns an error if a capture cannot be encoded or is over 4 GiB.
-pub(crate) fn encode_blocks<'a>(
-    captures: impl Iterator<Item = &'a Capture>,
-) -> Result<(Vec<u8>, Vec<BlockSpan>)> {
-    let mut sorted: Vec<&Capture> = captures.collect();
-    sorted.sort_by_key(|c| c.timestamp_us);
-    let mut arena = Vec::with_capacity(sorted.len() * 128);
+/// Sorts `captures` by timestamp (stably, so equal times keep their write
+/// order) and lays them out as blocks in one arena.
+pub(crate) fn encode_blocks(captures: &EncodedCaptures) -> (Vec<u8>, Vec<BlockSpan>) {
+    let mut sorted: Vec<&EncodedRow> = captures.rows().iter().collect();
+    sorted.sort_by_key(|row| row.timestamp_us);
+    let mut arena = Vec::with_capacity(captures.encoded_bytes() + captures.len() * 4 + 64);
     let mut blocks: Vec<BlockSpan> = Vec::new();
-    for capture in sorted {
-        let open = blocks.last().filter(|b| {
-            b.timestamp_us == capture.timestamp_us
+    for row in sorted {
+        let open = blocks.last().is_some_and(|b| {
+            b.timestamp_us == row.timestamp_us
                 && (b.count as usize) < MAX_BLOCK_CAPTURES
-                && arena.len() - b.start < MAX_BLOCK_BYTES
+                && b.end - b.start < MAX_BLOCK_BYTES
         });
-        let block = if open.is_some() {
-            blocks.len() - 1
-        } else {
+        if !open {
             blocks.push(BlockSpan {
-                timestamp_us: capture.timestamp_us,
+                timestamp_us: row.timestamp_us,
                 count: 0,
                 start: arena.len(),
                 end: arena.len(),
             });
             arena.extend_from_slice(&0u32.to_le_bytes());
-            blocks.len() - 1
-        };
-        let length_at = arena.len();
-        arena.extend_from_slice(&0u32.to_le_bytes());
-        arena = postcard::to_extend(capture, arena).map_err(|e| encoding_error(e.to_string()))?;
-        let length = u32::try_from(arena.len() - length_at - 4)
-            .map_err(|_| encoding_error("a capture is over 4 GiB encoded".into()))?;
-        arena[length_at..length_at + 4].copy_from_slice(&length.to_le_bytes());
-        let span = &mut blocks[block];
-        span.count += 1;
-        span.end = arena.len();
-        arena[span.start..span.start + 4].copy_from_slice(&span.count.to_le_bytes());
+        }
+        let last = blocks.len() - 1;
+        let block = &mut blocks[last];
+        let bytes = captures.bytes(row);
+        // `EncodedCaptures::push` refuses captures over 4 GiB.
+        let length = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
+        arena.extend_from_slice(&length.to_le_bytes());
+        arena.extend_from_slice(bytes);
+        block.count += 1;
+        block.end = arena.len();
+        arena[block.start..block.start + 4].copy_from_slice(&block.count.to_le_bytes());
     }
-    Ok((arena, blocks))
-}
-
-fn encoding_error(detail: String) -> StoreError {
-    StoreError::Corrupt {
-        what: "capture encoding",
-        detail,
-    }
+    (arena, blocks)
 }
 
 fn corrupt(detail: impl Into<String>) -> StoreError {
@@ -144,6 +130,7 @@ fn split_u32(bytes: &[u8]) -> Option<(u32, &[u8])> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Capture;
 
     fn capture(timestamp_us: u64, peer_as: u32) -> Capture {
         Capture {
@@ -182,7 +169,7 @@ mod tests {
             capture(20, 3),
             capture(10, 4),
         ];
-        let (arena, blocks) = encode_blocks(captures.iter()).unwrap();
+        let (arena, blocks) = encode_blocks(&EncodedCaptures::from_captures(&captures).unwrap());
         let times: Vec<(u64, u32)> = blocks.iter().map(|b| (b.timestamp_us, b.count)).collect();
         assert_eq!(times, [(10, 2), (20, 2)]);
         let peers: Vec<u32> = blocks
@@ -199,7 +186,7 @@ mod tests {
         let captures: Vec<Capture> = (0..MAX_BLOCK_CAPTURES as u32 + 1)
             .map(|n| capture(5, n))
             .collect();
-        let (arena, blocks) = encode_blocks(captures.iter()).unwrap();
+        let (arena, blocks) = encode_blocks(&EncodedCaptures::from_captures(&captures).unwrap());
         let counts: Vec<u32> = blocks.iter().map(|b| b.count).collect();
         assert_eq!(counts, [MAX_BLOCK_CAPTURES as u32, 1]);
         assert_eq!(
@@ -209,13 +196,16 @@ mod tests {
 
         let mut big = capture(5, 0);
         big.collector = "x".repeat(MAX_BLOCK_BYTES);
-        let (_, blocks) = encode_blocks([big.clone(), big].iter()).unwrap();
+        let (_, blocks) =
+            encode_blocks(&EncodedCaptures::from_captures(&[big.clone(), big]).unwrap());
         assert_eq!(blocks.len(), 2);
     }
 
     #[test]
     fn reports_a_damaged_block() {
-        let (arena, blocks) = encode_blocks([capture(1, 1), capture(1, 2)].iter()).unwrap();
+        let (arena, blocks) = encode_blocks(
+            &EncodedCaptures::from_captures(&[capture(1, 1), capture(1, 2)]).unwrap(),
+        );
         let block = &arena[blocks[0].start..blocks[0].end];
         let cut = &block[..block.len() - 1];
         let entries: Vec<Result<&[u8]>> = BlockEntries::new(cut).unwrap().collect();

@@ -26,6 +26,7 @@
 
 mod backend;
 mod block;
+mod encoded;
 mod error;
 mod filter;
 mod model;
@@ -35,6 +36,7 @@ mod session;
 mod stream;
 
 pub use backend::{Backend, ScanLimits, ScanPage, ScanPosition};
+pub use encoded::EncodedCaptures;
 pub use error::{Result, StoreError};
 pub use filter::{
     CaptureFilter, CaptureKind, EntityFilter, PrefixMatch, PrefixScope, PrefixTerm, TimeRange,

@@ -7,6 +7,7 @@ use tokio::sync::watch;
 
 use crate::backend::{Backend, ScanLimits, ScanPage, ScanPosition};
 use crate::block::{BlockEntries, encode_blocks};
+use crate::encoded::EncodedCaptures;
 use crate::error::{During, Result, StoreError};
 use crate::filter::{CaptureFilter, EntityFilter};
 use crate::model::{Capture, Entity, Node};
@@ -310,10 +311,11 @@ fn commit_blocks(last: u64, log: &[u8]) -> Result<Vec<(u64, u64, u64)>> {
 }
 
 impl Backend for RedbBackend {
-    fn append_captures(&self, batches: &[Vec<Capture>]) -> Result<u64> {
-        // Encode before the write transaction, so it is held only for the
-        // inserts; blocks come out in key order, which suits the B-tree.
-        let (arena, blocks) = encode_blocks(batches.iter().flatten())?;
+    fn append_captures(&self, captures: &EncodedCaptures) -> Result<u64> {
+        // Lay out the blocks before the write transaction, so it is held
+        // only for the inserts; blocks come out in key order, which suits
+        // the B-tree.
+        let (arena, blocks) = encode_blocks(captures);
         let mut log = Vec::with_capacity(blocks.len() * COMMIT_LOG_ENTRY);
         for block in &blocks {
             log.extend_from_slice(&block.timestamp_us.to_le_bytes());

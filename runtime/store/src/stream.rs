@@ -13,6 +13,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::backend::{Backend, ScanLimits, ScanPage, ScanPosition};
+use crate::encoded::EncodedCaptures;
 use crate::error::{Result, StoreError};
 use crate::filter::{CaptureFilter, EntityFilter};
 use crate::model::{Capture, Entity, PrefixEvent};
@@ -40,8 +41,17 @@ pub const MAX_READ_BATCH: usize = 10_000;
 
 /// A record kind a writer commits.
 pub trait Committable: Send + Sync + Sized + 'static {
-    /// Commits the records of `batches`, in order, durably and atomically.
-    fn commit(backend: &dyn Backend, batches: &[Vec<Self>]) -> Result<()>;
+    /// How a writer holds the records it has not committed.
+    type Buffer: Default + Send + Sync + 'static;
+
+    /// Appends `batch` to `buffer`.
+    ///
+    /// Returns an error if a record cannot be buffered; then none of
+    /// `batch` is.
+    fn buffer(buffer: &mut Self::Buffer, batch: Vec<Self>) -> Result<()>;
+
+    /// Commits everything in `buffer`, in order, durably and atomically.
+    fn commit(backend: &dyn Backend, buffer: &Self::Buffer) -> Result<()>;
 
     /// The memory the record holds, estimated: its own size and its heap
     /// values.
@@ -49,8 +59,22 @@ pub trait Committable: Send + Sync + Sized + 'static {
 }
 
 impl Committable for Capture {
-    fn commit(backend: &dyn Backend, batches: &[Vec<Self>]) -> Result<()> {
-        backend.append_captures(batches).map(drop)
+    /// Captures are encoded as they are written (see [`EncodedCaptures`]).
+    type Buffer = EncodedCaptures;
+
+    fn buffer(buffer: &mut EncodedCaptures, batch: Vec<Self>) -> Result<()> {
+        let before = buffer.len();
+        for capture in &batch {
+            if let Err(e) = buffer.push(capture) {
+                buffer.truncate(before);
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    fn commit(backend: &dyn Backend, buffer: &EncodedCaptures) -> Result<()> {
+        backend.append_captures(buffer).map(drop)
     }
 
     fn approx_size(&self) -> usize {
@@ -59,8 +83,15 @@ impl Committable for Capture {
 }
 
 impl Committable for Entity {
-    fn commit(backend: &dyn Backend, batches: &[Vec<Self>]) -> Result<()> {
-        backend.put_entities(&batches.concat())
+    type Buffer = Vec<Entity>;
+
+    fn buffer(buffer: &mut Vec<Entity>, batch: Vec<Self>) -> Result<()> {
+        buffer.extend(batch);
+        Ok(())
+    }
+
+    fn commit(backend: &dyn Backend, buffer: &Vec<Entity>) -> Result<()> {
+        backend.put_entities(buffer)
     }
 
     fn approx_size(&self) -> usize {
@@ -69,14 +100,22 @@ impl Committable for Entity {
 }
 
 /// A transactional write stream of records of type `T`.
-#[derive(Debug)]
-pub struct Writer<T> {
+pub struct Writer<T: Committable> {
     worker: Worker,
-    /// The batches written since the last flush, kept as written so a large
-    /// buffer never has to grow by copying.
-    buffer: Vec<Vec<T>>,
+    /// What was written since the last flush.
+    buffer: T::Buffer,
     buffered: usize,
     buffered_bytes: usize,
+}
+
+impl<T: Committable> std::fmt::Debug for Writer<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer")
+            .field("worker", &self.worker)
+            .field("buffered", &self.buffered)
+            .field("buffered_bytes", &self.buffered_bytes)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A commit started by [`Writer::start_flush`], running on a blocking
@@ -113,7 +152,7 @@ impl<T: Committable> Writer<T> {
     pub(crate) fn new(worker: Worker) -> Self {
         Self {
             worker,
-            buffer: Vec::new(),
+            buffer: T::Buffer::default(),
             buffered: 0,
             buffered_bytes: 0,
         }
@@ -143,9 +182,10 @@ impl<T: Committable> Writer<T> {
             });
         }
         if !batch.is_empty() {
-            self.buffered += batch.len();
+            let count = batch.len();
+            T::buffer(&mut self.buffer, batch)?;
+            self.buffered += count;
             self.buffered_bytes += bytes;
-            self.buffer.push(batch);
         }
         Ok(())
     }
@@ -174,7 +214,7 @@ impl<T: Committable> Writer<T> {
         let count = std::mem::take(&mut self.buffered) as u64;
         self.buffered_bytes = 0;
         self.worker.check_open()?;
-        if records.is_empty() {
+        if count == 0 {
             return Ok(PendingFlush {
                 task: None,
                 count: 0,
@@ -190,7 +230,7 @@ impl<T: Committable> Writer<T> {
 
     /// Discards the buffer.
     pub fn cancel(&mut self) {
-        self.buffer.clear();
+        self.buffer = T::Buffer::default();
         self.buffered = 0;
         self.buffered_bytes = 0;
     }

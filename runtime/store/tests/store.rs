@@ -11,9 +11,9 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use bgpmon_store::{
-    Backend, Capture, CaptureFilter, CaptureKind, Community, Entity, EntityFilter, MAX_READ_BYTES,
-    MAX_WRITE_BUFFER_BYTES, OwnedPrefix, PathSegment, PrefixMatch, PrefixScope, PrefixTerm,
-    RedbBackend, ScanLimits, Session, SessionOptions, StoreError, TimeRange,
+    Backend, Capture, CaptureFilter, CaptureKind, Community, EncodedCaptures, Entity, EntityFilter,
+    MAX_READ_BYTES, MAX_WRITE_BUFFER_BYTES, OwnedPrefix, PathSegment, PrefixMatch, PrefixScope,
+    PrefixTerm, RedbBackend, ScanLimits, Session, SessionOptions, StoreError, TimeRange,
 };
 use ipnet::IpNet;
 use proptest::prelude::*;
@@ -48,6 +48,10 @@ fn capture(t: u64, origin: u32, advertised: &[&str]) -> Capture {
         aggregator: None,
         is_rib: false,
     }
+}
+
+fn encoded(captures: &[Capture]) -> EncodedCaptures {
+    EncodedCaptures::from_captures(captures).unwrap()
 }
 
 fn session(dir: &tempfile::TempDir) -> Session {
@@ -590,7 +594,7 @@ proptest! {
             .collect();
         let mut last_seqs = vec![0];
         for commit in &commits {
-            let last = backend.append_captures(std::slice::from_ref(commit)).unwrap();
+            let last = backend.append_captures(&encoded(commit)).unwrap();
             last_seqs.push(last);
         }
         let snapshot = snapshot.min(commits.len());
@@ -630,7 +634,7 @@ fn a_store_of_another_schema_version_is_refused_and_left_alone() {
     let path = dir.path().join("bgp.redb");
     let backend = RedbBackend::open(&path).unwrap();
     backend
-        .append_captures(&[vec![capture(1, 64500, &["10.0.0.0/8"])]])
+        .append_captures(&encoded(&[capture(1, 64500, &["10.0.0.0/8"])]))
         .unwrap();
     drop(backend);
     // Rewrite the version as an older build would have left it.
@@ -672,7 +676,7 @@ fn backend_scan_pages_are_bounded_by_rows() {
     let dir = tempfile::tempdir().unwrap();
     let backend = RedbBackend::open(dir.path().join("bgp.redb")).unwrap();
     let captures: Vec<Capture> = (0..10).map(|t| capture(t, 1, &[])).collect();
-    backend.append_captures(&[captures]).unwrap();
+    backend.append_captures(&encoded(&captures)).unwrap();
     let never = CaptureFilter {
         origin_ases: vec![2],
         ..Default::default()
@@ -711,7 +715,9 @@ fn backend_scan_pages_are_bounded_by_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let backend = RedbBackend::open(dir.path().join("bgp.redb")).unwrap();
     let last = backend
-        .append_captures(&[(0..3).map(|t| huge_capture(t, 1)).collect()])
+        .append_captures(&encoded(
+            &(0..3).map(|t| huge_capture(t, 1)).collect::<Vec<_>>(),
+        ))
         .unwrap();
     let limits = ScanLimits {
         items: 100,
