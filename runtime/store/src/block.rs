@@ -134,23 +134,8 @@ mod tests {
 
     fn capture(timestamp_us: u64, peer_as: u32) -> Capture {
         Capture {
-            timestamp_us,
-            collector: "c".into(),
-            collector_ip: None,
-            peer_ip: "192.0.2.1".parse().unwrap(),
             peer_as,
-            as_path: vec![],
-            origin_as: None,
-            next_hop: None,
-            advertised: vec![],
-            withdrawn: vec![],
-            communities: vec![],
-            origin: None,
-            med: None,
-            local_pref: None,
-            atomic_aggregate: false,
-            aggregator: None,
-            is_rib: false,
+            ..Capture::bare(timestamp_us)
         }
     }
 

@@ -107,31 +107,9 @@ impl EncodedCaptures {
 mod tests {
     use super::*;
 
-    fn capture(timestamp_us: u64) -> Capture {
-        Capture {
-            timestamp_us,
-            collector: "c".into(),
-            collector_ip: None,
-            peer_ip: "192.0.2.1".parse().unwrap(),
-            peer_as: 64_500,
-            as_path: vec![],
-            origin_as: None,
-            next_hop: None,
-            advertised: vec![],
-            withdrawn: vec![],
-            communities: vec![],
-            origin: None,
-            med: None,
-            local_pref: None,
-            atomic_aggregate: false,
-            aggregator: None,
-            is_rib: false,
-        }
-    }
-
     #[test]
     fn keeps_each_capture_as_postcard_and_truncates_whole_captures() {
-        let captures = [capture(3), capture(1), capture(2)];
+        let captures = [Capture::bare(3), Capture::bare(1), Capture::bare(2)];
         let mut encoded = EncodedCaptures::from_captures(&captures).unwrap();
         assert_eq!(encoded.len(), 3);
         let decoded: Vec<Capture> = encoded

@@ -186,23 +186,12 @@ mod tests {
 
     fn capture(advertised: &[&str]) -> Capture {
         Capture {
-            timestamp_us: 1_000,
-            collector: "rrc00".into(),
-            collector_ip: None,
-            peer_ip: "192.0.2.1".parse().unwrap(),
-            peer_as: 64500,
             as_path: vec![PathSegment::Sequence(vec![64500, 64501, 64502])],
             origin_as: Some(64502),
-            next_hop: None,
             advertised: advertised.iter().map(|s| net(s)).collect(),
             withdrawn: vec![net("198.51.100.0/24")],
             communities: vec![Community::Standard(64500, 300)],
-            origin: None,
-            med: None,
-            local_pref: None,
-            atomic_aggregate: false,
-            aggregator: None,
-            is_rib: false,
+            ..Capture::bare(1_000)
         }
     }
 

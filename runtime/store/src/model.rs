@@ -148,6 +148,33 @@ impl Capture {
     }
 }
 
+#[cfg(test)]
+impl Capture {
+    /// A capture at `timestamp_us` from peer AS64500 at 192.0.2.1, with
+    /// every other field empty: the base of the crate's unit-test captures.
+    pub(crate) fn bare(timestamp_us: u64) -> Self {
+        Self {
+            timestamp_us,
+            collector: "rrc00".into(),
+            collector_ip: None,
+            peer_ip: IpAddr::from([192, 0, 2, 1]),
+            peer_as: 64500,
+            as_path: vec![],
+            origin_as: None,
+            next_hop: None,
+            advertised: vec![],
+            withdrawn: vec![],
+            communities: vec![],
+            origin: None,
+            med: None,
+            local_pref: None,
+            atomic_aggregate: false,
+            aggregator: None,
+            is_rib: false,
+        }
+    }
+}
+
 /// One prefix element of a capture.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PrefixEvent {
