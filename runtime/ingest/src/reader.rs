@@ -354,14 +354,20 @@ impl MrtReader {
             writer.withdrawn(&prefix.prefix);
         }
         writer.attributes(&update.attributes, MpPrefixes::Append);
-        self.emit();
+        Self::emit(&mut self.summary, &mut self.writer, &mut self.pending);
     }
 
-    /// Counts the capture being written, ends it and queues it.
-    fn emit(&mut self) {
-        self.summary.captures += 1;
-        self.summary.elements = self.writer.elements();
-        self.pending.push(self.writer.finish());
+    /// Counts the capture `writer` is writing, ends it and queues it. It
+    /// takes the reader's fields, not the reader, so that callers can hold
+    /// the peer table or collector names meanwhile.
+    fn emit(
+        summary: &mut IngestSummary,
+        writer: &mut CaptureWriter,
+        pending: &mut Vec<EncodedCapture>,
+    ) {
+        summary.captures += 1;
+        summary.elements = writer.elements();
+        pending.push(writer.finish());
     }
 
     /// One capture per entry of a TABLE_DUMP_V2 RIB record.
@@ -394,9 +400,7 @@ impl MrtReader {
                 })
                 .advertised(&rib_prefix.prefix)
                 .attributes(&entry.attributes, MpPrefixes::Ignore);
-            self.summary.captures += 1;
-            self.summary.elements = self.writer.elements();
-            self.pending.push(self.writer.finish());
+            Self::emit(&mut self.summary, &mut self.writer, &mut self.pending);
         }
     }
 
@@ -414,8 +418,7 @@ impl MrtReader {
             })
             .advertised(&entry.prefix.prefix)
             .attributes(&entry.attributes, MpPrefixes::Ignore);
-        drop(collector);
-        self.emit();
+        Self::emit(&mut self.summary, &mut self.writer, &mut self.pending);
     }
 }
 

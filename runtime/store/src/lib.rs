@@ -42,8 +42,8 @@ pub use filter::{
     CaptureFilter, CaptureKind, EntityFilter, PrefixMatch, PrefixScope, PrefixTerm, TimeRange,
 };
 pub use model::{
-    Aggregator, Capture, Community, Entity, Node, OriginAttribute, OwnedPrefix, PathSegment,
-    PrefixEvent,
+    Aggregator, Capture, Community, Entity, MaxLengthOutOfRange, Node, OriginAttribute,
+    OwnedPrefix, PathSegment, PrefixEvent,
 };
 pub use redb_backend::RedbBackend;
 pub use session::{DEFAULT_WORKER_WAIT, DEFAULT_WORKERS, MAX_WORKERS, Session, SessionOptions};

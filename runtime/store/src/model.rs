@@ -201,6 +201,38 @@ pub struct OwnedPrefix {
     pub max_length: u8,
 }
 
+/// A max length outside the lengths its prefix allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "max length {max_length} is out of range for {prefix}; use {}..={}",
+    prefix.prefix_len(),
+    prefix.max_prefix_len()
+)]
+pub struct MaxLengthOutOfRange {
+    /// The owned prefix.
+    pub prefix: IpNet,
+    /// The max length given.
+    pub max_length: u32,
+}
+
+impl OwnedPrefix {
+    /// `prefix` owned up to announcements of `max_length`.
+    ///
+    /// Returns an error if `max_length` is shorter than the prefix or
+    /// longer than its address family allows.
+    pub fn new(prefix: IpNet, max_length: u32) -> Result<Self, MaxLengthOutOfRange> {
+        let out_of_range = MaxLengthOutOfRange { prefix, max_length };
+        let max = u8::try_from(max_length).map_err(|_| out_of_range)?;
+        if max < prefix.prefix_len() || max > prefix.max_prefix_len() {
+            return Err(out_of_range);
+        }
+        Ok(Self {
+            prefix,
+            max_length: max,
+        })
+    }
+}
+
 /// An organisation that owns address space and origin ASes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entity {
@@ -239,4 +271,26 @@ pub struct Node {
     pub dump_duration_minutes: Option<u32>,
     /// A free-form description.
     pub description: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_owned_prefix_allows_max_lengths_from_its_own_to_its_family_limit() {
+        let v4: IpNet = "192.0.2.0/24".parse().unwrap();
+        let v6: IpNet = "2001:db8::/32".parse().unwrap();
+        assert_eq!(OwnedPrefix::new(v4, 24).unwrap().max_length, 24);
+        assert_eq!(OwnedPrefix::new(v4, 32).unwrap().max_length, 32);
+        assert_eq!(OwnedPrefix::new(v6, 128).unwrap().max_length, 128);
+        for (prefix, max) in [(v4, 23), (v4, 33), (v6, 129), (v6, 256), (v6, u32::MAX)] {
+            let error = OwnedPrefix::new(prefix, max).unwrap_err();
+            assert_eq!(error.max_length, max);
+        }
+        assert_eq!(
+            OwnedPrefix::new(v4, 33).unwrap_err().to_string(),
+            "max length 33 is out of range for 192.0.2.0/24; use 24..=32"
+        );
+    }
 }

@@ -158,22 +158,12 @@ impl RedbBackend {
                 if after.is_some_and(|after| (ts, seq) <= after) {
                     continue;
                 }
-                if budget.spent(page.captures.len()) {
-                    page.exhausted = false;
-                    return Ok(page);
-                }
-                budget.examine();
-                page.next = ScanPosition::TimeOrder {
+                let position = ScanPosition::TimeOrder {
                     after: Some((ts, seq)),
                     max_seq,
                 };
-                if seq > max_seq {
-                    continue;
-                }
-                let capture: Capture = decode("capture", bytes)?;
-                if filter.matches(&capture) {
-                    budget.take(bytes.len());
-                    page.captures.push(capture);
+                if !budget.examine(&mut page, position, bytes, seq <= max_seq, filter)? {
+                    return Ok(page);
                 }
             }
         }
@@ -222,16 +212,9 @@ impl RedbBackend {
                     if seq <= after {
                         continue;
                     }
-                    if budget.spent(page.captures.len()) {
-                        page.exhausted = false;
+                    let position = ScanPosition::CommitOrder { after: seq };
+                    if !budget.examine(&mut page, position, bytes, true, filter)? {
                         return Ok(page);
-                    }
-                    budget.examine();
-                    page.next = ScanPosition::CommitOrder { after: seq };
-                    let capture: Capture = decode("capture", bytes)?;
-                    if filter.matches(&capture) {
-                        budget.take(bytes.len());
-                        page.captures.push(capture);
                     }
                 }
             }
@@ -256,20 +239,38 @@ impl Budget {
         }
     }
 
-    /// Whether the scan must stop before the next row, having returned
-    /// `items` captures.
-    fn spent(&self, items: usize) -> bool {
-        self.rows >= self.limits.rows
-            || items >= self.limits.items
+    /// Examines the stored capture `bytes` at `position` for `page`: moves
+    /// the page past it, and adds it if it is `visible` (in the scan's
+    /// snapshot) and matches `filter`.
+    ///
+    /// Returns `false`, examining nothing, once the limits are spent; the
+    /// page is then not exhausted. Returns an error if the capture does not
+    /// decode.
+    fn examine(
+        &mut self,
+        page: &mut ScanPage,
+        position: ScanPosition,
+        bytes: &[u8],
+        visible: bool,
+        filter: &CaptureFilter,
+    ) -> Result<bool> {
+        if self.rows >= self.limits.rows
+            || page.captures.len() >= self.limits.items
             || self.bytes >= self.limits.bytes
-    }
-
-    fn examine(&mut self) {
+        {
+            page.exhausted = false;
+            return Ok(false);
+        }
         self.rows += 1;
-    }
-
-    fn take(&mut self, bytes: usize) {
-        self.bytes += bytes;
+        page.next = position;
+        if visible {
+            let capture: Capture = decode("capture", bytes)?;
+            if filter.matches(&capture) {
+                self.bytes += bytes.len();
+                page.captures.push(capture);
+            }
+        }
+        Ok(true)
     }
 }
 

@@ -163,18 +163,8 @@ pub(crate) fn entity_from_wit(e: wit::Entity) -> Result<store::Entity, HostCallE
         .iter()
         .map(|p| {
             let prefix = prefix_from_wit(&p.prefix)?;
-            if p.max_length < prefix.prefix_len() || p.max_length > prefix.max_prefix_len() {
-                return Err(HostCallError::invalid(format!(
-                    "max length {} of {prefix} is out of range; use {}..={}",
-                    p.max_length,
-                    prefix.prefix_len(),
-                    prefix.max_prefix_len()
-                )));
-            }
-            Ok(store::OwnedPrefix {
-                prefix,
-                max_length: p.max_length,
-            })
+            store::OwnedPrefix::new(prefix, u32::from(p.max_length))
+                .map_err(|e| HostCallError::invalid(e.to_string()))
         })
         .collect::<Result<_, _>>()?;
     Ok(store::Entity {

@@ -10,14 +10,14 @@
 //! value of a scalar wins, a repeated message field appends, repeated
 //! numbers may be packed or not, and unknown fields are skipped.
 
-use std::net::IpAddr;
-
-use bgpmon_proto::{AddressError, ip_from_bytes, prefix_from_parts, v1};
+use bgpmon_proto::{AddressError, prefix_from_parts, v1};
 use bgpmon_store as store;
 use ipnet::IpNet;
 use prost::DecodeError;
 use prost::encoding::{DecodeContext, WireType, check_wire_type, decode_key, decode_varint};
 use tonic::Status;
+
+use super::convert::{invalid, ip, required_ip};
 
 /// Why bytes are not a `Capture` message.
 #[derive(Debug, thiserror::Error)]
@@ -269,10 +269,6 @@ impl<'a> RawCapture<'a> {
     }
 }
 
-fn invalid(field: &str, message: impl std::fmt::Display) -> Status {
-    Status::invalid_argument(format!("{field}: {message}"))
-}
-
 /// Decodes and checks the encoded capture `bytes`; `index` names it in
 /// errors, as `captures[index]`.
 ///
@@ -286,11 +282,6 @@ pub(crate) fn decode_capture(index: usize, bytes: &[u8]) -> Result<store::Captur
             format_args!("is not a valid Capture message ({e}); encode it from bgpmon.proto"),
         )
     })?;
-    let ip = |name: &str, bytes: &[u8]| ip_from_bytes(bytes).map_err(|e| invalid(&field(name), e));
-    let required_ip = |name: &str, bytes: &[u8]| -> Result<IpAddr, Status> {
-        ip(name, bytes)?
-            .ok_or_else(|| invalid(&field(name), "is empty; give a 4- or 16-byte address"))
-    };
     let prefixes = |name: &str, list: Vec<RawPrefix<'_>>| {
         list.into_iter()
             .enumerate()
@@ -321,12 +312,12 @@ pub(crate) fn decode_capture(index: usize, bytes: &[u8]) -> Result<store::Captur
     Ok(store::Capture {
         timestamp_us: raw.timestamp_us,
         collector,
-        collector_ip: ip("collector_ip", raw.collector_ip)?,
-        peer_ip: required_ip("peer_ip", raw.peer_ip)?,
+        collector_ip: ip(|| field("collector_ip"), raw.collector_ip)?,
+        peer_ip: required_ip(|| field("peer_ip"), raw.peer_ip)?,
         peer_as: raw.peer_as,
         as_path,
         origin_as: raw.origin_as,
-        next_hop: ip("next_hop", raw.next_hop)?,
+        next_hop: ip(|| field("next_hop"), raw.next_hop)?,
         advertised: prefixes("advertised", raw.advertised)?,
         withdrawn: prefixes("withdrawn", raw.withdrawn)?,
         communities: raw
@@ -350,7 +341,7 @@ pub(crate) fn decode_capture(index: usize, bytes: &[u8]) -> Result<store::Captur
         aggregator: match raw.aggregator {
             Some((asn, address)) => Some(store::Aggregator {
                 asn,
-                address: required_ip("aggregator.address", address)?,
+                address: required_ip(|| field("aggregator.address"), address)?,
             }),
             None => None,
         },
@@ -360,6 +351,8 @@ pub(crate) fn decode_capture(index: usize, bytes: &[u8]) -> Result<store::Captur
 
 #[cfg(test)]
 mod tests {
+    use std::net::IpAddr;
+
     use proptest::prelude::*;
     use prost::Message;
 

@@ -16,17 +16,23 @@ use bgpmon_store as store;
 use ipnet::IpNet;
 use tonic::Status;
 
-fn invalid(field: &str, message: impl std::fmt::Display) -> Status {
+pub(super) fn invalid(field: &str, message: impl std::fmt::Display) -> Status {
     Status::invalid_argument(format!("{field}: {message}"))
 }
 
 // Field names are built only on error: ingest converts millions of values.
 
-fn ip(field: impl Fn() -> String, bytes: &[u8]) -> Result<Option<std::net::IpAddr>, Status> {
+pub(super) fn ip(
+    field: impl Fn() -> String,
+    bytes: &[u8],
+) -> Result<Option<std::net::IpAddr>, Status> {
     ip_from_bytes(bytes).map_err(|e| invalid(&field(), e))
 }
 
-fn required_ip(field: impl Fn() -> String, bytes: &[u8]) -> Result<std::net::IpAddr, Status> {
+pub(super) fn required_ip(
+    field: impl Fn() -> String,
+    bytes: &[u8],
+) -> Result<std::net::IpAddr, Status> {
     ip(&field, bytes)?.ok_or_else(|| invalid(&field(), "is empty; give a 4- or 16-byte address"))
 }
 
@@ -142,25 +148,11 @@ pub(crate) fn entity_from_proto(index: usize, e: v1::Entity) -> Result<store::En
                     .ok_or_else(|| invalid(&f, "has no prefix"))?,
             )?;
             let max = if p.max_length == 0 {
-                net.prefix_len()
+                u32::from(net.prefix_len())
             } else {
-                u8::try_from(p.max_length).unwrap_or(u8::MAX)
+                p.max_length
             };
-            if max < net.prefix_len() || max > net.max_prefix_len() {
-                return Err(invalid(
-                    &f,
-                    format!(
-                        "max length {} is out of range for {net}; use {}..={}",
-                        p.max_length,
-                        net.prefix_len(),
-                        net.max_prefix_len()
-                    ),
-                ));
-            }
-            Ok(store::OwnedPrefix {
-                prefix: net,
-                max_length: max,
-            })
+            store::OwnedPrefix::new(net, max).map_err(|e| invalid(&f, e))
         })
         .collect::<Result<_, _>>()?;
     Ok(store::Entity {
