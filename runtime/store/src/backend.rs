@@ -1,11 +1,13 @@
 //! The storage trait every backend implements.
 //!
-//! It is small on purpose: commit a batch, scan a page, and tell readers
-//! when something was committed. Sessions and streams build the rest on it,
-//! so a second backend (for example PostgreSQL) needs only these calls.
+//! It speaks of datasets (sessions as the store keeps them), imports,
+//! filtered scans, counts and deletes, so that a second backend (for
+//! example PostgreSQL) can answer every one with its own indexes, and
+//! sessions, streams, modules and the API never see which one runs.
 
 use tokio::sync::watch;
 
+use crate::dataset::{CaptureSelection, DatasetId, Import, ImportBegun, ImportSpec, StoredSession};
 use crate::encoded::EncodedCaptures;
 use crate::error::Result;
 use crate::filter::{CaptureFilter, EntityFilter};
@@ -14,8 +16,8 @@ use crate::model::{Capture, Entity, Node};
 /// Where a capture scan resumes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ScanPosition {
-    /// Time order, after the key `after` (the start when `None`), skipping
-    /// captures committed after sequence number `max_seq`.
+    /// Time order, after the capture `after` (the start when `None`),
+    /// skipping captures committed after sequence number `max_seq`.
     TimeOrder {
         /// The last `(timestamp_us, seq)` returned.
         after: Option<(u64, u64)>,
@@ -50,30 +52,85 @@ pub struct ScanPage {
     pub next: ScanPosition,
     /// True when nothing is left after `next`.
     pub exhausted: bool,
+    /// How many stored captures the scan decoded and checked.
+    pub examined: usize,
 }
 
 /// A storage backend.
 ///
-/// Every method blocks; call them off the async runtime.
+/// Every method blocks; call them off the async runtime. Every method
+/// that names a dataset returns [`StoreError::UnknownDataset`] when it
+/// does not exist (any more).
+///
+/// [`StoreError::UnknownDataset`]: crate::StoreError::UnknownDataset
 pub trait Backend: std::fmt::Debug + Send + Sync + 'static {
-    /// Commits `captures`, durably and atomically, and returns the last
-    /// sequence number assigned. Captures with equal timestamps keep their
-    /// order.
+    /// The stored session `name`, created empty first when `create` is
+    /// set; `None` if it is not stored and `create` is not set.
+    ///
+    /// Returns an error if the storage fails.
+    fn open_dataset(&self, name: &str, create: bool) -> Result<Option<StoredSession>>;
+
+    /// Every stored session, by name.
+    ///
+    /// Returns an error if the storage fails.
+    fn datasets(&self) -> Result<Vec<StoredSession>>;
+
+    /// The stored session of `dataset`, with its current counters.
+    fn dataset(&self, dataset: DatasetId) -> Result<StoredSession>;
+
+    /// Deletes a session and everything stored in it.
+    fn delete_dataset(&self, dataset: DatasetId) -> Result<()>;
+
+    /// Records the start of an import.
+    ///
+    /// Returns [`StoreError::AlreadyImported`] if the same bytes were
+    /// imported completely and `spec.force` is not set. A partial import
+    /// of the same bytes is deleted, captures included, in the same
+    /// transaction.
+    ///
+    /// [`StoreError::AlreadyImported`]: crate::StoreError::AlreadyImported
+    fn begin_import(&self, dataset: DatasetId, spec: &ImportSpec) -> Result<ImportBegun>;
+
+    /// Marks an import complete and returns its record.
+    fn finish_import(&self, dataset: DatasetId, import: u32) -> Result<Import>;
+
+    /// Every import of a session, by number.
+    fn imports(&self, dataset: DatasetId) -> Result<Vec<Import>>;
+
+    /// Commits `captures`, durably and atomically, with their indexes, as
+    /// part of `import` when given, and returns the last sequence number
+    /// assigned. Captures with equal timestamps keep their order.
     ///
     /// Returns an error if the storage fails; then nothing is committed.
-    fn append_captures(&self, captures: &EncodedCaptures) -> Result<u64>;
+    fn append_captures(
+        &self,
+        dataset: DatasetId,
+        import: Option<u32>,
+        captures: &EncodedCaptures,
+    ) -> Result<u64>;
 
     /// Scans captures from `position`, within `limits`.
     fn scan_captures(
         &self,
+        dataset: DatasetId,
         position: ScanPosition,
         filter: &CaptureFilter,
         limits: ScanLimits,
     ) -> Result<ScanPage>;
 
+    /// Counts the captures that match `filter`.
+    fn count_captures(&self, dataset: DatasetId, filter: &CaptureFilter) -> Result<u64>;
+
+    /// Describes how `filter` would be answered, for people and tests.
+    fn explain(&self, dataset: DatasetId, filter: &CaptureFilter) -> Result<String>;
+
+    /// Deletes the selected captures, durably and atomically, and returns
+    /// how many were deleted.
+    fn delete_captures(&self, dataset: DatasetId, selection: &CaptureSelection) -> Result<u64>;
+
     /// Commits `entities` durably and atomically, replacing entities of the
     /// same name.
-    fn put_entities(&self, entities: &[Entity]) -> Result<()>;
+    fn put_entities(&self, dataset: DatasetId, entities: &[Entity]) -> Result<()>;
 
     /// Returns up to `max_items` entities matching `filter`, in name order,
     /// after the name `after`; fewer once they reach
@@ -81,6 +138,7 @@ pub trait Backend: std::fmt::Debug + Send + Sync + 'static {
     /// one if any matches.
     fn scan_entities(
         &self,
+        dataset: DatasetId,
         after: Option<&str>,
         filter: &EntityFilter,
         max_items: usize,

@@ -1,73 +1,134 @@
-//! Capture blocks: the captures of one commit that share a timestamp, stored
-//! as one row.
+//! Capture blocks: the captures of one commit that share a timestamp,
+//! stored as one compressed row.
 //!
 //! MRT archives stamp records to the second (BGP4MP, TABLE_DUMP_V2) and a
 //! RIB dump gives every entry the same time, so hundreds of captures often
 //! share a timestamp. Storing them as one row makes a commit a few hundred
-//! B-tree inserts instead of tens of thousands, and keeps time order exact:
-//! a block holds one timestamp and a contiguous run of sequence numbers, so
-//! reading blocks in key order and entries in block order is reading
-//! captures in `(timestamp_us, seq)` order.
+//! B-tree inserts instead of tens of thousands, lets zstd see many similar
+//! captures at once, and gives the indexes a small unit to point at.
 //!
-//! A block is a little-endian `u32` count, then each entry as a `u32`
-//! length and the postcard-encoded capture.
+//! A stored block is a codec byte, the raw length as a LEB128 varint, then
+//! the compressed raw bytes. The raw bytes are each entry in `seq` order:
+//! its `seq` minus the block's first `seq` and its length (varints), then
+//! the postcard-encoded capture. Entries carry their own `seq` so that a
+//! delete can drop some of them and keep the rest in place.
 
 use crate::encoded::{EncodedCaptures, EncodedRow};
 use crate::error::{Result, StoreError};
+use crate::index::{Posting, Term, put_varint, take_varint};
 
 /// The most captures in one block.
-pub(crate) const MAX_BLOCK_CAPTURES: usize = 256;
+pub(crate) const MAX_BLOCK_CAPTURES: usize = 512;
 
-/// A block is closed once its entries reach this many bytes.
-pub(crate) const MAX_BLOCK_BYTES: usize = 32 * 1024;
+/// A block is closed once its raw entries reach this many bytes.
+pub(crate) const MAX_BLOCK_BYTES: usize = 64 * 1024;
 
-/// One block of an [`encode_blocks`] result.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct BlockSpan {
+/// The codec byte of a zstd-compressed block (the only codec so far).
+pub(crate) const CODEC_ZSTD: u8 = 1;
+
+/// The zstd level blocks are written with.
+pub(crate) const ZSTD_LEVEL: i32 = 6;
+
+/// The most raw bytes a stored block may claim, so a damaged length never
+/// makes a reader allocate without bound: a block holds at most
+/// [`MAX_BLOCK_CAPTURES`] captures, each within the store's capture limit.
+const MAX_RAW_BLOCK_BYTES: u64 = 1 << 32;
+
+/// One block laid out by [`build_blocks`], not yet compressed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct NewBlock {
     /// The timestamp of every capture in the block.
     pub(crate) timestamp_us: u64,
     /// How many captures it holds.
     pub(crate) count: u32,
-    /// Where its bytes start in the arena.
-    pub(crate) start: usize,
-    /// Where they end.
-    pub(crate) end: usize,
+    /// Its raw bytes.
+    pub(crate) raw: Vec<u8>,
+    /// Its terms, sorted, each with how many of its captures carry it.
+    pub(crate) terms: Vec<(Term, u32)>,
 }
 
 /// Sorts `captures` by timestamp (stably, so equal times keep their write
-/// order) and lays them out as blocks in one arena.
-pub(crate) fn encode_blocks(captures: &EncodedCaptures) -> (Vec<u8>, Vec<BlockSpan>) {
+/// order) and lays them out as blocks. The `i`-th entry of a block has
+/// offset `i`: blocks take consecutive `seq`s in commit order.
+pub(crate) fn build_blocks(captures: &EncodedCaptures) -> Vec<NewBlock> {
     let mut sorted: Vec<&EncodedRow> = captures.rows().iter().collect();
     sorted.sort_by_key(|row| row.timestamp_us);
-    let mut arena = Vec::with_capacity(captures.encoded_bytes() + captures.len() * 4 + 64);
-    let mut blocks: Vec<BlockSpan> = Vec::new();
+    let mut blocks: Vec<NewBlock> = Vec::new();
+    let mut terms: Vec<Term> = Vec::new();
+    let mut in_block: u64 = 0;
     for row in sorted {
         let open = blocks.last().is_some_and(|b| {
             b.timestamp_us == row.timestamp_us
                 && (b.count as usize) < MAX_BLOCK_CAPTURES
-                && b.end - b.start < MAX_BLOCK_BYTES
+                && b.raw.len() < MAX_BLOCK_BYTES
         });
         if !open {
-            blocks.push(BlockSpan {
+            if let Some(last) = blocks.last_mut() {
+                last.terms = count_terms(&mut terms);
+            }
+            blocks.push(NewBlock {
                 timestamp_us: row.timestamp_us,
                 count: 0,
-                start: arena.len(),
-                end: arena.len(),
+                raw: Vec::new(),
+                terms: Vec::new(),
             });
-            arena.extend_from_slice(&0u32.to_le_bytes());
+            in_block = 0;
         }
         let last = blocks.len() - 1;
         let block = &mut blocks[last];
         let bytes = captures.bytes(row);
-        // `EncodedCaptures::push` refuses captures over 4 GiB.
-        let length = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
-        arena.extend_from_slice(&length.to_le_bytes());
-        arena.extend_from_slice(bytes);
+        put_varint(&mut block.raw, in_block);
+        put_varint(&mut block.raw, bytes.len() as u64);
+        block.raw.extend_from_slice(bytes);
         block.count += 1;
-        block.end = arena.len();
-        arena[block.start..block.start + 4].copy_from_slice(&block.count.to_le_bytes());
+        in_block += 1;
+        terms.extend_from_slice(captures.terms(row));
     }
-    (arena, blocks)
+    if let Some(last) = blocks.last_mut() {
+        last.terms = count_terms(&mut terms);
+    }
+    blocks
+}
+
+/// Sorts and counts `terms`, emptying it.
+fn count_terms(terms: &mut Vec<Term>) -> Vec<(Term, u32)> {
+    terms.sort_unstable();
+    let mut out: Vec<(Term, u32)> = Vec::new();
+    for term in terms.drain(..) {
+        match out.last_mut() {
+            Some((t, n)) if *t == term => *n += 1,
+            _ => out.push((term, 1)),
+        }
+    }
+    out
+}
+
+/// The postings of `blocks`, numbered from `first_block`, by term, in term
+/// order.
+pub(crate) fn postings_of(blocks: &[NewBlock], first_block: u32) -> Vec<(Term, Vec<Posting>)> {
+    let mut all: Vec<(Term, Posting)> = Vec::new();
+    for (i, block) in blocks.iter().enumerate() {
+        let number = first_block + i as u32;
+        all.extend(block.terms.iter().map(|(term, count)| {
+            (
+                *term,
+                Posting {
+                    block: number,
+                    count: *count,
+                },
+            )
+        }));
+    }
+    // Stable, so each term's postings stay in block order.
+    all.sort_by_key(|(term, _)| *term);
+    let mut out: Vec<(Term, Vec<Posting>)> = Vec::new();
+    for (term, posting) in all {
+        match out.last_mut() {
+            Some((t, list)) if *t == term => list.push(posting),
+            _ => out.push((term, vec![posting])),
+        }
+    }
+    out
 }
 
 fn corrupt(detail: impl Into<String>) -> StoreError {
@@ -77,59 +138,111 @@ fn corrupt(detail: impl Into<String>) -> StoreError {
     }
 }
 
-/// The encoded captures of a stored block, in order.
+/// Compresses raw block bytes for storage.
+///
+/// Returns an error if zstd fails.
+pub(crate) fn compress(raw: &[u8]) -> Result<Vec<u8>> {
+    let mut out = vec![CODEC_ZSTD];
+    put_varint(&mut out, raw.len() as u64);
+    let compressed = zstd::bulk::compress(raw, ZSTD_LEVEL)
+        .map_err(|e| corrupt(format!("compressing a block failed: {e}")))?;
+    out.extend_from_slice(&compressed);
+    Ok(out)
+}
+
+/// The raw bytes of a stored block.
+///
+/// Returns an error if the block is damaged or of an unknown codec.
+pub(crate) fn decompress(stored: &[u8]) -> Result<Vec<u8>> {
+    let Some((&codec, mut rest)) = stored.split_first() else {
+        return Err(corrupt("a block is empty"));
+    };
+    if codec != CODEC_ZSTD {
+        return Err(corrupt(format!("a block has unknown codec {codec}")));
+    }
+    let raw_len = take_varint(&mut rest).ok_or_else(|| corrupt("a block has no length"))?;
+    if raw_len > MAX_RAW_BLOCK_BYTES {
+        return Err(corrupt(format!("a block claims {raw_len} raw bytes")));
+    }
+    let raw = zstd::bulk::decompress(rest, raw_len as usize)
+        .map_err(|e| corrupt(format!("decompressing a block failed: {e}")))?;
+    if raw.len() as u64 != raw_len {
+        return Err(corrupt(format!(
+            "a block holds {} raw bytes, not the {raw_len} it claims",
+            raw.len()
+        )));
+    }
+    Ok(raw)
+}
+
+/// The entries of raw block bytes: each capture's `seq` offset and its
+/// postcard bytes, in order.
 #[derive(Debug)]
 pub(crate) struct BlockEntries<'a> {
     rest: &'a [u8],
-    remaining: u32,
 }
 
 impl<'a> BlockEntries<'a> {
-    /// Reads the header of `block`.
-    ///
-    /// Returns an error if the block is too short to hold one.
-    pub(crate) fn new(block: &'a [u8]) -> Result<Self> {
-        let (count, rest) = split_u32(block).ok_or_else(|| corrupt("a block has no header"))?;
-        Ok(Self {
-            rest,
-            remaining: count,
-        })
+    /// The entries of `raw`.
+    pub(crate) fn new(raw: &'a [u8]) -> Self {
+        Self { rest: raw }
     }
 }
 
 impl<'a> Iterator for BlockEntries<'a> {
-    type Item = Result<&'a [u8]>;
+    type Item = Result<(u64, &'a [u8])>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.remaining == 0 {
+        if self.rest.is_empty() {
             return None;
         }
-        self.remaining -= 1;
-        let entry = split_u32(self.rest).and_then(|(length, rest)| {
-            let length = usize::try_from(length).ok()?;
-            (length <= rest.len()).then(|| rest.split_at(length))
+        let mut rest = self.rest;
+        let entry = take_varint(&mut rest).and_then(|offset| {
+            let length = usize::try_from(take_varint(&mut rest)?).ok()?;
+            (length <= rest.len()).then(|| {
+                let (bytes, tail) = rest.split_at(length);
+                (offset, bytes, tail)
+            })
         });
         match entry {
-            Some((entry, rest)) => {
-                self.rest = rest;
-                Some(Ok(entry))
+            Some((offset, bytes, tail)) => {
+                self.rest = tail;
+                Some(Ok((offset, bytes)))
             }
             None => {
-                self.remaining = 0;
+                self.rest = &[];
                 Some(Err(corrupt("a block ends inside an entry")))
             }
         }
     }
 }
 
-fn split_u32(bytes: &[u8]) -> Option<(u32, &[u8])> {
-    let (head, rest) = bytes.split_first_chunk::<4>()?;
-    Some((u32::from_le_bytes(*head), rest))
+/// Raw block bytes of the entries of `raw` that `keep` keeps, with their
+/// offsets unchanged, and how many were kept.
+///
+/// Returns an error if the block is damaged.
+pub(crate) fn retain_entries(
+    raw: &[u8],
+    mut keep: impl FnMut(u64, &[u8]) -> Result<bool>,
+) -> Result<(Vec<u8>, u32)> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut kept = 0;
+    for entry in BlockEntries::new(raw) {
+        let (offset, bytes) = entry?;
+        if keep(offset, bytes)? {
+            put_varint(&mut out, offset);
+            put_varint(&mut out, bytes.len() as u64);
+            out.extend_from_slice(bytes);
+            kept += 1;
+        }
+    }
+    Ok((out, kept))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::index::TermKind;
     use crate::model::Capture;
 
     fn capture(timestamp_us: u64, peer_as: u32) -> Capture {
@@ -139,10 +252,12 @@ mod tests {
         }
     }
 
-    fn decoded(arena: &[u8], span: &BlockSpan) -> Vec<Capture> {
-        BlockEntries::new(&arena[span.start..span.end])
-            .unwrap()
-            .map(|entry| postcard::from_bytes(entry.unwrap()).unwrap())
+    fn decoded(block: &NewBlock) -> Vec<(u64, Capture)> {
+        BlockEntries::new(&block.raw)
+            .map(|entry| {
+                let (offset, bytes) = entry.unwrap();
+                (offset, postcard::from_bytes(bytes).unwrap())
+            })
             .collect()
     }
 
@@ -154,49 +269,89 @@ mod tests {
             capture(20, 3),
             capture(10, 4),
         ];
-        let (arena, blocks) = encode_blocks(&EncodedCaptures::from_captures(&captures).unwrap());
+        let blocks = build_blocks(&EncodedCaptures::from_captures(&captures).unwrap());
         let times: Vec<(u64, u32)> = blocks.iter().map(|b| (b.timestamp_us, b.count)).collect();
         assert_eq!(times, [(10, 2), (20, 2)]);
-        let peers: Vec<u32> = blocks
+        let peers: Vec<(u64, u32)> = blocks
             .iter()
-            .flat_map(|b| decoded(&arena, b))
-            .map(|c| c.peer_as)
+            .flat_map(decoded)
+            .map(|(offset, c)| (offset, c.peer_as))
             .collect();
-        assert_eq!(peers, [2, 4, 1, 3]);
-        assert_eq!(blocks[1].end, arena.len());
+        assert_eq!(peers, [(0, 2), (1, 4), (0, 1), (1, 3)]);
+        let peer_terms: Vec<(u64, u32)> = blocks[0]
+            .terms
+            .iter()
+            .filter(|((kind, _), _)| *kind == TermKind::PeerAs)
+            .map(|((_, key), n)| (*key, *n))
+            .collect();
+        assert_eq!(peer_terms, [(2, 1), (4, 1)]);
+        let collector: Vec<u32> = blocks[0]
+            .terms
+            .iter()
+            .filter(|((kind, _), _)| *kind == TermKind::Collector)
+            .map(|(_, n)| *n)
+            .collect();
+        assert_eq!(collector, [2]);
     }
 
     #[test]
-    fn closes_full_blocks() {
+    fn closes_full_blocks_and_numbers_postings() {
         let captures: Vec<Capture> = (0..MAX_BLOCK_CAPTURES as u32 + 1)
-            .map(|n| capture(5, n))
+            .map(|n| capture(5, n % 2))
             .collect();
-        let (arena, blocks) = encode_blocks(&EncodedCaptures::from_captures(&captures).unwrap());
+        let blocks = build_blocks(&EncodedCaptures::from_captures(&captures).unwrap());
         let counts: Vec<u32> = blocks.iter().map(|b| b.count).collect();
         assert_eq!(counts, [MAX_BLOCK_CAPTURES as u32, 1]);
+        assert_eq!(decoded(&blocks[1])[0].1.peer_as, 0);
+        let postings = postings_of(&blocks, 40);
+        let peer0 = postings
+            .iter()
+            .find(|(term, _)| *term == (TermKind::PeerAs, 0))
+            .unwrap();
+        let half = MAX_BLOCK_CAPTURES as u32 / 2;
         assert_eq!(
-            decoded(&arena, &blocks[1])[0].peer_as,
-            MAX_BLOCK_CAPTURES as u32
+            peer0.1,
+            [
+                Posting {
+                    block: 40,
+                    count: half
+                },
+                Posting {
+                    block: 41,
+                    count: 1
+                }
+            ]
         );
 
         let mut big = capture(5, 0);
         big.collector = "x".repeat(MAX_BLOCK_BYTES);
-        let (_, blocks) =
-            encode_blocks(&EncodedCaptures::from_captures(&[big.clone(), big]).unwrap());
+        let blocks = build_blocks(&EncodedCaptures::from_captures(&[big.clone(), big]).unwrap());
         assert_eq!(blocks.len(), 2);
     }
 
     #[test]
-    fn reports_a_damaged_block() {
-        let (arena, blocks) = encode_blocks(
-            &EncodedCaptures::from_captures(&[capture(1, 1), capture(1, 2)]).unwrap(),
-        );
-        let block = &arena[blocks[0].start..blocks[0].end];
-        let cut = &block[..block.len() - 1];
-        let entries: Vec<Result<&[u8]>> = BlockEntries::new(cut).unwrap().collect();
-        assert_eq!(entries.len(), 2);
-        assert!(entries[0].is_ok());
-        assert!(matches!(entries[1], Err(StoreError::Corrupt { .. })));
-        assert!(BlockEntries::new(&[1, 0]).is_err());
+    fn compression_round_trips_and_damage_is_reported() {
+        let captures: Vec<Capture> = (0..100).map(|n| capture(1, n)).collect();
+        let blocks = build_blocks(&EncodedCaptures::from_captures(&captures).unwrap());
+        let stored = compress(&blocks[0].raw).unwrap();
+        assert!(stored.len() < blocks[0].raw.len() / 2);
+        assert_eq!(decompress(&stored).unwrap(), blocks[0].raw);
+        assert!(decompress(&stored[..stored.len() - 1]).is_err());
+        assert!(decompress(&[9, 0]).is_err());
+        assert!(decompress(&[]).is_err());
+        let cut = &blocks[0].raw[..blocks[0].raw.len() - 1];
+        let entries: Vec<Result<(u64, &[u8])>> = BlockEntries::new(cut).collect();
+        assert_eq!(entries.len(), 100);
+        assert!(matches!(entries[99], Err(StoreError::Corrupt { .. })));
+    }
+
+    #[test]
+    fn retained_entries_keep_their_offsets() {
+        let captures: Vec<Capture> = (0..4).map(|n| capture(1, n)).collect();
+        let blocks = build_blocks(&EncodedCaptures::from_captures(&captures).unwrap());
+        let (raw, kept) = retain_entries(&blocks[0].raw, |offset, _| Ok(offset % 2 == 1)).unwrap();
+        assert_eq!(kept, 2);
+        let offsets: Vec<u64> = BlockEntries::new(&raw).map(|e| e.unwrap().0).collect();
+        assert_eq!(offsets, [1, 3]);
     }
 }

@@ -6,6 +6,7 @@
 //! capture, and the commit only sorts and copies bytes.
 
 use crate::error::{Result, StoreError};
+use crate::index::{Term, capture_terms};
 use crate::model::Capture;
 
 /// Where one capture lies in the arena.
@@ -17,12 +18,17 @@ pub(crate) struct EncodedRow {
     pub(crate) start: usize,
     /// Where they end.
     pub(crate) end: usize,
+    /// Where its index terms start in the term arena.
+    pub(crate) terms_start: usize,
+    /// Where they end.
+    pub(crate) terms_end: usize,
 }
 
 /// Captures encoded as the store keeps them, in write order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EncodedCaptures {
     arena: Vec<u8>,
+    terms: Vec<Term>,
     rows: Vec<EncodedRow>,
 }
 
@@ -61,10 +67,14 @@ impl EncodedCaptures {
                 detail: "a capture is over 4 GiB encoded".into(),
             });
         }
+        let terms_start = self.terms.len();
+        capture_terms(capture, &mut self.terms);
         self.rows.push(EncodedRow {
             timestamp_us: capture.timestamp_us,
             start,
             end: self.arena.len(),
+            terms_start,
+            terms_end: self.terms.len(),
         });
         Ok(())
     }
@@ -88,6 +98,7 @@ impl EncodedCaptures {
     pub(crate) fn truncate(&mut self, len: usize) {
         if let Some(row) = self.rows.get(len) {
             self.arena.truncate(row.start);
+            self.terms.truncate(row.terms_start);
             self.rows.truncate(len);
         }
     }
@@ -100,6 +111,11 @@ impl EncodedCaptures {
     /// The encoded bytes of `row`.
     pub(crate) fn bytes(&self, row: &EncodedRow) -> &[u8] {
         &self.arena[row.start..row.end]
+    }
+
+    /// The index terms of `row`.
+    pub(crate) fn terms(&self, row: &EncodedRow) -> &[Term] {
+        &self.terms[row.terms_start..row.terms_end]
     }
 }
 

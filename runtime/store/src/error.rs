@@ -82,6 +82,64 @@ pub enum StoreError {
     /// An entity has an empty name.
     #[error("entity name is empty; give every entity a unique name")]
     EmptyEntityName,
+    /// A dataset is not stored (any more).
+    #[error(
+        "session {session:?} is not stored; it was deleted, or open it again to create it"
+    )]
+    UnknownDataset {
+        /// The session's name, or its dataset number when the name is gone.
+        session: String,
+    },
+    /// The same file was imported completely before.
+    #[error(
+        "{file_name:?} (sha256 {sha256}) was already imported completely into session {session:?} as import {import}; pass --force to store it again, or delete that import first"
+    )]
+    AlreadyImported {
+        /// The session.
+        session: String,
+        /// The file's name.
+        file_name: String,
+        /// The file's sha256.
+        sha256: String,
+        /// The earlier import's number.
+        import: u32,
+    },
+    /// No import has this number in the session.
+    #[error(
+        "session {session:?} has no import {import}; list its imports with \"bgpmon session info {session}\""
+    )]
+    UnknownImport {
+        /// The session.
+        session: String,
+        /// The import number.
+        import: u32,
+    },
+    /// An import was written to after it was finished.
+    #[error("import {import} of session {session:?} is complete; start a new import to load more")]
+    ImportComplete {
+        /// The session.
+        session: String,
+        /// The import number.
+        import: u32,
+    },
+    /// A stream tried to write through a read-only grant.
+    #[error(
+        "session {session:?} is granted read-only; ask the operator for a read-write grant to write to it"
+    )]
+    ReadOnly {
+        /// The session.
+        session: String,
+    },
+    /// One capture is larger than a stored capture may be.
+    #[error(
+        "a capture is {bytes} bytes encoded, over the {limit}-byte limit of one stored capture; split it into smaller updates"
+    )]
+    CaptureTooLarge {
+        /// Its encoded size.
+        bytes: usize,
+        /// The limit.
+        limit: usize,
+    },
 }
 
 /// The storage result type.

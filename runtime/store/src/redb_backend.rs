@@ -1,21 +1,65 @@
-//! The embedded backend: one redb file.
+//! The embedded backend: one redb file holding many sessions.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use redb::{Database, ReadableDatabase, ReadableTable};
+use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction};
+use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 use crate::backend::{Backend, ScanLimits, ScanPage, ScanPosition};
-use crate::block::{BlockEntries, encode_blocks};
+use crate::block::{
+    BlockEntries, build_blocks, compress, decompress, postings_of, retain_entries,
+};
+use crate::dataset::{
+    CaptureSelection, DatasetId, Import, ImportBegun, ImportSpec, SessionStats, StoredSession,
+};
+use crate::directory::{BlockInfo, Directory};
 use crate::encoded::EncodedCaptures;
 use crate::error::{During, Result, StoreError};
 use crate::filter::{CaptureFilter, EntityFilter};
+use crate::index::{MAX_CHUNK_BYTES, TermKind, append_postings};
 use crate::model::{Capture, Entity, Node};
+use crate::plan::{Access, Plan, PostingSource};
 use crate::schema::{
-    CAPTURE_COMMITS, CAPTURES, COMMIT_LOG_ENTRY, ENTITIES, META, META_SCHEMA_VERSION, NODES,
-    SCHEMA_VERSION,
+    BLOCK_DATA, BLOCKS, ENTITIES, IMPORTS, META, META_LAST_SEQ, META_NEXT_DATASET,
+    META_SCHEMA_VERSION, NODES, POSTINGS, SCHEMA_VERSION, SESSION_NAMES, SESSIONS, TIME_ORDER,
 };
 use crate::stream::MAX_READ_BYTES;
+
+/// The most plans of time-order reads kept, so paging a large answer does
+/// not re-read its postings for every page.
+const PLAN_CACHE_ENTRIES: usize = 32;
+
+/// A session's record in [`SESSIONS`].
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct SessionRecord {
+    name: String,
+    created_us: u64,
+    stats: SessionStats,
+    /// The number the next block gets; numbers are never reused, so stale
+    /// postings of a deleted block never name a new one.
+    next_block: u32,
+    /// The number the next import gets.
+    next_import: u32,
+}
+
+/// The time-order candidates of one reader's plan.
+struct CachedPlan {
+    key: (u32, u64, u64, Vec<u8>),
+    /// `(timestamp_us, block)` in time order.
+    blocks: Arc<Vec<(u64, u32)>>,
+}
+
+/// A dataset's directory, and a number that changes whenever a delete
+/// changes its blocks, so cached plans of the old blocks are dropped.
+#[derive(Clone)]
+struct DirectorySlot {
+    directory: Arc<Directory>,
+    generation: u64,
+}
 
 /// A store in one redb file.
 ///
@@ -24,6 +68,11 @@ pub struct RedbBackend {
     db: Database,
     path: PathBuf,
     committed: watch::Sender<u64>,
+    /// Held by every writing transaction across its commit and the
+    /// directory update after it, so directories change in commit order.
+    writing: Mutex<()>,
+    directories: Mutex<HashMap<u32, DirectorySlot>>,
+    plans: Mutex<Vec<CachedPlan>>,
 }
 
 impl std::fmt::Debug for RedbBackend {
@@ -34,7 +83,7 @@ impl std::fmt::Debug for RedbBackend {
     }
 }
 
-fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     // postcard only fails on writer errors, and a Vec writer never fails, so
     // an empty fallback is unreachable.
     postcard::to_allocvec(value).unwrap_or_default()
@@ -45,6 +94,115 @@ fn decode<T: serde::de::DeserializeOwned>(what: &'static str, bytes: &[u8]) -> R
         what,
         detail: e.to_string(),
     })
+}
+
+fn now_us() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding one of these locks leaves only caches and a
+    // unit behind, which stay consistent, so a poisoned lock is usable.
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn unknown(dataset: DatasetId) -> StoreError {
+    StoreError::UnknownDataset {
+        session: format!("#{}", dataset.0),
+    }
+}
+
+fn widen(first: Option<u64>, last: Option<u64>, t: u64) -> (Option<u64>, Option<u64>) {
+    (
+        Some(first.map_or(t, |f| f.min(t))),
+        Some(last.map_or(t, |l| l.max(t))),
+    )
+}
+
+/// Reads postings from a read transaction.
+struct TxnPostings<'a> {
+    txn: &'a ReadTransaction,
+    dataset: u32,
+}
+
+impl PostingSource for TxnPostings<'_> {
+    fn scan_postings(
+        &self,
+        kind: TermKind,
+        lo: u64,
+        hi: u64,
+        visit: &mut dyn FnMut(u64, u32, &[u8]) -> Result<()>,
+    ) -> Result<()> {
+        let table = self
+            .txn
+            .open_table(POSTINGS)
+            .during("opening the index")?;
+        let k = kind as u8;
+        let range = table
+            .range((self.dataset, k, lo, 0)..=(self.dataset, k, hi, u32::MAX))
+            .during("reading the index")?;
+        for entry in range {
+            let (key, chunk) = entry.during("reading the index")?;
+            let (_, _, term, first) = key.value();
+            visit(term, first, chunk.value())?;
+        }
+        Ok(())
+    }
+}
+
+/// What a scan has used of its [`ScanLimits`].
+struct Budget {
+    limits: ScanLimits,
+    rows: usize,
+    bytes: usize,
+}
+
+impl Budget {
+    fn new(limits: ScanLimits) -> Self {
+        Self {
+            limits,
+            rows: 0,
+            bytes: 0,
+        }
+    }
+
+    fn spent(&self, page: &ScanPage) -> bool {
+        self.rows >= self.limits.rows
+            || page.captures.len() >= self.limits.items
+            || self.bytes >= self.limits.bytes
+    }
+
+    /// Examines the stored capture `bytes` at `position` for `page`: moves
+    /// the page past it, and adds it if it matches `filter`.
+    ///
+    /// Returns `false`, examining nothing, once the limits are spent; the
+    /// page is then not exhausted. Returns an error if the capture does not
+    /// decode.
+    fn examine(
+        &mut self,
+        page: &mut ScanPage,
+        position: ScanPosition,
+        bytes: &[u8],
+        filter: &CaptureFilter,
+    ) -> Result<bool> {
+        if self.spent(page) {
+            page.exhausted = false;
+            return Ok(false);
+        }
+        self.rows += 1;
+        page.examined += 1;
+        page.next = position;
+        let capture: Capture = decode("capture", bytes)?;
+        if filter.matches(&capture) {
+            self.bytes += bytes.len();
+            page.captures.push(capture);
+        }
+        Ok(true)
+    }
 }
 
 impl RedbBackend {
@@ -69,6 +227,9 @@ impl RedbBackend {
             db,
             path,
             committed,
+            writing: Mutex::new(()),
+            directories: Mutex::new(HashMap::new()),
+            plans: Mutex::new(Vec::new()),
         })
     }
 
@@ -102,68 +263,287 @@ impl RedbBackend {
                         .during("writing the schema version")?;
                 }
             }
-            txn.open_table(CAPTURES)
-                .during("opening the captures table")?;
+            last_seq = meta
+                .get(META_LAST_SEQ)
+                .during("reading the last sequence number")?
+                .map_or(0, |v| v.value());
+            txn.open_table(SESSION_NAMES)
+                .during("opening the session table")?;
+            txn.open_table(SESSIONS)
+                .during("opening the session table")?;
+            txn.open_table(BLOCKS).during("opening the block table")?;
+            txn.open_table(BLOCK_DATA)
+                .during("opening the block table")?;
+            txn.open_table(TIME_ORDER)
+                .during("opening the time table")?;
+            txn.open_table(POSTINGS).during("opening the index")?;
+            txn.open_table(IMPORTS)
+                .during("opening the import table")?;
             txn.open_table(ENTITIES)
                 .during("opening the entities table")?;
             txn.open_table(NODES).during("opening the nodes table")?;
-            let commits = txn
-                .open_table(CAPTURE_COMMITS)
-                .during("opening the commits table")?;
-            last_seq = commits
-                .last()
-                .during("reading the last sequence number")?
-                .map_or(0, |(k, _)| k.value());
         }
         txn.commit().during("committing the schema")?;
         Ok(last_seq)
     }
 
+    fn begin_write(&self) -> Result<WriteTransaction> {
+        self.db.begin_write().during("starting a commit")
+    }
+
+    fn begin_read(&self) -> Result<ReadTransaction> {
+        self.db.begin_read().during("starting a read")
+    }
+
+    fn record(txn: &WriteTransaction, dataset: DatasetId) -> Result<SessionRecord> {
+        let table = txn
+            .open_table(SESSIONS)
+            .during("opening the session table")?;
+        let bytes = table
+            .get(dataset.0)
+            .during("reading a session")?
+            .ok_or_else(|| unknown(dataset))?;
+        decode("session record", bytes.value())
+    }
+
+    fn put_record(txn: &WriteTransaction, dataset: DatasetId, record: &SessionRecord) -> Result<()> {
+        let mut table = txn
+            .open_table(SESSIONS)
+            .during("opening the session table")?;
+        table
+            .insert(dataset.0, encode(record).as_slice())
+            .during("writing a session")?;
+        Ok(())
+    }
+
+    fn read_record(txn: &ReadTransaction, dataset: DatasetId) -> Result<SessionRecord> {
+        let table = txn
+            .open_table(SESSIONS)
+            .during("opening the session table")?;
+        let bytes = table
+            .get(dataset.0)
+            .during("reading a session")?
+            .ok_or_else(|| unknown(dataset))?;
+        decode("session record", bytes.value())
+    }
+
+    fn stored(dataset: DatasetId, record: SessionRecord) -> StoredSession {
+        StoredSession {
+            name: record.name,
+            dataset,
+            created_us: record.created_us,
+            stats: record.stats,
+        }
+    }
+
+    /// The dataset's directory, loaded from the store on first use.
+    fn directory(&self, dataset: DatasetId) -> Result<DirectorySlot> {
+        if let Some(slot) = lock(&self.directories).get(&dataset.0) {
+            return Ok(slot.clone());
+        }
+        let txn = self.begin_read()?;
+        let record = Self::read_record(&txn, dataset)?;
+        let table = txn.open_table(BLOCKS).during("opening the block table")?;
+        let mut blocks: Vec<Option<BlockInfo>> = vec![None; record.next_block as usize];
+        let range = table
+            .range((dataset.0, 0)..=(dataset.0, u32::MAX))
+            .during("reading the block directory")?;
+        for entry in range {
+            let (key, value) = entry.during("reading the block directory")?;
+            let (_, number) = key.value();
+            if let Some(slot) = blocks.get_mut(number as usize) {
+                *slot = Some(BlockInfo::decode(value.value())?);
+            }
+        }
+        let slot = DirectorySlot {
+            directory: Arc::new(Directory::new(blocks)),
+            generation: 0,
+        };
+        // Another thread may have loaded (or a writer updated) it meanwhile;
+        // the first one stored wins, and writers update it under `writing`.
+        Ok(lock(&self.directories)
+            .entry(dataset.0)
+            .or_insert(slot)
+            .clone())
+    }
+
+    fn set_directory(&self, dataset: DatasetId, slot: DirectorySlot) {
+        lock(&self.directories).insert(dataset.0, slot);
+    }
+
+    fn plan(&self, txn: &ReadTransaction, dataset: DatasetId, filter: &CaptureFilter) -> Result<(Plan, DirectorySlot)> {
+        let slot = self.directory(dataset)?;
+        let source = TxnPostings {
+            txn,
+            dataset: dataset.0,
+        };
+        Ok((Plan::new(filter, &slot.directory, &source)?, slot))
+    }
+
+    /// The candidate blocks of a time-order index scan visible at
+    /// `max_seq`, in time order, from the plan cache when it holds them.
+    fn time_order_candidates(
+        &self,
+        txn: &ReadTransaction,
+        dataset: DatasetId,
+        filter: &CaptureFilter,
+        max_seq: u64,
+    ) -> Result<(Option<Arc<Vec<(u64, u32)>>>, DirectorySlot)> {
+        let slot = self.directory(dataset)?;
+        let key = (dataset.0, slot.generation, max_seq, encode(filter));
+        if let Some(hit) = lock(&self.plans).iter().find(|p| p.key == key) {
+            return Ok((Some(hit.blocks.clone()), slot));
+        }
+        let (plan, slot) = self.plan(txn, dataset, filter)?;
+        let Access::Index(postings) = plan.access else {
+            return Ok((None, slot));
+        };
+        let mut blocks: Vec<(u64, u32)> = postings
+            .iter()
+            .filter_map(|p| {
+                let info = slot.directory.get(p.block)?;
+                info.visible_at(max_seq)
+                    .then_some((info.timestamp_us, p.block))
+            })
+            .collect();
+        blocks.sort_unstable();
+        let blocks = Arc::new(blocks);
+        let mut plans = lock(&self.plans);
+        if plans.len() >= PLAN_CACHE_ENTRIES {
+            plans.remove(0);
+        }
+        plans.push(CachedPlan {
+            key,
+            blocks: blocks.clone(),
+        });
+        Ok((Some(blocks), slot))
+    }
+
+    /// Examines the entries of block `number` for `page`, skipping those
+    /// whose `seq` `skip` names (already returned).
+    ///
+    /// Returns `false` once the limits are spent.
+    #[expect(clippy::too_many_arguments, reason = "one scan step's whole state")]
+    fn scan_block(
+        txn: &ReadTransaction,
+        dataset: DatasetId,
+        number: u32,
+        info: &BlockInfo,
+        skip: impl Fn(u64) -> bool,
+        order: impl Fn(u64) -> ScanPosition,
+        filter: &CaptureFilter,
+        budget: &mut Budget,
+        page: &mut ScanPage,
+    ) -> Result<bool> {
+        if budget.spent(page) {
+            page.exhausted = false;
+            return Ok(false);
+        }
+        let data = txn
+            .open_table(BLOCK_DATA)
+            .during("opening the block table")?;
+        // A block deleted after the directory was read is skipped.
+        let Some(stored) = data.get((dataset.0, number)).during("reading a block")? else {
+            return Ok(true);
+        };
+        let raw = decompress(stored.value())?;
+        for entry in BlockEntries::new(&raw) {
+            let (offset, bytes) = entry?;
+            let seq = info.first_seq + offset;
+            if skip(seq) {
+                continue;
+            }
+            if !budget.examine(page, order(seq), bytes, filter)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
     fn scan_time_order(
         &self,
+        dataset: DatasetId,
         after: Option<(u64, u64)>,
         max_seq: u64,
         filter: &CaptureFilter,
         limits: ScanLimits,
     ) -> Result<ScanPage> {
-        let txn = self.db.begin_read().during("starting a read")?;
-        let table = txn
-            .open_table(CAPTURES)
-            .during("opening the captures table")?;
-        let window = filter.time;
-        // A block holds one timestamp, so the block holding `after` starts
-        // at `(after.0, _)`; its entries up to `after` are skipped below.
-        let start = match (after, window) {
-            (Some((t, _)), _) => (t, 0),
-            (None, Some(w)) => (w.start_us, 0),
-            (None, None) => (0, 0),
-        };
-        let end = window.map_or((u64::MAX, u64::MAX), |w| (w.end_us, 0));
+        let txn = self.begin_read()?;
         let mut page = ScanPage {
             captures: Vec::new(),
             next: ScanPosition::TimeOrder { after, max_seq },
             exhausted: true,
+            examined: 0,
         };
-        if start >= end {
-            return Ok(page);
-        }
+        let (candidates, slot) = self.time_order_candidates(&txn, dataset, filter, max_seq)?;
+        let directory = &slot.directory;
+        // The block holding `after` resumes the scan; entries up to it are
+        // skipped inside it.
+        let resume: Option<(u64, u32)> = match after {
+            Some((t, seq)) => match directory.block_of_seq(seq) {
+                Some(block) => Some((t, block)),
+                None => Some((t, directory.first_after_seq(seq))),
+            },
+            None => None,
+        };
+        // Time order is `(timestamp, seq)` order: a later timestamp's block
+        // may hold smaller `seq`s than the last one returned.
+        let skip = |ts: u64| move |seq: u64| after.is_some_and(|a| (ts, seq) <= a);
+        let order = |ts: u64| move |seq: u64| ScanPosition::TimeOrder {
+            after: Some((ts, seq)),
+            max_seq,
+        };
         let mut budget = Budget::new(limits);
-        let range = table.range(start..end).during("scanning captures")?;
-        for entry in range {
-            let (key, block) = entry.during("scanning captures")?;
-            let (ts, first) = key.value();
-            for (i, bytes) in BlockEntries::new(block.value())?.enumerate() {
-                let bytes = bytes?;
-                let seq = first + i as u64;
-                if after.is_some_and(|after| (ts, seq) <= after) {
-                    continue;
-                }
-                let position = ScanPosition::TimeOrder {
-                    after: Some((ts, seq)),
-                    max_seq,
+        match candidates {
+            Some(blocks) => {
+                let start = match resume {
+                    Some(key) => blocks.partition_point(|b| *b < key),
+                    None => 0,
                 };
-                if !budget.examine(&mut page, position, bytes, seq <= max_seq, filter)? {
+                for &(ts, number) in &blocks[start..] {
+                    let Some(info) = directory.get(number) else {
+                        continue;
+                    };
+                    if !Self::scan_block(
+                        &txn, dataset, number, info, skip(ts), order(ts), filter, &mut budget,
+                        &mut page,
+                    )? {
+                        return Ok(page);
+                    }
+                }
+            }
+            None => {
+                let window = filter.time;
+                let start = match (resume, window) {
+                    (Some((t, b)), _) => (dataset.0, t, b),
+                    (None, Some(w)) => (dataset.0, w.start_us, 0),
+                    (None, None) => (dataset.0, 0, 0),
+                };
+                let end = window.map_or((dataset.0, u64::MAX, u32::MAX), |w| {
+                    (dataset.0, w.end_us, 0)
+                });
+                if start >= end {
                     return Ok(page);
+                }
+                let table = txn
+                    .open_table(TIME_ORDER)
+                    .during("opening the time table")?;
+                let range = table.range(start..end).during("scanning captures")?;
+                for entry in range {
+                    let (key, _) = entry.during("scanning captures")?;
+                    let (_, ts, number) = key.value();
+                    let Some(info) = directory.get(number) else {
+                        continue;
+                    };
+                    if !info.visible_at(max_seq) {
+                        continue;
+                    }
+                    if !Self::scan_block(
+                        &txn, dataset, number, info, skip(ts), order(ts), filter, &mut budget,
+                        &mut page,
+                    )? {
+                        return Ok(page);
+                    }
                 }
             }
         }
@@ -172,215 +552,723 @@ impl RedbBackend {
 
     fn scan_commit_order(
         &self,
+        dataset: DatasetId,
         after: u64,
         filter: &CaptureFilter,
         limits: ScanLimits,
     ) -> Result<ScanPage> {
-        let txn = self.db.begin_read().during("starting a read")?;
-        let commits = txn
-            .open_table(CAPTURE_COMMITS)
-            .during("opening the commits table")?;
-        let table = txn
-            .open_table(CAPTURES)
-            .during("opening the captures table")?;
+        let txn = self.begin_read()?;
+        let slot = self.directory(dataset)?;
         let mut page = ScanPage {
             captures: Vec::new(),
             next: ScanPosition::CommitOrder { after },
             exhausted: true,
+            examined: 0,
         };
         let mut budget = Budget::new(limits);
-        // The first commit whose last seq is past `after` may start before it.
-        let range = commits
-            .range(after.saturating_add(1)..)
-            .during("scanning new captures")?;
-        for entry in range {
-            let (last, log) = entry.during("scanning new captures")?;
-            let blocks = commit_blocks(last.value(), log.value())?;
-            for (ts, first, count) in blocks {
-                if first + count <= after.saturating_add(1) {
-                    continue;
-                }
-                let Some(block) = table.get((ts, first)).during("reading a capture")? else {
-                    return Err(StoreError::Corrupt {
-                        what: "capture commit log",
-                        detail: format!("sequence {first} points at a missing block"),
-                    });
-                };
-                for (i, bytes) in BlockEntries::new(block.value())?.enumerate() {
-                    let bytes = bytes?;
-                    let seq = first + i as u64;
-                    if seq <= after {
-                        continue;
-                    }
-                    let position = ScanPosition::CommitOrder { after: seq };
-                    if !budget.examine(&mut page, position, bytes, true, filter)? {
-                        return Ok(page);
-                    }
-                }
+        let order = |seq: u64| ScanPosition::CommitOrder { after: seq };
+        let first = slot.directory.first_after_seq(after);
+        for (number, info) in slot.directory.iter().skip_while(|(n, _)| *n < first) {
+            if !Self::scan_block(
+                &txn,
+                dataset,
+                number,
+                info,
+                |seq| seq <= after,
+                order,
+                filter,
+                &mut budget,
+                &mut page,
+            )? {
+                return Ok(page);
             }
         }
         Ok(page)
     }
-}
 
-/// What a scan has used of its [`ScanLimits`].
-struct Budget {
-    limits: ScanLimits,
-    rows: usize,
-    bytes: usize,
-}
-
-impl Budget {
-    fn new(limits: ScanLimits) -> Self {
-        Self {
-            limits,
-            rows: 0,
-            bytes: 0,
-        }
-    }
-
-    /// Examines the stored capture `bytes` at `position` for `page`: moves
-    /// the page past it, and adds it if it is `visible` (in the scan's
-    /// snapshot) and matches `filter`.
-    ///
-    /// Returns `false`, examining nothing, once the limits are spent; the
-    /// page is then not exhausted. Returns an error if the capture does not
-    /// decode.
-    fn examine(
-        &mut self,
-        page: &mut ScanPage,
-        position: ScanPosition,
-        bytes: &[u8],
-        visible: bool,
-        filter: &CaptureFilter,
-    ) -> Result<bool> {
-        if self.rows >= self.limits.rows
-            || page.captures.len() >= self.limits.items
-            || self.bytes >= self.limits.bytes
-        {
-            page.exhausted = false;
-            return Ok(false);
-        }
-        self.rows += 1;
-        page.next = position;
-        if visible {
-            let capture: Capture = decode("capture", bytes)?;
-            if filter.matches(&capture) {
-                self.bytes += bytes.len();
-                page.captures.push(capture);
+    /// Deletes blocks from a transaction and returns how many captures
+    /// they held and their stored bytes.
+    fn remove_blocks(
+        txn: &WriteTransaction,
+        dataset: DatasetId,
+        blocks: &[(u32, BlockInfo)],
+    ) -> Result<(u64, u64)> {
+        let mut data = txn
+            .open_table(BLOCK_DATA)
+            .during("opening the block table")?;
+        let mut dir = txn.open_table(BLOCKS).during("opening the block table")?;
+        let mut time = txn
+            .open_table(TIME_ORDER)
+            .during("opening the time table")?;
+        let (mut captures, mut bytes) = (0, 0);
+        for (number, info) in blocks {
+            if let Some(old) = data
+                .remove((dataset.0, *number))
+                .during("deleting a block")?
+            {
+                bytes += old.value().len() as u64;
             }
+            dir.remove((dataset.0, *number))
+                .during("deleting a block")?;
+            time.remove((dataset.0, info.timestamp_us, *number))
+                .during("deleting a block")?;
+            captures += u64::from(info.count);
         }
-        Ok(true)
+        Ok((captures, bytes))
     }
-}
 
-/// The blocks of a commit-log row as `(timestamp_us, first seq, count)`, in
-/// `seq` order.
-///
-/// Returns an error if the row is malformed.
-fn commit_blocks(last: u64, log: &[u8]) -> Result<Vec<(u64, u64, u64)>> {
-    let corrupt = |detail: String| StoreError::Corrupt {
-        what: "capture commit log",
-        detail,
-    };
-    if !log.len().is_multiple_of(COMMIT_LOG_ENTRY) {
-        return Err(corrupt(format!(
-            "the row of sequence {last} is {} bytes, not a multiple of {COMMIT_LOG_ENTRY}",
-            log.len()
-        )));
+    /// The time span of a directory's live blocks.
+    fn span(directory: &Directory) -> (Option<u64>, Option<u64>) {
+        directory
+            .iter()
+            .fold((None, None), |(f, l), (_, b)| widen(f, l, b.timestamp_us))
     }
-    let mut blocks: Vec<(u64, u64, u64)> = log
-        .chunks_exact(COMMIT_LOG_ENTRY)
-        .map(|entry| {
-            let (ts, count) = entry.split_at(8);
-            let ts = u64::from_le_bytes(ts.try_into().unwrap_or_default());
-            let count = u32::from_le_bytes(count.try_into().unwrap_or_default());
-            (ts, 0, u64::from(count))
-        })
-        .collect();
-    let total: u64 = blocks.iter().map(|b| b.2).sum();
-    let mut next = (last + 1).checked_sub(total).ok_or_else(|| {
-        corrupt(format!(
-            "the row of sequence {last} counts {total} captures"
-        ))
-    })?;
-    for block in &mut blocks {
-        block.1 = next;
-        next += block.2;
+
+    fn update_after_delete(
+        &self,
+        dataset: DatasetId,
+        slot: &DirectorySlot,
+        changes: Vec<(u32, Option<BlockInfo>)>,
+    ) -> DirectorySlot {
+        let mut directory = (*slot.directory).clone();
+        for (number, info) in changes {
+            directory.set(number, info);
+        }
+        let new = DirectorySlot {
+            directory: Arc::new(directory),
+            generation: slot.generation + 1,
+        };
+        self.set_directory(dataset, new.clone());
+        lock(&self.plans).retain(|p| p.key.0 != dataset.0);
+        new
     }
-    Ok(blocks)
+
+    fn delete_import(
+        &self,
+        txn: &WriteTransaction,
+        dataset: DatasetId,
+        slot: &DirectorySlot,
+        record: &mut SessionRecord,
+        import: u32,
+    ) -> Result<Vec<(u32, Option<BlockInfo>)>> {
+        let blocks: Vec<(u32, BlockInfo)> = slot
+            .directory
+            .iter()
+            .filter(|(_, b)| b.import == import)
+            .map(|(n, b)| (n, *b))
+            .collect();
+        let (captures, bytes) = Self::remove_blocks(txn, dataset, &blocks)?;
+        let mut imports = txn
+            .open_table(IMPORTS)
+            .during("opening the import table")?;
+        imports
+            .remove((dataset.0, import))
+            .during("deleting an import")?;
+        record.stats.captures -= captures.min(record.stats.captures);
+        record.stats.blocks -= (blocks.len() as u64).min(record.stats.blocks);
+        record.stats.block_bytes -= bytes.min(record.stats.block_bytes);
+        record.stats.imports = record.stats.imports.saturating_sub(1);
+        Ok(blocks.into_iter().map(|(n, _)| (n, None)).collect())
+    }
 }
 
 impl Backend for RedbBackend {
-    fn append_captures(&self, captures: &EncodedCaptures) -> Result<u64> {
-        // Lay out the blocks before the write transaction, so it is held
-        // only for the inserts; blocks come out in key order, which suits
-        // the B-tree.
-        let (arena, blocks) = encode_blocks(captures);
-        let mut log = Vec::with_capacity(blocks.len() * COMMIT_LOG_ENTRY);
-        for block in &blocks {
-            log.extend_from_slice(&block.timestamp_us.to_le_bytes());
-            log.extend_from_slice(&block.count.to_le_bytes());
-        }
-        let txn = self.db.begin_write().during("starting a capture commit")?;
-        let mut last;
+    fn open_dataset(&self, name: &str, create: bool) -> Result<Option<StoredSession>> {
         {
-            let mut commits = txn
-                .open_table(CAPTURE_COMMITS)
-                .during("opening the commits table")?;
-            let mut table = txn
-                .open_table(CAPTURES)
-                .during("opening the captures table")?;
-            last = commits
-                .last()
-                .during("reading the last sequence number")?
-                .map_or(0, |(k, _)| k.value());
-            for block in &blocks {
-                table
-                    .insert(
-                        (block.timestamp_us, last + 1),
-                        &arena[block.start..block.end],
-                    )
+            let txn = self.begin_read()?;
+            let names = txn
+                .open_table(SESSION_NAMES)
+                .during("opening the session table")?;
+            if let Some(id) = names.get(name).during("reading a session")? {
+                let dataset = DatasetId(id.value());
+                return Ok(Some(Self::stored(dataset, Self::read_record(&txn, dataset)?)));
+            }
+        }
+        if !create {
+            return Ok(None);
+        }
+        let _writing = lock(&self.writing);
+        let txn = self.begin_write()?;
+        let stored;
+        {
+            let mut names = txn
+                .open_table(SESSION_NAMES)
+                .during("opening the session table")?;
+            let existing = names
+                .get(name)
+                .during("reading a session")?
+                .map(|id| DatasetId(id.value()));
+            if let Some(dataset) = existing {
+                drop(names);
+                return Ok(Some(Self::stored(dataset, Self::record(&txn, dataset)?)));
+            }
+            let mut meta = txn.open_table(META).during("opening the meta table")?;
+            let next = meta
+                .get(META_NEXT_DATASET)
+                .during("reading the next session number")?
+                .map_or(1, |v| v.value());
+            meta.insert(META_NEXT_DATASET, next + 1)
+                .during("writing the next session number")?;
+            let dataset = DatasetId(u32::try_from(next).map_err(|_| StoreError::Corrupt {
+                what: "meta table",
+                detail: format!("the next session number {next} is out of range"),
+            })?);
+            names
+                .insert(name, dataset.0)
+                .during("writing a session")?;
+            let record = SessionRecord {
+                name: name.to_owned(),
+                created_us: now_us(),
+                stats: SessionStats::default(),
+                next_block: 0,
+                next_import: 1,
+            };
+            Self::put_record(&txn, dataset, &record)?;
+            stored = Self::stored(dataset, record);
+        }
+        txn.commit().during("creating a session")?;
+        Ok(Some(stored))
+    }
+
+    fn datasets(&self) -> Result<Vec<StoredSession>> {
+        let txn = self.begin_read()?;
+        let names = txn
+            .open_table(SESSION_NAMES)
+            .during("opening the session table")?;
+        let mut out = Vec::new();
+        for entry in names.iter().during("listing sessions")? {
+            let (_, id) = entry.during("listing sessions")?;
+            let dataset = DatasetId(id.value());
+            out.push(Self::stored(dataset, Self::read_record(&txn, dataset)?));
+        }
+        Ok(out)
+    }
+
+    fn dataset(&self, dataset: DatasetId) -> Result<StoredSession> {
+        let txn = self.begin_read()?;
+        Ok(Self::stored(dataset, Self::read_record(&txn, dataset)?))
+    }
+
+    fn delete_dataset(&self, dataset: DatasetId) -> Result<()> {
+        let _writing = lock(&self.writing);
+        let txn = self.begin_write()?;
+        {
+            let record = Self::record(&txn, dataset)?;
+            let d = dataset.0;
+            let mut names = txn
+                .open_table(SESSION_NAMES)
+                .during("opening the session table")?;
+            names
+                .remove(record.name.as_str())
+                .during("deleting a session")?;
+            let mut sessions = txn
+                .open_table(SESSIONS)
+                .during("opening the session table")?;
+            sessions.remove(d).during("deleting a session")?;
+            txn.open_table(BLOCKS)
+                .during("opening the block table")?
+                .retain_in((d, 0)..=(d, u32::MAX), |_, _| false)
+                .during("deleting a session")?;
+            txn.open_table(BLOCK_DATA)
+                .during("opening the block table")?
+                .retain_in((d, 0)..=(d, u32::MAX), |_, _| false)
+                .during("deleting a session")?;
+            txn.open_table(TIME_ORDER)
+                .during("opening the time table")?
+                .retain_in((d, 0, 0)..=(d, u64::MAX, u32::MAX), |_, _| false)
+                .during("deleting a session")?;
+            txn.open_table(POSTINGS)
+                .during("opening the index")?
+                .retain_in((d, 0, 0, 0)..=(d, u8::MAX, u64::MAX, u32::MAX), |_, _| false)
+                .during("deleting a session")?;
+            txn.open_table(IMPORTS)
+                .during("opening the import table")?
+                .retain_in((d, 0)..=(d, u32::MAX), |_, _| false)
+                .during("deleting a session")?;
+            let mut entities = txn
+                .open_table(ENTITIES)
+                .during("opening the entities table")?;
+            let names: Vec<String> = entities
+                .range((d, "")..)
+                .during("deleting a session")?
+                .map_while(|e| {
+                    let (k, _) = e.ok()?;
+                    let (ds, name) = k.value();
+                    (ds == d).then(|| name.to_owned())
+                })
+                .collect();
+            for name in names {
+                entities
+                    .remove((d, name.as_str()))
+                    .during("deleting a session")?;
+            }
+        }
+        txn.commit().during("deleting a session")?;
+        lock(&self.directories).remove(&dataset.0);
+        lock(&self.plans).retain(|p| p.key.0 != dataset.0);
+        Ok(())
+    }
+
+    fn begin_import(&self, dataset: DatasetId, spec: &ImportSpec) -> Result<ImportBegun> {
+        let _writing = lock(&self.writing);
+        let slot = self.directory(dataset)?;
+        let txn = self.begin_write()?;
+        let mut record = Self::record(&txn, dataset)?;
+        let earlier: Vec<Import> = {
+            let imports = txn
+                .open_table(IMPORTS)
+                .during("opening the import table")?;
+            let range = imports
+                .range((dataset.0, 0)..=(dataset.0, u32::MAX))
+                .during("reading imports")?;
+            let mut out = Vec::new();
+            for entry in range {
+                let (_, value) = entry.during("reading imports")?;
+                let import: Import = decode("import", value.value())?;
+                if import.sha256 == spec.sha256 {
+                    out.push(import);
+                }
+            }
+            out
+        };
+        if !spec.force
+            && let Some(done) = earlier.iter().find(|i| i.complete)
+        {
+            return Err(StoreError::AlreadyImported {
+                session: record.name.clone(),
+                file_name: done.file_name.clone(),
+                sha256: done.sha256.clone(),
+                import: done.id,
+            });
+        }
+        let mut replaced = None;
+        let mut changes = Vec::new();
+        for partial in earlier.into_iter().filter(|i| !i.complete) {
+            changes.extend(self.delete_import(&txn, dataset, &slot, &mut record, partial.id)?);
+            replaced = Some(partial);
+        }
+        let import = Import {
+            id: record.next_import,
+            file_name: spec.file_name.clone(),
+            sha256: spec.sha256.clone(),
+            captures: 0,
+            first_us: None,
+            last_us: None,
+            complete: false,
+            started_us: now_us(),
+            finished_us: None,
+        };
+        record.next_import += 1;
+        record.stats.imports += 1;
+        if !changes.is_empty() {
+            let mut directory = (*slot.directory).clone();
+            for (n, info) in &changes {
+                directory.set(*n, *info);
+            }
+            let (first, last) = Self::span(&directory);
+            record.stats.first_us = first;
+            record.stats.last_us = last;
+        }
+        txn.open_table(IMPORTS)
+            .during("opening the import table")?
+            .insert((dataset.0, import.id), encode(&import).as_slice())
+            .during("writing an import")?;
+        Self::put_record(&txn, dataset, &record)?;
+        txn.commit().during("starting an import")?;
+        if !changes.is_empty() {
+            self.update_after_delete(dataset, &slot, changes);
+        }
+        Ok(ImportBegun { import, replaced })
+    }
+
+    fn finish_import(&self, dataset: DatasetId, import: u32) -> Result<Import> {
+        let _writing = lock(&self.writing);
+        let txn = self.begin_write()?;
+        let record = Self::record(&txn, dataset)?;
+        let done;
+        {
+            let mut imports = txn
+                .open_table(IMPORTS)
+                .during("opening the import table")?;
+            let found: Option<Import> = imports
+                .get((dataset.0, import))
+                .during("reading an import")?
+                .map(|v| decode("import", v.value()))
+                .transpose()?;
+            let mut found = found.ok_or_else(|| StoreError::UnknownImport {
+                session: record.name.clone(),
+                import,
+            })?;
+            found.complete = true;
+            found.finished_us = Some(now_us());
+            imports
+                .insert((dataset.0, import), encode(&found).as_slice())
+                .during("writing an import")?;
+            done = found;
+        }
+        txn.commit().during("finishing an import")?;
+        Ok(done)
+    }
+
+    fn imports(&self, dataset: DatasetId) -> Result<Vec<Import>> {
+        let txn = self.begin_read()?;
+        Self::read_record(&txn, dataset)?;
+        let imports = txn
+            .open_table(IMPORTS)
+            .during("opening the import table")?;
+        let range = imports
+            .range((dataset.0, 0)..=(dataset.0, u32::MAX))
+            .during("reading imports")?;
+        range
+            .map(|entry| {
+                let (_, value) = entry.during("reading imports")?;
+                decode("import", value.value())
+            })
+            .collect()
+    }
+
+    fn append_captures(
+        &self,
+        dataset: DatasetId,
+        import: Option<u32>,
+        captures: &EncodedCaptures,
+    ) -> Result<u64> {
+        // Lay out and compress the blocks before the write transaction, so
+        // it is held only for the inserts.
+        let blocks = build_blocks(captures);
+        let stored: Vec<Vec<u8>> = blocks
+            .iter()
+            .map(|b| compress(&b.raw))
+            .collect::<Result<_>>()?;
+        let _writing = lock(&self.writing);
+        let slot = self.directory(dataset)?;
+        let txn = self.begin_write()?;
+        let mut record = Self::record(&txn, dataset)?;
+        let mut meta = txn.open_table(META).during("opening the meta table")?;
+        let mut last = meta
+            .get(META_LAST_SEQ)
+            .during("reading the last sequence number")?
+            .map_or(0, |v| v.value());
+        if blocks.is_empty() {
+            return Ok(last);
+        }
+        let first_block = record.next_block;
+        let mut infos = Vec::with_capacity(blocks.len());
+        let mut import_record: Option<Import> = None;
+        if let Some(id) = import {
+            let imports = txn
+                .open_table(IMPORTS)
+                .during("opening the import table")?;
+            let found: Import = imports
+                .get((dataset.0, id))
+                .during("reading an import")?
+                .map(|v| decode("import", v.value()))
+                .transpose()?
+                .ok_or_else(|| StoreError::UnknownImport {
+                    session: record.name.clone(),
+                    import: id,
+                })?;
+            if found.complete {
+                return Err(StoreError::ImportComplete {
+                    session: record.name.clone(),
+                    import: id,
+                });
+            }
+            import_record = Some(found);
+        }
+        {
+            let mut data = txn
+                .open_table(BLOCK_DATA)
+                .during("opening the block table")?;
+            let mut dir = txn.open_table(BLOCKS).during("opening the block table")?;
+            let mut time = txn
+                .open_table(TIME_ORDER)
+                .during("opening the time table")?;
+            for (i, (block, bytes)) in blocks.iter().zip(&stored).enumerate() {
+                let number = first_block + i as u32;
+                let info = BlockInfo {
+                    timestamp_us: block.timestamp_us,
+                    first_seq: last + 1,
+                    count: block.count,
+                    written: block.count,
+                    import: import.unwrap_or(0),
+                    rewritten: false,
+                };
+                data.insert((dataset.0, number), bytes.as_slice())
+                    .during("writing captures")?;
+                dir.insert((dataset.0, number), info.encode().as_slice())
+                    .during("writing captures")?;
+                time.insert((dataset.0, block.timestamp_us, number), ())
                     .during("writing captures")?;
                 last += u64::from(block.count);
-            }
-            if !blocks.is_empty() {
-                commits
-                    .insert(last, log.as_slice())
-                    .during("writing the commit log")?;
+                record.stats.captures += u64::from(block.count);
+                record.stats.block_bytes += bytes.len() as u64;
+                (record.stats.first_us, record.stats.last_us) =
+                    widen(record.stats.first_us, record.stats.last_us, block.timestamp_us);
+                if let Some(import) = &mut import_record {
+                    import.captures += u64::from(block.count);
+                    (import.first_us, import.last_us) =
+                        widen(import.first_us, import.last_us, block.timestamp_us);
+                }
+                infos.push(info);
             }
         }
+        {
+            let mut postings = txn.open_table(POSTINGS).during("opening the index")?;
+            for ((kind, key), list) in postings_of(&blocks, first_block) {
+                let k = kind as u8;
+                let tail = postings
+                    .range((dataset.0, k, key, 0)..=(dataset.0, k, key, u32::MAX))
+                    .during("reading the index")?
+                    .next_back()
+                    .transpose()
+                    .during("reading the index")?
+                    .map(|(key, chunk)| (key.value().3, chunk.value().to_vec()));
+                match tail {
+                    Some((first, mut chunk)) if chunk.len() < MAX_CHUNK_BYTES => {
+                        let before = chunk.len();
+                        append_postings(&mut chunk, first, &list);
+                        record.stats.index_bytes += (chunk.len() - before) as u64;
+                        postings
+                            .insert((dataset.0, k, key, first), chunk.as_slice())
+                            .during("writing the index")?;
+                    }
+                    _ => {
+                        let first = list[0].block;
+                        let mut chunk = Vec::new();
+                        append_postings(&mut chunk, first, &list);
+                        record.stats.index_bytes += chunk.len() as u64;
+                        postings
+                            .insert((dataset.0, k, key, first), chunk.as_slice())
+                            .during("writing the index")?;
+                    }
+                }
+            }
+        }
+        if let Some(import) = &import_record {
+            txn.open_table(IMPORTS)
+                .during("opening the import table")?
+                .insert((dataset.0, import.id), encode(import).as_slice())
+                .during("writing an import")?;
+        }
+        record.next_block += blocks.len() as u32;
+        record.stats.blocks += blocks.len() as u64;
+        Self::put_record(&txn, dataset, &record)?;
+        meta.insert(META_LAST_SEQ, last)
+            .during("writing the last sequence number")?;
+        drop(meta);
         txn.commit().during("committing captures")?;
+        let mut directory = (*slot.directory).clone();
+        for info in infos {
+            directory.push(info);
+        }
+        self.set_directory(
+            dataset,
+            DirectorySlot {
+                directory: Arc::new(directory),
+                generation: slot.generation,
+            },
+        );
         self.committed.send_replace(last);
         Ok(last)
     }
 
     fn scan_captures(
         &self,
+        dataset: DatasetId,
         position: ScanPosition,
         filter: &CaptureFilter,
         limits: ScanLimits,
     ) -> Result<ScanPage> {
         match position {
             ScanPosition::TimeOrder { after, max_seq } => {
-                self.scan_time_order(after, max_seq, filter, limits)
+                self.scan_time_order(dataset, after, max_seq, filter, limits)
             }
-            ScanPosition::CommitOrder { after } => self.scan_commit_order(after, filter, limits),
+            ScanPosition::CommitOrder { after } => {
+                self.scan_commit_order(dataset, after, filter, limits)
+            }
         }
     }
 
-    fn put_entities(&self, entities: &[Entity]) -> Result<()> {
+    fn count_captures(&self, dataset: DatasetId, filter: &CaptureFilter) -> Result<u64> {
+        let txn = self.begin_read()?;
+        let (plan, slot) = self.plan(&txn, dataset, filter)?;
+        let directory = &slot.directory;
+        let in_window =
+            |info: &BlockInfo| filter.time.is_none_or(|t| t.contains(info.timestamp_us));
+        let mut count = 0u64;
+        let check = |number: u32| -> Result<u64> {
+            let data = txn
+                .open_table(BLOCK_DATA)
+                .during("opening the block table")?;
+            let Some(stored) = data.get((dataset.0, number)).during("reading a block")? else {
+                return Ok(0);
+            };
+            let raw = decompress(stored.value())?;
+            let mut n = 0;
+            for entry in BlockEntries::new(&raw) {
+                let (_, bytes) = entry?;
+                let capture: Capture = decode("capture", bytes)?;
+                n += u64::from(filter.matches(&capture));
+            }
+            Ok(n)
+        };
+        match (&plan.access, plan.count_from_index) {
+            (Access::TimeScan, true) => {
+                for (_, info) in directory.iter() {
+                    if in_window(info) {
+                        count += u64::from(info.count);
+                    }
+                }
+            }
+            (Access::TimeScan, false) => {
+                for (number, info) in directory.iter() {
+                    if in_window(info) {
+                        count += check(number)?;
+                    }
+                }
+            }
+            (Access::Index(postings), exact) => {
+                for posting in postings {
+                    let Some(info) = directory.get(posting.block) else {
+                        continue;
+                    };
+                    if exact && !info.rewritten {
+                        count += u64::from(posting.count);
+                    } else {
+                        count += check(posting.block)?;
+                    }
+                }
+            }
+        }
+        Ok(count)
+    }
+
+    fn explain(&self, dataset: DatasetId, filter: &CaptureFilter) -> Result<String> {
+        let txn = self.begin_read()?;
+        Ok(self.plan(&txn, dataset, filter)?.0.to_string())
+    }
+
+    fn delete_captures(&self, dataset: DatasetId, selection: &CaptureSelection) -> Result<u64> {
+        let _writing = lock(&self.writing);
+        let slot = self.directory(dataset)?;
+        let txn = self.begin_write()?;
+        let mut record = Self::record(&txn, dataset)?;
+        let before = record.stats.captures;
+        let changes = match selection {
+            CaptureSelection::Import(id) => {
+                let exists = txn
+                    .open_table(IMPORTS)
+                    .during("opening the import table")?
+                    .get((dataset.0, *id))
+                    .during("reading an import")?
+                    .is_some();
+                if !exists {
+                    return Err(StoreError::UnknownImport {
+                        session: record.name.clone(),
+                        import: *id,
+                    });
+                }
+                self.delete_import(&txn, dataset, &slot, &mut record, *id)?
+            }
+            CaptureSelection::Filter(filter) => {
+                let read = self.begin_read()?;
+                let source = TxnPostings {
+                    txn: &read,
+                    dataset: dataset.0,
+                };
+                let plan = Plan::new(filter, &slot.directory, &source)?;
+                let candidates: Vec<u32> = match &plan.access {
+                    Access::Index(p) => p.iter().map(|p| p.block).collect(),
+                    Access::TimeScan => slot
+                        .directory
+                        .iter()
+                        .filter(|(_, b)| filter.time.is_none_or(|t| t.contains(b.timestamp_us)))
+                        .map(|(n, _)| n)
+                        .collect(),
+                };
+                let mut changes = Vec::new();
+                let mut removed = Vec::new();
+                let mut data = txn
+                    .open_table(BLOCK_DATA)
+                    .during("opening the block table")?;
+                let mut dir = txn.open_table(BLOCKS).during("opening the block table")?;
+                for number in candidates {
+                    let Some(info) = slot.directory.get(number).copied() else {
+                        continue;
+                    };
+                    let Some(stored) = data
+                        .get((dataset.0, number))
+                        .during("reading a block")?
+                        .map(|v| v.value().to_vec())
+                    else {
+                        continue;
+                    };
+                    let raw = decompress(&stored)?;
+                    let (kept_raw, kept) = retain_entries(&raw, |_, bytes| {
+                        let capture: Capture = decode("capture", bytes)?;
+                        Ok(!filter.matches(&capture))
+                    })?;
+                    if kept == info.count {
+                        continue;
+                    }
+                    if kept == 0 {
+                        removed.push((number, info));
+                        changes.push((number, None));
+                        continue;
+                    }
+                    let new_stored = compress(&kept_raw)?;
+                    let new_info = BlockInfo {
+                        count: kept,
+                        rewritten: true,
+                        ..info
+                    };
+                    record.stats.captures -= u64::from(info.count - kept);
+                    record.stats.block_bytes = (record.stats.block_bytes + new_stored.len() as u64)
+                        .saturating_sub(stored.len() as u64);
+                    data.insert((dataset.0, number), new_stored.as_slice())
+                        .during("rewriting a block")?;
+                    dir.insert((dataset.0, number), new_info.encode().as_slice())
+                        .during("rewriting a block")?;
+                    changes.push((number, Some(new_info)));
+                }
+                drop(data);
+                drop(dir);
+                let (captures, bytes) = Self::remove_blocks(&txn, dataset, &removed)?;
+                record.stats.captures -= captures.min(record.stats.captures);
+                record.stats.blocks -= (removed.len() as u64).min(record.stats.blocks);
+                record.stats.block_bytes -= bytes.min(record.stats.block_bytes);
+                changes
+            }
+        };
+        let mut directory = (*slot.directory).clone();
+        for (n, info) in &changes {
+            directory.set(*n, *info);
+        }
+        let (first, last) = Self::span(&directory);
+        record.stats.first_us = first;
+        record.stats.last_us = last;
+        let deleted = before - record.stats.captures;
+        Self::put_record(&txn, dataset, &record)?;
+        txn.commit().during("deleting captures")?;
+        self.update_after_delete(dataset, &slot, changes);
+        Ok(deleted)
+    }
+
+    fn put_entities(&self, dataset: DatasetId, entities: &[Entity]) -> Result<()> {
         if entities.iter().any(|e| e.name.is_empty()) {
             return Err(StoreError::EmptyEntityName);
         }
-        let txn = self.db.begin_write().during("starting an entity commit")?;
+        let _writing = lock(&self.writing);
+        let txn = self.begin_write()?;
+        Self::record(&txn, dataset)?;
         {
             let mut table = txn
                 .open_table(ENTITIES)
                 .during("opening the entities table")?;
             for entity in entities {
                 table
-                    .insert(entity.name.as_str(), encode(entity).as_slice())
+                    .insert((dataset.0, entity.name.as_str()), encode(entity).as_slice())
                     .during("writing an entity")?;
             }
         }
@@ -389,24 +1277,28 @@ impl Backend for RedbBackend {
 
     fn scan_entities(
         &self,
+        dataset: DatasetId,
         after: Option<&str>,
         filter: &EntityFilter,
         max_items: usize,
     ) -> Result<Vec<Entity>> {
-        let txn = self.db.begin_read().during("starting a read")?;
+        let txn = self.begin_read()?;
+        Self::read_record(&txn, dataset)?;
         let table = txn
             .open_table(ENTITIES)
             .during("opening the entities table")?;
-        let range = match after {
-            Some(name) => table.range::<&str>(name..),
-            None => table.range::<&str>(..),
-        }
-        .during("scanning entities")?;
+        let range = table
+            .range((dataset.0, after.unwrap_or(""))..)
+            .during("scanning entities")?;
         let mut out = Vec::new();
         let mut bytes = 0;
         for entry in range {
             let (key, value) = entry.during("scanning entities")?;
-            if Some(key.value()) == after {
+            let (ds, name) = key.value();
+            if ds != dataset.0 {
+                break;
+            }
+            if Some(name) == after {
                 continue;
             }
             let entity: Entity = decode("entity", value.value())?;
@@ -422,7 +1314,8 @@ impl Backend for RedbBackend {
     }
 
     fn put_nodes(&self, nodes: &[Node]) -> Result<()> {
-        let txn = self.db.begin_write().during("starting a node commit")?;
+        let _writing = lock(&self.writing);
+        let txn = self.begin_write()?;
         {
             let mut table = txn.open_table(NODES).during("opening the nodes table")?;
             for node in nodes {
@@ -435,7 +1328,7 @@ impl Backend for RedbBackend {
     }
 
     fn nodes(&self) -> Result<Vec<Node>> {
-        let txn = self.db.begin_read().during("starting a read")?;
+        let txn = self.begin_read()?;
         let table = txn.open_table(NODES).during("opening the nodes table")?;
         let iter = table.iter().during("scanning nodes")?;
         iter.map(|entry| {

@@ -1,37 +1,62 @@
 //! The redb tables. Table names are file format: never rename one; record a
 //! format change as a new schema version in `docs/design.md`.
+//!
+//! Every table but [`META`], [`SESSION_NAMES`] and [`NODES`] is keyed by a
+//! session's dataset number first, so a session's rows are one key range
+//! and no read of one session can reach another's.
 
 use redb::TableDefinition;
 
 /// The schema version this build reads and writes.
-pub(crate) const SCHEMA_VERSION: u64 = 3;
+pub(crate) const SCHEMA_VERSION: u64 = 4;
 
-/// Captures in time order, in blocks (see `block.rs`): `(timestamp_us,
-/// seq)` of a block's first capture to the block. Every capture of a block
-/// has that timestamp, and the block's captures have consecutive `seq`s from
-/// that one. `seq` is unique and grows with each commit, so captures with
-/// equal timestamps keep their write order.
-pub(crate) const CAPTURES: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("captures");
+/// Session names to their dataset numbers.
+pub(crate) const SESSION_NAMES: TableDefinition<&str, u32> = TableDefinition::new("session_names");
 
-/// One row per capture commit: the commit's last `seq` to its blocks in
-/// `seq` order, each a little-endian `u64` timestamp and `u32` count. A
-/// commit of `n` captures holds `seq` values `last - n + 1 ..= last`, so the
-/// row gives the [`CAPTURES`] key of each block. Following readers tail
-/// this table.
-pub(crate) const CAPTURE_COMMITS: TableDefinition<u64, &[u8]> =
-    TableDefinition::new("capture_commits");
+/// Dataset number to the session's record (postcard `SessionRecord`):
+/// name, creation time, counters and the next block and import numbers.
+pub(crate) const SESSIONS: TableDefinition<u32, &[u8]> = TableDefinition::new("sessions");
 
-/// The bytes of one block in a [`CAPTURE_COMMITS`] row.
-pub(crate) const COMMIT_LOG_ENTRY: usize = 12;
+/// `(dataset, block)` to the block's directory entry: timestamp, first
+/// `seq`, capture count, import number and flags (see `directory.rs`).
+/// Blocks are numbered in commit order, so `seq` grows with the number.
+pub(crate) const BLOCKS: TableDefinition<(u32, u32), &[u8]> = TableDefinition::new("blocks");
 
-/// Entities by unique name, postcard-encoded.
-pub(crate) const ENTITIES: TableDefinition<&str, &[u8]> = TableDefinition::new("entities");
+/// `(dataset, block)` to the stored block (see `block.rs`). Kept apart
+/// from [`TIME_ORDER`] so that the large values are always appended at the
+/// end of the tree, whatever the order of their timestamps.
+pub(crate) const BLOCK_DATA: TableDefinition<(u32, u32), &[u8]> =
+    TableDefinition::new("block_data");
 
-/// Nodes by IP address text, postcard-encoded.
+/// `(dataset, timestamp_us, block)`: blocks in time order. Captures in key
+/// order, entries in block order, are captures in `(timestamp_us, seq)`
+/// order.
+pub(crate) const TIME_ORDER: TableDefinition<(u32, u64, u32), ()> =
+    TableDefinition::new("time_order");
+
+/// `(dataset, term kind, term key, first block)` to a chunk of postings
+/// (see `index.rs`): the blocks from `first block` on that carry the term.
+pub(crate) const POSTINGS: TableDefinition<(u32, u8, u64, u32), &[u8]> =
+    TableDefinition::new("postings");
+
+/// `(dataset, import)` to the import's record (postcard `Import`).
+pub(crate) const IMPORTS: TableDefinition<(u32, u32), &[u8]> = TableDefinition::new("imports");
+
+/// `(dataset, name)` to the entity (postcard `Entity`).
+pub(crate) const ENTITIES: TableDefinition<(u32, &str), &[u8]> = TableDefinition::new("entities");
+
+/// Nodes by IP address text, postcard-encoded; shared by every session of
+/// the store, since they come from the configuration.
 pub(crate) const NODES: TableDefinition<&str, &[u8]> = TableDefinition::new("nodes");
 
-/// Store-wide values, such as `schema_version`.
+/// Store-wide values: `schema_version`, `last_seq`, `next_dataset`.
 pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 
 /// The [`META`] key of the schema version.
 pub(crate) const META_SCHEMA_VERSION: &str = "schema_version";
+
+/// The [`META`] key of the last capture `seq` assigned in the store.
+pub(crate) const META_LAST_SEQ: &str = "last_seq";
+
+/// The [`META`] key of the next dataset number.
+pub(crate) const META_NEXT_DATASET: &str = "next_dataset";

@@ -1,9 +1,14 @@
-//! Sessions: an open handle on a store with a bounded number of workers.
+//! Sessions: an open handle on one stored dataset with a bounded number of
+//! workers.
 //!
 //! Every stream holds one worker for its whole life. Opening a stream when
 //! all workers are busy waits up to the session's wait time, then fails.
 //! Closing a session wakes every waiter and makes every open stream fail
-//! with [`StoreError::Closed`]; no lock is held while a stream waits.
+//! with [`StoreError::Closed`]; no lock is held while a stream waits. The
+//! data stays stored: a session opened again sees it.
+//!
+//! A [`Session`] gives full access; [`Session::read_only`] gives a view
+//! that opens readers only, for a module granted reading alone.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,6 +17,9 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use crate::backend::Backend;
+use crate::dataset::{
+    CaptureSelection, DatasetId, Import, ImportBegun, ImportSpec, StoredSession,
+};
 use crate::error::{Result, StoreError};
 use crate::filter::{CaptureFilter, EntityFilter};
 use crate::stream::{CaptureReader, CaptureWriter, EntityReader, EntityWriter, PrefixReader};
@@ -53,6 +61,7 @@ pub struct Session {
     id: String,
     session_type: String,
     backend: Arc<dyn Backend>,
+    dataset: DatasetId,
     options: SessionOptions,
     workers: Arc<Semaphore>,
     closed: CancellationToken,
@@ -73,6 +82,7 @@ impl std::fmt::Debug for Session {
 pub(crate) struct Worker {
     pub(crate) session: String,
     pub(crate) backend: Arc<dyn Backend>,
+    pub(crate) dataset: DatasetId,
     pub(crate) closed: CancellationToken,
     _permit: OwnedSemaphorePermit,
 }
@@ -88,21 +98,35 @@ impl Worker {
     }
 }
 
+/// Runs blocking backend work off the async runtime.
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| StoreError::Corrupt {
+            what: "storage task",
+            detail: e.to_string(),
+        })?
+}
+
 impl Session {
-    /// Opens session `id` of type `session_type` on `backend`.
+    /// A session on the stored dataset `stored` of `backend`, of type
+    /// `session_type`; see [`Backend::open_dataset`].
     ///
     /// `options.workers` is clamped to `1..=MAX_WORKERS`.
     pub fn new(
-        id: impl Into<String>,
+        stored: &StoredSession,
         session_type: impl Into<String>,
         backend: Arc<dyn Backend>,
         mut options: SessionOptions,
     ) -> Self {
         options.workers = options.workers.clamp(1, MAX_WORKERS);
         Self {
-            id: id.into(),
+            id: stored.name.clone(),
             session_type: session_type.into(),
             backend,
+            dataset: stored.dataset,
             workers: Arc::new(Semaphore::new(options.workers as usize)),
             options,
             closed: CancellationToken::new(),
@@ -133,6 +157,92 @@ impl Session {
     /// The store behind the session.
     pub fn backend(&self) -> &Arc<dyn Backend> {
         &self.backend
+    }
+
+    /// The session's dataset in its store.
+    pub fn dataset(&self) -> DatasetId {
+        self.dataset
+    }
+
+    /// A view of the session that only reads.
+    pub fn read_only(self: &Arc<Self>) -> ReadOnlySession {
+        ReadOnlySession {
+            session: self.clone(),
+        }
+    }
+
+    fn check_open(&self) -> Result<()> {
+        if self.is_closed() {
+            return Err(StoreError::Closed {
+                session: self.id.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    async fn with_backend<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&dyn Backend, DatasetId) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        self.check_open()?;
+        let backend = self.backend.clone();
+        let dataset = self.dataset;
+        blocking(move || work(backend.as_ref(), dataset)).await
+    }
+
+    /// The session as stored, with its counters.
+    ///
+    /// Returns an error if the session is closed or was deleted, or the
+    /// storage fails.
+    pub async fn stored(&self) -> Result<StoredSession> {
+        self.with_backend(|b, d| b.dataset(d)).await
+    }
+
+    /// The session's imports.
+    ///
+    /// Returns an error as [`stored`](Self::stored) does.
+    pub async fn imports(&self) -> Result<Vec<Import>> {
+        self.with_backend(|b, d| b.imports(d)).await
+    }
+
+    /// Records the start of an import; see [`Backend::begin_import`].
+    ///
+    /// Returns an error as [`Backend::begin_import`] does.
+    pub async fn begin_import(&self, spec: ImportSpec) -> Result<ImportBegun> {
+        self.with_backend(move |b, d| b.begin_import(d, &spec)).await
+    }
+
+    /// Marks an import complete.
+    ///
+    /// Returns an error if the import is unknown, or as
+    /// [`stored`](Self::stored) does.
+    pub async fn finish_import(&self, import: u32) -> Result<Import> {
+        self.with_backend(move |b, d| b.finish_import(d, import))
+            .await
+    }
+
+    /// Counts the captures that match `filter`.
+    ///
+    /// Returns an error as [`stored`](Self::stored) does.
+    pub async fn count(&self, filter: CaptureFilter) -> Result<u64> {
+        self.with_backend(move |b, d| b.count_captures(d, &filter))
+            .await
+    }
+
+    /// Describes how `filter` would be answered.
+    ///
+    /// Returns an error as [`stored`](Self::stored) does.
+    pub async fn explain(&self, filter: CaptureFilter) -> Result<String> {
+        self.with_backend(move |b, d| b.explain(d, &filter)).await
+    }
+
+    /// Deletes the selected captures and returns how many were deleted.
+    ///
+    /// Returns an error if the import is unknown, or as
+    /// [`stored`](Self::stored) does.
+    pub async fn delete_captures(&self, selection: CaptureSelection) -> Result<u64> {
+        self.with_backend(move |b, d| b.delete_captures(d, &selection))
+            .await
     }
 
     /// Whether the session was closed.
@@ -170,6 +280,7 @@ impl Session {
         Ok(Worker {
             session: self.id.clone(),
             backend: self.backend.clone(),
+            dataset: self.dataset,
             closed: self.closed.clone(),
             _permit: permit,
         })
@@ -180,7 +291,15 @@ impl Session {
     /// Returns an error if the session is closed or every worker stays busy
     /// for the whole wait.
     pub async fn capture_writer(&self) -> Result<CaptureWriter> {
-        Ok(CaptureWriter::new(self.worker().await?))
+        Ok(CaptureWriter::new(self.worker().await?, None))
+    }
+
+    /// Opens a capture writer whose commits belong to `import` (see
+    /// [`begin_import`](Self::begin_import)).
+    ///
+    /// Returns an error as [`capture_writer`](Self::capture_writer) does.
+    pub async fn import_writer(&self, import: u32) -> Result<CaptureWriter> {
+        Ok(CaptureWriter::new(self.worker().await?, Some(import)))
     }
 
     /// Opens an entity writer.
@@ -188,7 +307,7 @@ impl Session {
     /// Returns an error if the session is closed or every worker stays busy
     /// for the whole wait.
     pub async fn entity_writer(&self) -> Result<EntityWriter> {
-        Ok(EntityWriter::new(self.worker().await?))
+        Ok(EntityWriter::new(self.worker().await?, None))
     }
 
     /// Opens a capture reader. With `follow`, it returns what is stored and
@@ -222,5 +341,51 @@ impl Session {
     /// for the whole wait.
     pub async fn entity_reader(&self, filter: EntityFilter) -> Result<EntityReader> {
         Ok(EntityReader::new(self.worker().await?, filter))
+    }
+}
+
+/// A session that only reads: writers and deletes fail with
+/// [`StoreError::ReadOnly`].
+#[derive(Clone, Debug)]
+pub struct ReadOnlySession {
+    session: Arc<Session>,
+}
+
+impl ReadOnlySession {
+    /// The session read.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// The error a write through this view gets.
+    pub fn refuse_write(&self) -> StoreError {
+        StoreError::ReadOnly {
+            session: self.session.id.clone(),
+        }
+    }
+
+    /// Opens a capture reader; see [`Session::capture_reader`].
+    ///
+    /// Returns an error as [`Session::capture_reader`] does.
+    pub async fn capture_reader(
+        &self,
+        filter: CaptureFilter,
+        follow: bool,
+    ) -> Result<CaptureReader> {
+        self.session.capture_reader(filter, follow).await
+    }
+
+    /// Opens a prefix reader; see [`Session::prefix_reader`].
+    ///
+    /// Returns an error as [`Session::prefix_reader`] does.
+    pub async fn prefix_reader(&self, filter: CaptureFilter) -> Result<PrefixReader> {
+        self.session.prefix_reader(filter).await
+    }
+
+    /// Opens an entity reader; see [`Session::entity_reader`].
+    ///
+    /// Returns an error as [`Session::entity_reader`] does.
+    pub async fn entity_reader(&self, filter: EntityFilter) -> Result<EntityReader> {
+        self.session.entity_reader(filter).await
     }
 }

@@ -13,6 +13,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::backend::{Backend, ScanLimits, ScanPage, ScanPosition};
+use crate::dataset::DatasetId;
 use crate::encoded::EncodedCaptures;
 use crate::error::{Result, StoreError};
 use crate::filter::{CaptureFilter, EntityFilter};
@@ -50,8 +51,14 @@ pub trait Committable: Send + Sync + Sized + 'static {
     /// `batch` is.
     fn buffer(buffer: &mut Self::Buffer, batch: Vec<Self>) -> Result<()>;
 
-    /// Commits everything in `buffer`, in order, durably and atomically.
-    fn commit(backend: &dyn Backend, buffer: &Self::Buffer) -> Result<()>;
+    /// Commits everything in `buffer`, in order, durably and atomically,
+    /// into `dataset`, as part of `import` where the kind has imports.
+    fn commit(
+        backend: &dyn Backend,
+        dataset: DatasetId,
+        import: Option<u32>,
+        buffer: &Self::Buffer,
+    ) -> Result<()>;
 
     /// The memory the record holds, estimated: its own size and its heap
     /// values.
@@ -73,8 +80,13 @@ impl Committable for Capture {
         Ok(())
     }
 
-    fn commit(backend: &dyn Backend, buffer: &EncodedCaptures) -> Result<()> {
-        backend.append_captures(buffer).map(drop)
+    fn commit(
+        backend: &dyn Backend,
+        dataset: DatasetId,
+        import: Option<u32>,
+        buffer: &EncodedCaptures,
+    ) -> Result<()> {
+        backend.append_captures(dataset, import, buffer).map(drop)
     }
 
     fn approx_size(&self) -> usize {
@@ -90,8 +102,13 @@ impl Committable for Entity {
         Ok(())
     }
 
-    fn commit(backend: &dyn Backend, buffer: &Vec<Entity>) -> Result<()> {
-        backend.put_entities(buffer)
+    fn commit(
+        backend: &dyn Backend,
+        dataset: DatasetId,
+        _import: Option<u32>,
+        buffer: &Vec<Entity>,
+    ) -> Result<()> {
+        backend.put_entities(dataset, buffer)
     }
 
     fn approx_size(&self) -> usize {
@@ -102,6 +119,7 @@ impl Committable for Entity {
 /// A transactional write stream of records of type `T`.
 pub struct Writer<T: Committable> {
     worker: Worker,
+    import: Option<u32>,
     /// What was written since the last flush.
     buffer: T::Buffer,
     buffered: usize,
@@ -149,9 +167,10 @@ pub type CaptureWriter = Writer<Capture>;
 pub type EntityWriter = Writer<Entity>;
 
 impl<T: Committable> Writer<T> {
-    pub(crate) fn new(worker: Worker) -> Self {
+    pub(crate) fn new(worker: Worker, import: Option<u32>) -> Self {
         Self {
             worker,
+            import,
             buffer: T::Buffer::default(),
             buffered: 0,
             buffered_bytes: 0,
@@ -221,7 +240,10 @@ impl<T: Committable> Writer<T> {
             });
         }
         let backend = self.worker.backend.clone();
-        let task = tokio::task::spawn_blocking(move || T::commit(backend.as_ref(), &records));
+        let (dataset, import) = (self.worker.dataset, self.import);
+        let task = tokio::task::spawn_blocking(move || {
+            T::commit(backend.as_ref(), dataset, import, &records)
+        });
         Ok(PendingFlush {
             task: Some(task),
             count,
@@ -265,6 +287,7 @@ impl CaptureReader {
 
     async fn scan(&self, max: usize) -> Result<ScanPage> {
         let backend: Arc<dyn Backend> = self.worker.backend.clone();
+        let dataset = self.worker.dataset;
         let filter = self.filter.clone();
         let position = self.position;
         tokio::task::spawn_blocking(move || {
@@ -273,7 +296,7 @@ impl CaptureReader {
                 rows: MAX_SCAN_ROWS,
                 bytes: MAX_READ_BYTES,
             };
-            backend.scan_captures(position, &filter, limits)
+            backend.scan_captures(dataset, position, &filter, limits)
         })
         .await
         .map_err(|e| StoreError::Corrupt {
@@ -408,10 +431,11 @@ impl EntityReader {
         }
         let max = max.clamp(1, MAX_READ_BATCH);
         let backend = self.worker.backend.clone();
+        let dataset = self.worker.dataset;
         let filter = self.filter.clone();
         let after = self.after.clone();
         let batch = tokio::task::spawn_blocking(move || {
-            backend.scan_entities(after.as_deref(), &filter, max)
+            backend.scan_entities(dataset, after.as_deref(), &filter, max)
         })
         .await
         .map_err(|e| StoreError::Corrupt {

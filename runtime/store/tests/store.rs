@@ -13,7 +13,7 @@ use std::sync::Arc;
 use bgpmon_store::{
     Backend, Capture, CaptureFilter, CaptureKind, Community, EncodedCaptures, Entity, EntityFilter,
     MAX_READ_BYTES, MAX_WRITE_BUFFER_BYTES, OwnedPrefix, PathSegment, PrefixMatch, PrefixScope,
-    PrefixTerm, RedbBackend, ScanLimits, Session, SessionOptions, StoreError, TimeRange,
+    PrefixTerm, RedbBackend, ScanLimits, Session, SessionOptions, StoreError, TimeRange, DatasetId,
 };
 use ipnet::IpNet;
 use proptest::prelude::*;
@@ -56,7 +56,13 @@ fn encoded(captures: &[Capture]) -> EncodedCaptures {
 
 fn session(dir: &tempfile::TempDir) -> Session {
     let backend = Arc::new(RedbBackend::open(dir.path().join("bgp.redb")).unwrap());
-    Session::new("s", "redb", backend, SessionOptions::default())
+    let stored = backend.open_dataset("s", true).unwrap().unwrap();
+    Session::new(&stored, "redb", backend, SessionOptions::default())
+}
+
+/// The dataset of session `s` in `backend`, created when missing.
+fn dataset(backend: &RedbBackend) -> DatasetId {
+    backend.open_dataset("s", true).unwrap().unwrap().dataset
 }
 
 async fn write(session: &Session, captures: Vec<Capture>) {
@@ -539,6 +545,7 @@ proptest! {
 /// `max_items` captures and `max_rows` rows.
 fn scan_all(
     backend: &RedbBackend,
+    ds: DatasetId,
     mut position: bgpmon_store::ScanPosition,
     max_items: usize,
     max_rows: usize,
@@ -553,7 +560,7 @@ fn scan_all(
             bytes: usize::MAX,
         };
         let page = backend
-            .scan_captures(position, &CaptureFilter::default(), limits)
+            .scan_captures(ds, position, &CaptureFilter::default(), limits)
             .unwrap();
         got.extend(page.captures);
         if page.exhausted {
@@ -583,6 +590,7 @@ proptest! {
     ) {
         let dir = tempfile::tempdir().unwrap();
         let backend = RedbBackend::open(dir.path().join("bgp.redb")).unwrap();
+    let ds = dataset(&backend);
         let commits: Vec<Vec<Capture>> = commits
             .into_iter()
             .map(|commit| {
@@ -594,7 +602,7 @@ proptest! {
             .collect();
         let mut last_seqs = vec![0];
         for commit in &commits {
-            let last = backend.append_captures(&encoded(commit)).unwrap();
+            let last = backend.append_captures(ds, None, &encoded(commit)).unwrap();
             last_seqs.push(last);
         }
         let snapshot = snapshot.min(commits.len());
@@ -611,7 +619,7 @@ proptest! {
             after: None,
             max_seq: last_seqs[snapshot],
         };
-        prop_assert_eq!(scan_all(&backend, time_order, max_items, max_rows), want);
+        prop_assert_eq!(scan_all(&backend, ds, time_order, max_items, max_rows), want);
 
         let want: Vec<Capture> = commits[snapshot..]
             .iter()
@@ -624,7 +632,7 @@ proptest! {
         let commit_order = bgpmon_store::ScanPosition::CommitOrder {
             after: last_seqs[snapshot],
         };
-        prop_assert_eq!(scan_all(&backend, commit_order, max_items, max_rows), want);
+        prop_assert_eq!(scan_all(&backend, ds, commit_order, max_items, max_rows), want);
     }
 }
 
@@ -633,8 +641,9 @@ fn a_store_of_another_schema_version_is_refused_and_left_alone() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bgp.redb");
     let backend = RedbBackend::open(&path).unwrap();
+    let ds = dataset(&backend);
     backend
-        .append_captures(&encoded(&[capture(1, 64500, &["10.0.0.0/8"])]))
+        .append_captures(ds, None, &encoded(&[capture(1, 64500, &["10.0.0.0/8"])]))
         .unwrap();
     drop(backend);
     // Rewrite the version as an older build would have left it.
@@ -654,7 +663,7 @@ fn a_store_of_another_schema_version_is_refused_and_left_alone() {
             error,
             StoreError::SchemaVersion {
                 found: 2,
-                expected: 3,
+                expected: 4,
                 ..
             }
         ),
@@ -662,7 +671,7 @@ fn a_store_of_another_schema_version_is_refused_and_left_alone() {
     );
     let message = error.to_string();
     assert!(message.contains("schema version 2"), "{message}");
-    assert!(message.contains("reads version 3"), "{message}");
+    assert!(message.contains("reads version 4"), "{message}");
     assert!(message.contains("move the file away"), "{message}");
     // Nothing was changed: the version is still the old one.
     let db = redb::Database::open(&path).unwrap();
@@ -675,10 +684,12 @@ fn a_store_of_another_schema_version_is_refused_and_left_alone() {
 fn backend_scan_pages_are_bounded_by_rows() {
     let dir = tempfile::tempdir().unwrap();
     let backend = RedbBackend::open(dir.path().join("bgp.redb")).unwrap();
+    let ds = dataset(&backend);
     let captures: Vec<Capture> = (0..10).map(|t| capture(t, 1, &[])).collect();
-    backend.append_captures(&encoded(&captures)).unwrap();
+    backend.append_captures(ds, None, &encoded(&captures)).unwrap();
+    // A term no index answers, so every capture is examined.
     let never = CaptureFilter {
-        origin_ases: vec![2],
+        kind: CaptureKind::Rib,
         ..Default::default()
     };
     let limits = ScanLimits {
@@ -688,6 +699,7 @@ fn backend_scan_pages_are_bounded_by_rows() {
     };
     let page = backend
         .scan_captures(
+                ds,
             bgpmon_store::ScanPosition::TimeOrder {
                 after: None,
                 max_seq: 10,
@@ -714,8 +726,9 @@ fn huge_capture(t: u64, mib: usize) -> Capture {
 fn backend_scan_pages_are_bounded_by_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let backend = RedbBackend::open(dir.path().join("bgp.redb")).unwrap();
+    let ds = dataset(&backend);
     let last = backend
-        .append_captures(&encoded(
+        .append_captures(ds, None, &encoded(
             &(0..3).map(|t| huge_capture(t, 1)).collect::<Vec<_>>(),
         ))
         .unwrap();
@@ -731,7 +744,7 @@ fn backend_scan_pages_are_bounded_by_bytes() {
     let mut pages = Vec::new();
     loop {
         let page = backend
-            .scan_captures(position, &CaptureFilter::default(), limits)
+            .scan_captures(ds, position, &CaptureFilter::default(), limits)
             .unwrap();
         pages.push(page.captures.len());
         if page.exhausted {
@@ -745,6 +758,7 @@ fn backend_scan_pages_are_bounded_by_bytes() {
     let tiny = ScanLimits { bytes: 1, ..limits };
     let page = backend
         .scan_captures(
+                ds,
             bgpmon_store::ScanPosition::CommitOrder { after: 0 },
             &CaptureFilter::default(),
             tiny,
