@@ -64,13 +64,19 @@ fn data_survives_a_restart_and_sigterm_exits_0() {
     );
 
     let d = Daemon::start_in(dir);
-    assert_eq!(
-        d.ok(&["session", "list"]).lines().count(),
-        1,
-        "sessions do not survive"
-    );
+    let list = d.ok(&["session", "list"]);
+    let rows: Vec<&str> = list.lines().skip(1).collect();
+    assert_eq!(rows.len(), 1, "{list}");
+    let row: Vec<&str> = rows[0].split_whitespace().collect();
+    assert_eq!(&row[..4], ["s1", "local", "no", "761"], "{list}");
+    // Reading needs no open: the session is stored.
+    assert_eq!(d.ok(&["read", "count", "s1"]), "761\n");
     d.ok(&["session", "open", "local", "--id", "again"]);
-    assert_eq!(d.ok(&["read", "count", "again"]), "761\n");
+    assert_eq!(
+        d.ok(&["read", "count", "again"]),
+        "0\n",
+        "sessions are isolated"
+    );
 }
 
 #[test]

@@ -15,4 +15,5 @@ mod ingest;
 mod modules;
 mod python;
 mod sessions;
+mod storage;
 mod util;

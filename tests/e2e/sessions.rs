@@ -22,17 +22,25 @@ fn sessions_open_list_describe_and_close() {
     let info = d.ok(&["session", "info", "s1"]);
     assert!(info.contains("workers: 2\n"), "{info}");
 
-    let err = d.fails(&["session", "open", "local", "--id", "s1"]);
-    assert!(
-        err.starts_with("error: session \"s1\" is already open"),
-        "{err}"
-    );
+    // Opening a stored session again reopens it.
+    assert_eq!(d.ok(&["session", "open", "local", "--id", "s1"]), "s1\n");
     let err = d.fails(&["session", "open", "nope"]);
     assert!(
         err.starts_with("error: unknown session type \"nope\"; configured types: local"),
         "{err}"
     );
     d.ok(&["session", "close", "s1"]);
+    let info = d.ok(&["session", "info", "s1"]);
+    assert!(
+        info.contains("open: no\n"),
+        "closing keeps the data: {info}"
+    );
+    let err = d.fails(&["session", "delete", "s1"]);
+    assert!(err.contains("pass --yes to confirm"), "{err}");
+    assert_eq!(
+        d.ok(&["session", "delete", "s1", "--yes"]),
+        "s1: deleted with 0 captures\n"
+    );
     let err = d.fails(&["session", "info", "s1"]);
     assert!(err.starts_with("error: unknown session \"s1\""), "{err}");
     let err = d.fails(&["read", "count", "ghost"]);

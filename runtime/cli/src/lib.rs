@@ -50,7 +50,7 @@ pub struct Cli {
 /// A top-level command.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Open, list, describe and close sessions.
+    /// Open, list, describe, close and delete sessions.
     #[command(subcommand)]
     Session(commands::session::SessionCommand),
     /// Write captures from MRT files, or entities.
@@ -59,6 +59,9 @@ pub enum Command {
     /// Read captures, prefixes or entities, or count captures.
     #[command(subcommand)]
     Read(commands::read::ReadCommand),
+    /// Delete captures by import or by filter.
+    #[command(subcommand)]
+    Delete(commands::delete::DeleteCommand),
     /// Run, list, inspect, stop and install modules.
     #[command(subcommand)]
     Module(commands::module::ModuleCommand),
@@ -87,6 +90,7 @@ impl Cli {
             Command::Session(c) => c.run(&mut client).await,
             Command::Write(c) => c.run(&mut client).await,
             Command::Read(c) => c.run(&mut client).await,
+            Command::Delete(c) => c.run(&mut client).await,
             Command::Module(c) => c.run(&mut client).await,
         }
     }

@@ -19,15 +19,23 @@ pub const MAX_RETAINED_LOG_LINES: usize = 1_000;
 /// By default a module is granted nothing.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Grants {
-    /// Session ids the module may open; `"*"` grants every session.
+    /// Session ids the module may read and write; `"*"` grants every
+    /// session.
     pub sessions: Vec<String>,
+    /// Session ids the module may only read; `"*"` grants every session.
+    pub read_sessions: Vec<String>,
     /// Whether the module may run and close other modules.
     pub may_run_modules: bool,
 }
 
 impl Grants {
-    /// Whether the module may open session `id`.
+    /// Whether the module may open session `id`, to read at least.
     pub fn allows_session(&self, id: &str) -> bool {
+        self.allows_write(id) || self.read_sessions.iter().any(|s| s == "*" || s == id)
+    }
+
+    /// Whether the module may write to session `id`.
+    pub fn allows_write(&self, id: &str) -> bool {
         self.sessions.iter().any(|s| s == "*" || s == id)
     }
 }

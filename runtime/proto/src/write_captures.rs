@@ -11,7 +11,7 @@ use prost::Message;
 use prost::bytes::{Buf, BufMut, Bytes};
 use prost::encoding::{
     DecodeContext, WireType, bool as proto_bool, bytes as proto_bytes, encode_key, encode_varint,
-    encoded_len_varint, key_len, skip_field, string,
+    encoded_len_varint, key_len, message, skip_field, string,
 };
 
 use crate::v1;
@@ -19,6 +19,8 @@ use crate::v1;
 const SESSION_ID: u32 = 1;
 const CAPTURES: u32 = 2;
 const FLUSH: u32 = 3;
+const IMPORT: u32 = 4;
+const FINISH_IMPORT: u32 = 5;
 
 /// One message of the `WriteCaptures` stream: a batch of captures for a
 /// session.
@@ -33,6 +35,12 @@ pub struct WriteCapturesRequest {
     pub captures: Vec<EncodedCapture>,
     /// Commit everything written so far before reading on.
     pub flush: bool,
+    /// Record the stream as an import of this file; read on the first
+    /// message only.
+    pub import: Option<v1::ImportSpec>,
+    /// The whole file was sent: mark the import complete once the last
+    /// commit succeeds.
+    pub finish_import: bool,
 }
 
 /// The encoded bytes of one `bgpmon.v1.Capture` message, without a length
@@ -84,6 +92,12 @@ impl Message for WriteCapturesRequest {
         if self.flush {
             proto_bool::encode(FLUSH, &self.flush, buf);
         }
+        if let Some(import) = &self.import {
+            message::encode(IMPORT, import, buf);
+        }
+        if self.finish_import {
+            proto_bool::encode(FINISH_IMPORT, &self.finish_import, buf);
+        }
     }
 
     fn merge_field(
@@ -104,6 +118,13 @@ impl Message for WriteCapturesRequest {
                 Ok(())
             }
             FLUSH => proto_bool::merge(wire_type, &mut self.flush, buf, ctx),
+            IMPORT => message::merge(
+                wire_type,
+                self.import.get_or_insert_with(v1::ImportSpec::default),
+                buf,
+                ctx,
+            ),
+            FINISH_IMPORT => proto_bool::merge(wire_type, &mut self.finish_import, buf, ctx),
             _ => skip_field(wire_type, tag, buf, ctx),
         }
     }
@@ -124,13 +145,24 @@ impl Message for WriteCapturesRequest {
         } else {
             0
         };
-        session + captures + flush
+        let import = self
+            .import
+            .as_ref()
+            .map_or(0, |i| message::encoded_len(IMPORT, i));
+        let finish = if self.finish_import {
+            proto_bool::encoded_len(FINISH_IMPORT, &self.finish_import)
+        } else {
+            0
+        };
+        session + captures + flush + import + finish
     }
 
     fn clear(&mut self) {
         self.session_id.clear();
         self.captures.clear();
         self.flush = false;
+        self.import = None;
+        self.finish_import = false;
     }
 }
 
@@ -148,6 +180,10 @@ mod tests {
         captures: Vec<v1::Capture>,
         #[prost(bool, tag = "3")]
         flush: bool,
+        #[prost(message, optional, tag = "4")]
+        import: Option<v1::ImportSpec>,
+        #[prost(bool, tag = "5")]
+        finish_import: bool,
     }
 
     fn capture(n: u32) -> v1::Capture {
@@ -168,6 +204,12 @@ mod tests {
             session_id: "s".into(),
             captures: (0..3).map(capture).collect(),
             flush: true,
+            import: Some(v1::ImportSpec {
+                file_name: "updates.gz".into(),
+                sha256: "ab".repeat(32),
+                force: true,
+            }),
+            finish_import: true,
         };
         let written = WriteCapturesRequest {
             session_id: "s".into(),
@@ -177,6 +219,8 @@ mod tests {
                 .map(EncodedCapture::from)
                 .collect(),
             flush: true,
+            import: generated.import.clone(),
+            finish_import: true,
         };
         let bytes = written.encode_to_vec();
         assert_eq!(bytes, generated.encode_to_vec());
@@ -196,6 +240,7 @@ mod tests {
             session_id: String::new(),
             captures: vec![EncodedCapture::new(&capture(1))],
             flush: false,
+            ..WriteCapturesRequest::default()
         }
         .encode_to_vec();
         // Field 9, varint 7: unknown to this version.

@@ -241,15 +241,25 @@ pub struct ModuleConfig {
     /// `grants`: the capabilities granted.
     #[serde(default)]
     pub grants: GrantsConfig,
+    /// `session_type`: where the granted sessions are created at startup
+    /// when they are not stored yet. By default the first session type in
+    /// name order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_type: Option<String>,
 }
 
 /// Granted capabilities, as configured. By default none.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct GrantsConfig {
-    /// `sessions`: session ids the module may open; `"*"` for all.
+    /// `sessions`: session ids the module may read and write; `"*"` for
+    /// all.
     #[serde(default)]
     pub sessions: Vec<String>,
+    /// `read_sessions`: session ids the module may only read; `"*"` for
+    /// all.
+    #[serde(default)]
+    pub read_sessions: Vec<String>,
     /// `may_run_modules`: whether it may run and close other modules.
     #[serde(default)]
     pub may_run_modules: bool,
@@ -259,6 +269,7 @@ impl From<&GrantsConfig> for Grants {
     fn from(g: &GrantsConfig) -> Self {
         Grants {
             sessions: g.sessions.clone(),
+            read_sessions: g.read_sessions.clone(),
             may_run_modules: g.may_run_modules,
         }
     }

@@ -16,8 +16,10 @@ pub enum ErrorKind {
     InvalidArgument,
     /// A limit was reached, such as every worker of a session busy.
     ResourceExhausted,
-    /// The target is closed.
+    /// The target is closed, or not in a state that allows the call.
     FailedPrecondition,
+    /// The caller's grant does not allow the call.
+    PermissionDenied,
     /// The server is shutting down.
     Unavailable,
     /// A fault of the server or its storage.
@@ -36,17 +38,23 @@ pub enum ServerError {
         /// The configured names, comma-separated.
         known: String,
     },
-    /// No open session has that id.
-    #[error("unknown session {id:?}; list open sessions with \"bgpmon session list\"")]
+    /// No stored session has that id.
+    #[error(
+        "unknown session {id:?}; list stored sessions with \"bgpmon session list\", or create it with \"bgpmon session open TYPE --id {id}\""
+    )]
     UnknownSession {
         /// The id asked for.
         id: String,
     },
-    /// A session with that id is open already.
-    #[error("session {id:?} is already open; choose another id or close it first")]
+    /// A session with that id is stored in another session type.
+    #[error(
+        "session {id:?} is stored in session type {session_type:?}; open it with that type, or choose another id"
+    )]
     DuplicateSession {
         /// The id asked for.
         id: String,
+        /// The type that holds it.
+        session_type: String,
     },
     /// An argument is malformed.
     #[error("invalid {what}: {message}")]
@@ -79,11 +87,20 @@ impl ServerError {
             Self::InvalidArgument { .. } | Self::Config(_) => ErrorKind::InvalidArgument,
             Self::ShuttingDown => ErrorKind::Unavailable,
             Self::Store(e) => match e {
-                StoreError::Closed { .. } => ErrorKind::FailedPrecondition,
+                StoreError::Closed { .. } | StoreError::ImportComplete { .. } => {
+                    ErrorKind::FailedPrecondition
+                }
                 StoreError::WorkersBusy { .. }
                 | StoreError::BufferFull { .. }
                 | StoreError::BufferBytesFull { .. } => ErrorKind::ResourceExhausted,
-                StoreError::EmptyEntityName => ErrorKind::InvalidArgument,
+                StoreError::EmptyEntityName | StoreError::CaptureTooLarge { .. } => {
+                    ErrorKind::InvalidArgument
+                }
+                StoreError::UnknownDataset { .. } | StoreError::UnknownImport { .. } => {
+                    ErrorKind::NotFound
+                }
+                StoreError::AlreadyImported { .. } => ErrorKind::AlreadyExists,
+                StoreError::ReadOnly { .. } => ErrorKind::PermissionDenied,
                 _ => ErrorKind::Internal,
             },
             Self::Host(e) => match e {

@@ -30,6 +30,7 @@ pub mod daemon;
 mod error;
 pub mod rpc;
 mod server;
+mod sessions;
 
 pub use config::{
     Config, ConfigError, DEFAULT_RPC_ADDRESS, DEFAULT_SESSION_TIMEOUT_SECS,

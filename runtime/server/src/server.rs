@@ -5,95 +5,28 @@
 //! stream wait: a store opens under its own session type's lock, and
 //! streams wait on their session's workers, not on the server.
 
-use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use bgpmon_host::{
     EngineOptions, HostConfig, LoadError, LogLine, ModuleHost, ModuleInfo, ModuleLimits,
-    ModuleStatus, RunRequest, SessionDirectory,
+    ModuleStatus, RunRequest,
 };
 use bgpmon_store::{
-    Backend, CaptureFilter, CaptureReader, CaptureWriter, EntityFilter, EntityReader, EntityWriter,
-    PrefixReader, RedbBackend, Session, SessionOptions, StoreError,
+    CaptureFilter, CaptureReader, CaptureSelection, CaptureWriter, EntityFilter, EntityReader,
+    EntityWriter, Import, ImportBegun, ImportSpec, PrefixReader, Session,
 };
 
-use crate::config::{Config, StoreKind};
+use crate::config::Config;
 use crate::error::{Result, ServerError};
-
-/// A configured session type.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SessionTypeInfo {
-    /// Its name, the key under `sessions`.
-    pub name: String,
-    /// The store kind.
-    pub kind: StoreKind,
-    /// The store file.
-    pub path: PathBuf,
-    /// Its default worker count.
-    pub workers: u32,
-    /// How long a stream open waits for a worker.
-    pub worker_wait: Duration,
-}
-
-/// An open session.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SessionInfo {
-    /// The session's id.
-    pub id: String,
-    /// Its session type.
-    pub session_type: String,
-    /// How many streams may be open at once.
-    pub workers: u32,
-    /// How many are open now.
-    pub workers_busy: u32,
-}
-
-impl SessionInfo {
-    fn of(session: &Session) -> Self {
-        Self {
-            id: session.id().to_owned(),
-            session_type: session.session_type().to_owned(),
-            workers: session.workers(),
-            workers_busy: session.workers_busy(),
-        }
-    }
-}
-
-/// The open sessions, shared with the module host.
-#[derive(Default)]
-struct Sessions {
-    map: RwLock<HashMap<String, Arc<Session>>>,
-}
-
-impl SessionDirectory for Sessions {
-    fn session(&self, id: &str) -> Option<Arc<Session>> {
-        self.map.read().ok()?.get(id).cloned()
-    }
-
-    fn sessions(&self) -> Vec<Arc<Session>> {
-        let Ok(map) = self.map.read() else {
-            return Vec::new();
-        };
-        let mut list: Vec<Arc<Session>> = map.values().cloned().collect();
-        list.sort_by(|a, b| a.id().cmp(b.id()));
-        list
-    }
-}
-
-/// One session type's store, opened on first use.
-struct StoreSlot {
-    info: SessionTypeInfo,
-    backend: tokio::sync::Mutex<Option<Arc<dyn Backend>>>,
-}
+use crate::sessions::SessionRegistry;
+pub use crate::sessions::{SessionInfo, SessionTypeInfo};
 
 struct Inner {
     config: Config,
     default_limits: ModuleLimits,
-    stores: BTreeMap<String, StoreSlot>,
-    sessions: Arc<Sessions>,
+    sessions: Arc<SessionRegistry>,
     modules: ModuleHost,
     load_failures: Vec<LoadError>,
     closed: AtomicBool,
@@ -139,7 +72,18 @@ impl Server {
             default_limits: default_limits.clone(),
             ..HostConfig::default()
         };
-        let sessions = Arc::new(Sessions::default());
+        let types = config
+            .sessions
+            .iter()
+            .map(|(name, s)| SessionTypeInfo {
+                name: name.clone(),
+                kind: s.kind,
+                path: s.path.clone(),
+                workers: s.workers,
+                worker_wait: Duration::from_secs(s.timeout_secs),
+            })
+            .collect();
+        let sessions = Arc::new(SessionRegistry::open(types, config.node_list()).await?);
         let modules = ModuleHost::new(host_config, sessions.clone())?;
         let mut load_failures = Vec::new();
         if let Some(dir) = &config.module_dir {
@@ -151,29 +95,10 @@ impl Server {
             })?;
             load_failures = modules.load_dir(dir).await?;
         }
-        let stores = config
-            .sessions
-            .iter()
-            .map(|(name, s)| {
-                let info = SessionTypeInfo {
-                    name: name.clone(),
-                    kind: s.kind,
-                    path: s.path.clone(),
-                    workers: s.workers,
-                    worker_wait: Duration::from_secs(s.timeout_secs),
-                };
-                let slot = StoreSlot {
-                    info,
-                    backend: tokio::sync::Mutex::new(None),
-                };
-                (name.clone(), slot)
-            })
-            .collect();
         let server = Self {
             inner: Arc::new(Inner {
                 config,
                 default_limits,
-                stores,
                 sessions,
                 modules,
                 load_failures,
@@ -182,6 +107,7 @@ impl Server {
             }),
         };
         for (id, module) in &server.inner.config.modules {
+            server.create_granted_sessions(id, module).await?;
             let request = RunRequest {
                 type_name: module.type_name.clone(),
                 id: id.clone(),
@@ -225,42 +151,51 @@ impl Server {
 
     /// The configured session types, by name.
     pub fn list_session_types(&self) -> Vec<SessionTypeInfo> {
-        self.inner.stores.values().map(|s| s.info.clone()).collect()
+        self.inner.sessions.types()
     }
 
-    async fn backend(&self, slot: &StoreSlot) -> Result<Arc<dyn Backend>> {
-        let mut backend = slot.backend.lock().await;
-        if let Some(b) = &*backend {
-            return Ok(b.clone());
+    /// Creates the sessions a configured module is granted that are not
+    /// stored yet, in the module's `session_type` or the first configured
+    /// type, so a daemon module works from the config alone.
+    async fn create_granted_sessions(
+        &self,
+        id: &str,
+        module: &crate::config::ModuleConfig,
+    ) -> Result<()> {
+        let grants = &module.grants;
+        let named = grants
+            .sessions
+            .iter()
+            .chain(&grants.read_sessions)
+            .filter(|s| s.as_str() != "*");
+        for session in named {
+            if self.inner.sessions.is_stored(session) {
+                continue;
+            }
+            let session_type = match &module.session_type {
+                Some(t) => t.clone(),
+                None => match self.inner.sessions.types().first() {
+                    Some(t) => t.name.clone(),
+                    None => continue,
+                },
+            };
+            check_session_id(session)?;
+            self.inner
+                .sessions
+                .open_session(&session_type, session, None)
+                .await?;
+            tracing::info!(module = %id, session = %session, session_type, "created a session a configured module is granted");
         }
-        let path = slot.info.path.clone();
-        let nodes = self.inner.config.node_list();
-        let opened =
-            tokio::task::spawn_blocking(move || -> Result<Arc<dyn Backend>, StoreError> {
-                let store = RedbBackend::open(&path)?;
-                if !nodes.is_empty() {
-                    store.put_nodes(&nodes)?;
-                }
-                Ok(Arc::new(store))
-            })
-            .await
-            // A failed task is a server fault, not the caller's mistake.
-            .map_err(|e| {
-                ServerError::Store(StoreError::Corrupt {
-                    what: "store open task",
-                    detail: e.to_string(),
-                })
-            })??;
-        tracing::info!(session_type = %slot.info.name, path = %slot.info.path.display(), "store opened");
-        *backend = Some(opened.clone());
-        Ok(opened)
+        Ok(())
     }
 
-    /// Opens a session of `session_type`. Without an id one is made up;
-    /// without a worker count the type's default applies.
+    /// Opens session `id` of `session_type`: creates it, or reopens it if
+    /// it is stored. Without an id one is made up; without a worker count
+    /// the type's default applies (a session already open keeps its own).
     ///
-    /// Returns an error if the type is unknown, the id is malformed or in
-    /// use, the worker count is out of range, or the store cannot open.
+    /// Returns an error if the type is unknown, the id is malformed or
+    /// stored in another type, the worker count is out of range, or the
+    /// store fails.
     pub async fn open_session(
         &self,
         session_type: &str,
@@ -268,20 +203,6 @@ impl Server {
         workers: Option<u32>,
     ) -> Result<SessionInfo> {
         self.check_open()?;
-        let slot =
-            self.inner
-                .stores
-                .get(session_type)
-                .ok_or_else(|| ServerError::UnknownSessionType {
-                    name: session_type.to_owned(),
-                    known: self
-                        .inner
-                        .stores
-                        .keys()
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                })?;
         if let Some(w) = workers
             && !(1..=bgpmon_store::MAX_WORKERS).contains(&w)
         {
@@ -300,84 +221,67 @@ impl Server {
             }
             None => self.fresh_session_id(session_type),
         };
-        if self.inner.sessions.session(&id).is_some() {
-            return Err(ServerError::DuplicateSession { id });
-        }
-        let backend = self.backend(slot).await?;
-        let options = SessionOptions {
-            workers: workers.unwrap_or(slot.info.workers),
-            worker_wait: slot.info.worker_wait,
-        };
-        let session = Arc::new(Session::new(id.clone(), session_type, backend, options));
-        {
-            let mut map = self
-                .inner
-                .sessions
-                .map
-                .write()
-                .map_err(|_| ServerError::ShuttingDown)?;
-            if map.contains_key(&id) {
-                return Err(ServerError::DuplicateSession { id });
-            }
-            map.insert(id.clone(), session.clone());
-        }
+        self.inner
+            .sessions
+            .open_session(session_type, &id, workers)
+            .await?;
         tracing::info!(session = %id, session_type, "session opened");
-        Ok(SessionInfo::of(&session))
+        self.session_info(&id).await
     }
 
     fn fresh_session_id(&self, session_type: &str) -> String {
         loop {
             let n = self.inner.next_session.fetch_add(1, Ordering::Relaxed);
             let id = format!("{session_type}-{n}");
-            if self.inner.sessions.session(&id).is_none() {
+            if !self.inner.sessions.is_stored(&id) {
                 return id;
             }
         }
     }
 
-    /// The open sessions, by id.
-    pub fn list_sessions(&self) -> Vec<SessionInfo> {
-        self.inner
-            .sessions
-            .sessions()
-            .iter()
-            .map(|s| SessionInfo::of(s))
-            .collect()
+    /// Every stored session, by id.
+    ///
+    /// Returns an error if a store fails.
+    pub async fn list_sessions(&self) -> Result<Vec<SessionInfo>> {
+        self.inner.sessions.list().await
     }
 
-    /// The open session `id`.
+    /// The stored session `id`, opened if it was not.
     ///
     /// Returns an error if no session has that id.
     pub fn session(&self, id: &str) -> Result<Arc<Session>> {
-        self.inner
-            .sessions
-            .session(id)
-            .ok_or_else(|| ServerError::UnknownSession { id: id.to_owned() })
+        self.inner.sessions.session(id)
     }
 
-    /// Information on the open session `id`.
+    /// Information on the stored session `id`.
     ///
     /// Returns an error if no session has that id.
-    pub fn session_info(&self, id: &str) -> Result<SessionInfo> {
-        Ok(SessionInfo::of(self.session(id)?.as_ref()))
+    pub async fn session_info(&self, id: &str) -> Result<SessionInfo> {
+        Ok(self.inner.sessions.info(id).await?.0)
+    }
+
+    /// Information on the stored session `id`, with its imports.
+    ///
+    /// Returns an error if no session has that id.
+    pub async fn session_details(&self, id: &str) -> Result<(SessionInfo, Vec<Import>)> {
+        self.inner.sessions.info(id).await
     }
 
     /// Closes session `id`: its open streams fail from their next call and
-    /// roll back what they did not flush.
+    /// roll back what they did not flush. Its data stays stored.
     ///
     /// Returns an error if no session has that id.
     pub fn close_session(&self, id: &str) -> Result<()> {
-        let session = self
-            .inner
-            .sessions
-            .map
-            .write()
-            .map_err(|_| ServerError::ShuttingDown)?
-            .remove(id)
-            .ok_or_else(|| ServerError::UnknownSession { id: id.to_owned() })?;
-        session.close();
-        tracing::info!(session = %id, "session closed");
-        Ok(())
+        self.inner.sessions.close(id)
+    }
+
+    /// Deletes session `id` and everything stored in it, and returns how
+    /// many captures it held.
+    ///
+    /// Returns an error if no session has that id or the store fails.
+    pub async fn delete_session(&self, id: &str) -> Result<u64> {
+        self.check_open()?;
+        self.inner.sessions.delete(id).await
     }
 
     /// Opens a capture writer on session `id`.
@@ -386,6 +290,61 @@ impl Server {
     /// worker stays busy for the whole wait.
     pub async fn capture_writer(&self, id: &str) -> Result<CaptureWriter> {
         Ok(self.session(id)?.capture_writer().await?)
+    }
+
+    /// Records the start of an import of a file into session `id` and
+    /// opens a writer whose commits belong to it.
+    ///
+    /// Returns an error if the session is unknown, the same file was
+    /// imported completely before and `spec.force` is not set, or as
+    /// [`Server::capture_writer`] does.
+    pub async fn import_writer(
+        &self,
+        id: &str,
+        spec: ImportSpec,
+    ) -> Result<(ImportBegun, CaptureWriter)> {
+        let session = self.session(id)?;
+        let begun = session.begin_import(spec).await?;
+        let writer = session.import_writer(begun.import.id).await?;
+        Ok((begun, writer))
+    }
+
+    /// Marks import `import` of session `id` complete.
+    ///
+    /// Returns an error if the session or import is unknown.
+    pub async fn finish_import(&self, id: &str, import: u32) -> Result<Import> {
+        Ok(self.session(id)?.finish_import(import).await?)
+    }
+
+    /// Counts the captures of session `id` that match `filter`, and how
+    /// the filter was answered.
+    ///
+    /// Returns an error if the session is unknown or the store fails.
+    pub async fn count_captures(
+        &self,
+        id: &str,
+        filter: CaptureFilter,
+        explain: bool,
+    ) -> Result<(u64, Option<String>)> {
+        let session = self.session(id)?;
+        let plan = if explain {
+            Some(session.explain(filter.clone()).await?)
+        } else {
+            None
+        };
+        Ok((session.count(filter).await?, plan))
+    }
+
+    /// Deletes the selected captures of session `id` and returns how many
+    /// were deleted.
+    ///
+    /// Returns an error if the session or import is unknown or the store
+    /// fails.
+    pub async fn delete_captures(&self, id: &str, selection: CaptureSelection) -> Result<u64> {
+        self.check_open()?;
+        let deleted = self.session(id)?.delete_captures(selection).await?;
+        tracing::info!(session = %id, deleted, "captures deleted");
+        Ok(deleted)
     }
 
     /// Opens an entity writer on session `id`.
@@ -484,19 +443,7 @@ impl Server {
         tracing::info!("closing modules");
         self.inner.modules.close_all().await;
         tracing::info!("closing sessions");
-        let sessions: Vec<Arc<Session>> = self
-            .inner
-            .sessions
-            .map
-            .write()
-            .map(|mut m| m.drain().map(|(_, s)| s).collect())
-            .unwrap_or_default();
-        for session in sessions {
-            session.close();
-        }
-        for slot in self.inner.stores.values() {
-            slot.backend.lock().await.take();
-        }
+        self.inner.sessions.close_all();
         tracing::info!("server closed");
     }
 }

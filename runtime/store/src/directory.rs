@@ -166,7 +166,14 @@ mod tests {
 
     #[test]
     fn finds_the_block_of_a_seq_across_deleted_blocks() {
-        let dir = Directory::new(vec![info(1, 10), None, info(21, 5), None, None, info(30, 1)]);
+        let dir = Directory::new(vec![
+            info(1, 10),
+            None,
+            info(21, 5),
+            None,
+            None,
+            info(30, 1),
+        ]);
         assert_eq!(dir.first_after_seq(0), 0);
         assert_eq!(dir.first_after_seq(9), 0);
         assert_eq!(dir.first_after_seq(10), 2);

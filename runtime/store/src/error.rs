@@ -83,9 +83,7 @@ pub enum StoreError {
     #[error("entity name is empty; give every entity a unique name")]
     EmptyEntityName,
     /// A dataset is not stored (any more).
-    #[error(
-        "session {session:?} is not stored; it was deleted, or open it again to create it"
-    )]
+    #[error("session {session:?} is not stored; it was deleted, or open it again to create it")]
     UnknownDataset {
         /// The session's name, or its dataset number when the name is gone.
         session: String,

@@ -361,7 +361,13 @@ mod tests {
     fn less_specifics_are_point_keys() {
         let keys = less_specific_keys(&net("8.8.8.0/24"));
         assert_eq!(keys.len(), 17);
-        for p in ["0.0.0.0/0", "8.0.0.0/8", "8.8.0.0/16", "8.8.8.0/24", "8.8.0.0/20"] {
+        for p in [
+            "0.0.0.0/0",
+            "8.0.0.0/8",
+            "8.8.0.0/16",
+            "8.8.8.0/24",
+            "8.8.0.0/20",
+        ] {
             assert!(keys.contains(&prefix_key(&net(p))), "{p}");
         }
         assert!(!keys.contains(&prefix_key(&net("9.0.0.0/8"))));
@@ -401,10 +407,23 @@ mod tests {
             },
         ];
         append_postings(&mut chunk, 7, &a);
-        append_postings(&mut chunk, 7, &[Posting { block: 900, count: 1 }]);
+        append_postings(
+            &mut chunk,
+            7,
+            &[Posting {
+                block: 900,
+                count: 1,
+            }],
+        );
         let got = decode_chunk(&chunk, 7).unwrap();
         assert_eq!(got.len(), 3);
-        assert_eq!(got[2], Posting { block: 900, count: 1 });
+        assert_eq!(
+            got[2],
+            Posting {
+                block: 900,
+                count: 1
+            }
+        );
         assert!(decode_chunk(&[0x80], 0).is_err());
     }
 

@@ -19,7 +19,7 @@
 //! let dir = tempfile::tempdir()?;
 //! let backend = Arc::new(RedbBackend::open(dir.path().join("bgp.redb"))?);
 //! let stored = backend.open_dataset("s1", true)?.ok_or("not created")?;
-//! let session = Session::new(&stored, "redb", backend, SessionOptions::default());
+//! let session = Session::new("s1", stored.dataset, "redb", backend, SessionOptions::default());
 //! let mut reader = session.capture_reader(CaptureFilter::default(), false).await?;
 //! let batch = reader.read(100, &CancellationToken::new()).await?;
 //! assert!(batch.is_empty());

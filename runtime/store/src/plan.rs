@@ -83,14 +83,20 @@ pub(crate) fn term_queries(filter: &CaptureFilter) -> Vec<TermQuery> {
     if !filter.origin_ases.is_empty() {
         out.push(TermQuery {
             label: label("origin", &filter.origin_ases),
-            ranges: points(TermKind::Origin, filter.origin_ases.iter().map(|a| u64::from(*a))),
+            ranges: points(
+                TermKind::Origin,
+                filter.origin_ases.iter().map(|a| u64::from(*a)),
+            ),
             exact_count: true,
         });
     }
     if !filter.peer_ases.is_empty() {
         out.push(TermQuery {
             label: label("peer-as", &filter.peer_ases),
-            ranges: points(TermKind::PeerAs, filter.peer_ases.iter().map(|a| u64::from(*a))),
+            ranges: points(
+                TermKind::PeerAs,
+                filter.peer_ases.iter().map(|a| u64::from(*a)),
+            ),
             exact_count: true,
         });
     }
@@ -427,7 +433,9 @@ mod tests {
             hi: u64,
             visit: &mut dyn FnMut(u64, u32, &[u8]) -> Result<()>,
         ) -> Result<()> {
-            for ((_, key, first), chunk) in self.0.range((kind as u8, lo, 0)..=(kind as u8, hi, u32::MAX))
+            for ((_, key, first), chunk) in self
+                .0
+                .range((kind as u8, lo, 0)..=(kind as u8, hi, u32::MAX))
             {
                 visit(*key, *first, chunk)?;
             }
@@ -461,7 +469,12 @@ mod tests {
 
     #[test]
     fn a_filter_without_indexed_terms_scans_in_time_order() {
-        let plan = Plan::new(&CaptureFilter::default(), &directory(3), &MapSource::default()).unwrap();
+        let plan = Plan::new(
+            &CaptureFilter::default(),
+            &directory(3),
+            &MapSource::default(),
+        )
+        .unwrap();
         assert_eq!(plan.access, Access::TimeScan);
         assert!(plan.count_from_index);
         let rib = CaptureFilter {
@@ -495,7 +508,12 @@ mod tests {
         );
         assert!(plan.count_from_index);
         let text = plan.to_string();
-        assert!(text.starts_with("index scan of 2 blocks in [10, 41); use origin=[3356,174,3356] (2 chunks"), "{text}");
+        assert!(
+            text.starts_with(
+                "index scan of 2 blocks in [10, 41); use origin=[3356,174,3356] (2 chunks"
+            ),
+            "{text}"
+        );
     }
 
     #[test]
@@ -511,7 +529,11 @@ mod tests {
         };
         let plan = Plan::new(&filter, &directory(400), &source).unwrap();
         assert_eq!(blocks(&plan), [3]);
-        assert!(plan.queries.iter().any(|q| !q.used && q.query.label == "peer-as=[9]"));
+        assert!(
+            plan.queries
+                .iter()
+                .any(|q| !q.used && q.query.label == "peer-as=[9]")
+        );
         assert!(!plan.count_from_index);
     }
 
@@ -535,10 +557,26 @@ mod tests {
     fn prefix_terms_read_their_buckets() {
         let mut source = MapSource::default();
         let net = |s: &str| s.parse::<ipnet::IpNet>().unwrap();
-        source.add(TermKind::Advertised, prefix_key(&net("8.8.8.0/24")), &[(1, 1)]);
-        source.add(TermKind::Advertised, prefix_key(&net("8.0.0.0/8")), &[(2, 1)]);
-        source.add(TermKind::Advertised, prefix_key(&net("9.9.0.0/16")), &[(3, 1)]);
-        source.add(TermKind::Withdrawn, prefix_key(&net("8.8.4.0/24")), &[(4, 1)]);
+        source.add(
+            TermKind::Advertised,
+            prefix_key(&net("8.8.8.0/24")),
+            &[(1, 1)],
+        );
+        source.add(
+            TermKind::Advertised,
+            prefix_key(&net("8.0.0.0/8")),
+            &[(2, 1)],
+        );
+        source.add(
+            TermKind::Advertised,
+            prefix_key(&net("9.9.0.0/16")),
+            &[(3, 1)],
+        );
+        source.add(
+            TermKind::Withdrawn,
+            prefix_key(&net("8.8.4.0/24")),
+            &[(4, 1)],
+        );
         let filter = |p: &str, m, scope| CaptureFilter {
             prefixes: vec![PrefixTerm::new(net(p), m)],
             prefix_scope: scope,
@@ -546,10 +584,41 @@ mod tests {
         };
         let dir = directory(5);
         let run = |f: CaptureFilter| blocks(&Plan::new(&f, &dir, &source).unwrap());
-        assert_eq!(run(filter("8.0.0.0/8", PrefixMatch::More, PrefixScope::Advertised)), [1, 2]);
-        assert_eq!(run(filter("8.0.0.0/8", PrefixMatch::More, PrefixScope::Both)), [1, 2, 4]);
-        assert_eq!(run(filter("8.8.8.0/24", PrefixMatch::Less, PrefixScope::Advertised)), [1, 2]);
-        assert_eq!(run(filter("8.8.8.0/24", PrefixMatch::Exact, PrefixScope::Advertised)), [1]);
-        assert_eq!(run(filter("9.0.0.0/8", PrefixMatch::Any, PrefixScope::Withdrawn)), Vec::<u32>::new());
+        assert_eq!(
+            run(filter(
+                "8.0.0.0/8",
+                PrefixMatch::More,
+                PrefixScope::Advertised
+            )),
+            [1, 2]
+        );
+        assert_eq!(
+            run(filter("8.0.0.0/8", PrefixMatch::More, PrefixScope::Both)),
+            [1, 2, 4]
+        );
+        assert_eq!(
+            run(filter(
+                "8.8.8.0/24",
+                PrefixMatch::Less,
+                PrefixScope::Advertised
+            )),
+            [1, 2]
+        );
+        assert_eq!(
+            run(filter(
+                "8.8.8.0/24",
+                PrefixMatch::Exact,
+                PrefixScope::Advertised
+            )),
+            [1]
+        );
+        assert_eq!(
+            run(filter(
+                "9.0.0.0/8",
+                PrefixMatch::Any,
+                PrefixScope::Withdrawn
+            )),
+            Vec::<u32>::new()
+        );
     }
 }

@@ -10,9 +10,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 use crate::backend::{Backend, ScanLimits, ScanPage, ScanPosition};
-use crate::block::{
-    BlockEntries, build_blocks, compress, decompress, postings_of, retain_entries,
-};
+use crate::block::{BlockEntries, build_blocks, compress, decompress, postings_of, retain_entries};
 use crate::dataset::{
     CaptureSelection, DatasetId, Import, ImportBegun, ImportSpec, SessionStats, StoredSession,
 };
@@ -137,10 +135,7 @@ impl PostingSource for TxnPostings<'_> {
         hi: u64,
         visit: &mut dyn FnMut(u64, u32, &[u8]) -> Result<()>,
     ) -> Result<()> {
-        let table = self
-            .txn
-            .open_table(POSTINGS)
-            .during("opening the index")?;
+        let table = self.txn.open_table(POSTINGS).during("opening the index")?;
         let k = kind as u8;
         let range = table
             .range((self.dataset, k, lo, 0)..=(self.dataset, k, hi, u32::MAX))
@@ -277,8 +272,7 @@ impl RedbBackend {
             txn.open_table(TIME_ORDER)
                 .during("opening the time table")?;
             txn.open_table(POSTINGS).during("opening the index")?;
-            txn.open_table(IMPORTS)
-                .during("opening the import table")?;
+            txn.open_table(IMPORTS).during("opening the import table")?;
             txn.open_table(ENTITIES)
                 .during("opening the entities table")?;
             txn.open_table(NODES).during("opening the nodes table")?;
@@ -306,7 +300,11 @@ impl RedbBackend {
         decode("session record", bytes.value())
     }
 
-    fn put_record(txn: &WriteTransaction, dataset: DatasetId, record: &SessionRecord) -> Result<()> {
+    fn put_record(
+        txn: &WriteTransaction,
+        dataset: DatasetId,
+        record: &SessionRecord,
+    ) -> Result<()> {
         let mut table = txn
             .open_table(SESSIONS)
             .during("opening the session table")?;
@@ -371,7 +369,12 @@ impl RedbBackend {
         lock(&self.directories).insert(dataset.0, slot);
     }
 
-    fn plan(&self, txn: &ReadTransaction, dataset: DatasetId, filter: &CaptureFilter) -> Result<(Plan, DirectorySlot)> {
+    fn plan(
+        &self,
+        txn: &ReadTransaction,
+        dataset: DatasetId,
+        filter: &CaptureFilter,
+    ) -> Result<(Plan, DirectorySlot)> {
         let slot = self.directory(dataset)?;
         let source = TxnPostings {
             txn,
@@ -489,9 +492,11 @@ impl RedbBackend {
         // Time order is `(timestamp, seq)` order: a later timestamp's block
         // may hold smaller `seq`s than the last one returned.
         let skip = |ts: u64| move |seq: u64| after.is_some_and(|a| (ts, seq) <= a);
-        let order = |ts: u64| move |seq: u64| ScanPosition::TimeOrder {
-            after: Some((ts, seq)),
-            max_seq,
+        let order = |ts: u64| {
+            move |seq: u64| ScanPosition::TimeOrder {
+                after: Some((ts, seq)),
+                max_seq,
+            }
         };
         let mut budget = Budget::new(limits);
         match candidates {
@@ -505,7 +510,14 @@ impl RedbBackend {
                         continue;
                     };
                     if !Self::scan_block(
-                        &txn, dataset, number, info, skip(ts), order(ts), filter, &mut budget,
+                        &txn,
+                        dataset,
+                        number,
+                        info,
+                        skip(ts),
+                        order(ts),
+                        filter,
+                        &mut budget,
                         &mut page,
                     )? {
                         return Ok(page);
@@ -539,7 +551,14 @@ impl RedbBackend {
                         continue;
                     }
                     if !Self::scan_block(
-                        &txn, dataset, number, info, skip(ts), order(ts), filter, &mut budget,
+                        &txn,
+                        dataset,
+                        number,
+                        info,
+                        skip(ts),
+                        order(ts),
+                        filter,
+                        &mut budget,
                         &mut page,
                     )? {
                         return Ok(page);
@@ -658,9 +677,7 @@ impl RedbBackend {
             .map(|(n, b)| (n, *b))
             .collect();
         let (captures, bytes) = Self::remove_blocks(txn, dataset, &blocks)?;
-        let mut imports = txn
-            .open_table(IMPORTS)
-            .during("opening the import table")?;
+        let mut imports = txn.open_table(IMPORTS).during("opening the import table")?;
         imports
             .remove((dataset.0, import))
             .during("deleting an import")?;
@@ -681,7 +698,10 @@ impl Backend for RedbBackend {
                 .during("opening the session table")?;
             if let Some(id) = names.get(name).during("reading a session")? {
                 let dataset = DatasetId(id.value());
-                return Ok(Some(Self::stored(dataset, Self::read_record(&txn, dataset)?)));
+                return Ok(Some(Self::stored(
+                    dataset,
+                    Self::read_record(&txn, dataset)?,
+                )));
             }
         }
         if !create {
@@ -713,9 +733,7 @@ impl Backend for RedbBackend {
                 what: "meta table",
                 detail: format!("the next session number {next} is out of range"),
             })?);
-            names
-                .insert(name, dataset.0)
-                .during("writing a session")?;
+            names.insert(name, dataset.0).during("writing a session")?;
             let record = SessionRecord {
                 name: name.to_owned(),
                 created_us: now_us(),
@@ -779,7 +797,9 @@ impl Backend for RedbBackend {
                 .during("deleting a session")?;
             txn.open_table(POSTINGS)
                 .during("opening the index")?
-                .retain_in((d, 0, 0, 0)..=(d, u8::MAX, u64::MAX, u32::MAX), |_, _| false)
+                .retain_in((d, 0, 0, 0)..=(d, u8::MAX, u64::MAX, u32::MAX), |_, _| {
+                    false
+                })
                 .during("deleting a session")?;
             txn.open_table(IMPORTS)
                 .during("opening the import table")?
@@ -815,9 +835,7 @@ impl Backend for RedbBackend {
         let txn = self.begin_write()?;
         let mut record = Self::record(&txn, dataset)?;
         let earlier: Vec<Import> = {
-            let imports = txn
-                .open_table(IMPORTS)
-                .during("opening the import table")?;
+            let imports = txn.open_table(IMPORTS).during("opening the import table")?;
             let range = imports
                 .range((dataset.0, 0)..=(dataset.0, u32::MAX))
                 .during("reading imports")?;
@@ -887,9 +905,7 @@ impl Backend for RedbBackend {
         let record = Self::record(&txn, dataset)?;
         let done;
         {
-            let mut imports = txn
-                .open_table(IMPORTS)
-                .during("opening the import table")?;
+            let mut imports = txn.open_table(IMPORTS).during("opening the import table")?;
             let found: Option<Import> = imports
                 .get((dataset.0, import))
                 .during("reading an import")?
@@ -913,9 +929,7 @@ impl Backend for RedbBackend {
     fn imports(&self, dataset: DatasetId) -> Result<Vec<Import>> {
         let txn = self.begin_read()?;
         Self::read_record(&txn, dataset)?;
-        let imports = txn
-            .open_table(IMPORTS)
-            .during("opening the import table")?;
+        let imports = txn.open_table(IMPORTS).during("opening the import table")?;
         let range = imports
             .range((dataset.0, 0)..=(dataset.0, u32::MAX))
             .during("reading imports")?;
@@ -956,9 +970,7 @@ impl Backend for RedbBackend {
         let mut infos = Vec::with_capacity(blocks.len());
         let mut import_record: Option<Import> = None;
         if let Some(id) = import {
-            let imports = txn
-                .open_table(IMPORTS)
-                .during("opening the import table")?;
+            let imports = txn.open_table(IMPORTS).during("opening the import table")?;
             let found: Import = imports
                 .get((dataset.0, id))
                 .during("reading an import")?
@@ -1003,8 +1015,11 @@ impl Backend for RedbBackend {
                 last += u64::from(block.count);
                 record.stats.captures += u64::from(block.count);
                 record.stats.block_bytes += bytes.len() as u64;
-                (record.stats.first_us, record.stats.last_us) =
-                    widen(record.stats.first_us, record.stats.last_us, block.timestamp_us);
+                (record.stats.first_us, record.stats.last_us) = widen(
+                    record.stats.first_us,
+                    record.stats.last_us,
+                    block.timestamp_us,
+                );
                 if let Some(import) = &mut import_record {
                     import.captures += u64::from(block.count);
                     (import.first_us, import.last_us) =

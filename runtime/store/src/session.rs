@@ -17,9 +17,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use crate::backend::Backend;
-use crate::dataset::{
-    CaptureSelection, DatasetId, Import, ImportBegun, ImportSpec, StoredSession,
-};
+use crate::dataset::{CaptureSelection, DatasetId, Import, ImportBegun, ImportSpec, StoredSession};
 use crate::error::{Result, StoreError};
 use crate::filter::{CaptureFilter, EntityFilter};
 use crate::stream::{CaptureReader, CaptureWriter, EntityReader, EntityWriter, PrefixReader};
@@ -111,22 +109,23 @@ pub(crate) async fn blocking<T: Send + 'static>(
 }
 
 impl Session {
-    /// A session on the stored dataset `stored` of `backend`, of type
-    /// `session_type`; see [`Backend::open_dataset`].
+    /// A session named `name` on the stored dataset `dataset` of
+    /// `backend` (see [`Backend::open_dataset`]), of type `session_type`.
     ///
     /// `options.workers` is clamped to `1..=MAX_WORKERS`.
     pub fn new(
-        stored: &StoredSession,
+        name: impl Into<String>,
+        dataset: DatasetId,
         session_type: impl Into<String>,
         backend: Arc<dyn Backend>,
         mut options: SessionOptions,
     ) -> Self {
         options.workers = options.workers.clamp(1, MAX_WORKERS);
         Self {
-            id: stored.name.clone(),
+            id: name.into(),
             session_type: session_type.into(),
             backend,
-            dataset: stored.dataset,
+            dataset,
             workers: Arc::new(Semaphore::new(options.workers as usize)),
             options,
             closed: CancellationToken::new(),
@@ -209,7 +208,8 @@ impl Session {
     ///
     /// Returns an error as [`Backend::begin_import`] does.
     pub async fn begin_import(&self, spec: ImportSpec) -> Result<ImportBegun> {
-        self.with_backend(move |b, d| b.begin_import(d, &spec)).await
+        self.with_backend(move |b, d| b.begin_import(d, &spec))
+            .await
     }
 
     /// Marks an import complete.

@@ -49,9 +49,14 @@ pub enum ModuleCommand {
         /// An option, NAME=VALUE; repeat for more.
         #[arg(long = "opt", value_name = "NAME=VALUE")]
         options: Vec<OptionArg>,
-        /// Grant the module this session; repeat for more, `*` for all.
+        /// Grant the module this session to read and write; repeat for
+        /// more, `*` for all.
         #[arg(long = "grant", value_name = "SESSION")]
         grants: Vec<String>,
+        /// Grant the module this session to read only; repeat for more,
+        /// `*` for all.
+        #[arg(long = "grant-read", value_name = "SESSION")]
+        read_grants: Vec<String>,
         /// Let the module run and close other modules.
         #[arg(long)]
         may_run_modules: bool,
@@ -213,6 +218,7 @@ impl ModuleCommand {
                 id,
                 options,
                 grants,
+                read_grants,
                 may_run_modules,
                 fuel,
                 fuel_per_second,
@@ -235,6 +241,7 @@ impl ModuleCommand {
                     }),
                     grants: Some(v1::Grants {
                         sessions: grants,
+                        read_sessions: read_grants,
                         may_run_modules,
                     }),
                     wait,

@@ -55,6 +55,10 @@ pub enum ReadCommand {
         /// The filter.
         #[command(flatten)]
         filter: FilterArgs,
+        /// Also print, to stderr, how the daemon answered: which indexes
+        /// it used and whether it checked captures.
+        #[arg(long)]
+        explain: bool,
     },
 }
 
@@ -137,18 +141,25 @@ impl ReadCommand {
                 }
                 out.flush()?;
             }
-            Self::Count { session, filter } => {
-                let count = client
+            Self::Count {
+                session,
+                filter,
+                explain,
+            } => {
+                let response = client
                     .count_captures(v1::CountCapturesRequest {
                         session_id: session,
                         filter: Some(filter.to_proto()?),
+                        explain,
                     })
                     .await
                     .map_err(status_error)?
-                    .into_inner()
-                    .count;
+                    .into_inner();
+                if explain {
+                    eprintln!("plan: {}", response.plan);
+                }
                 let mut out = stdout.lock();
-                writeln!(out, "{count}")?;
+                writeln!(out, "{}", response.count)?;
             }
         }
         Ok(())

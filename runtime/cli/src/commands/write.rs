@@ -3,14 +3,16 @@
 //! MRT files are parsed on a blocking thread while the previous batches
 //! stream to the daemon, so parsing and storing overlap.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use bgpmon_ingest::{CollectorNames, IngestSummary, MrtReader, SkipKind};
 use bgpmon_proto::{ip_from_bytes, v1};
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
+use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
@@ -37,12 +39,21 @@ pub enum WriteCommand {
     /// A file that is cut short stores every whole record before the damage,
     /// reports the byte offset where reading stopped, and makes the command
     /// exit 1.
+    ///
+    /// Each file is recorded as an import of the session (name, sha256,
+    /// captures, time span, complete or partial; see `bgpmon session
+    /// info`). A file whose bytes were imported completely before is
+    /// refused unless `--force`; a partial import (interrupted, cut short)
+    /// is replaced when the same file is loaded again.
     Captures {
         /// The session to write to.
         session: String,
         /// The MRT files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Store a file again even if it was imported completely before.
+        #[arg(long)]
+        force: bool,
         /// The collector name for every capture. Otherwise a configured
         /// node with the collector's IP names it, then a RouteViews or RIS
         /// file name, then the IP itself.
@@ -68,8 +79,9 @@ impl WriteCommand {
             Self::Captures {
                 session,
                 files,
+                force,
                 collector,
-            } => write_captures(client, &session, &files, collector).await,
+            } => write_captures(client, &session, &files, collector, force).await,
             Self::Entities {
                 session,
                 files,
@@ -116,25 +128,67 @@ fn progress_bar(path: &Path, total: Option<u64>) -> Option<ProgressBar> {
     Some(bar)
 }
 
-/// Parses `path` on a blocking thread and streams it to the daemon.
+/// The sha256 of the bytes of `path`, in lowercase hex.
+///
+/// Returns an error if the file cannot be read.
+fn file_sha256(path: &Path) -> anyhow::Result<String> {
+    let mut file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 16];
+    loop {
+        let n = file
+            .read(&mut buffer)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+/// What one file's load did.
+struct FileLoad {
+    written: u64,
+    summary: IngestSummary,
+    import: Option<v1::Import>,
+    replaced: Option<v1::Import>,
+}
+
+/// Parses `path` on a blocking thread and streams it to the daemon as an
+/// import.
 async fn write_file(
     client: &mut Client,
     session: &str,
     path: &Path,
     names: CollectorNames,
-) -> anyhow::Result<(u64, IngestSummary)> {
+    force: bool,
+) -> anyhow::Result<FileLoad> {
+    let hash_path = path.to_path_buf();
+    let sha256 = tokio::task::spawn_blocking(move || file_sha256(&hash_path)).await??;
     let mut reader = MrtReader::open(path, names)?;
     let progress = reader.progress();
     let bar = progress_bar(path, progress.total_bytes());
     let (tx, rx) = mpsc::channel(AHEAD);
     let first = v1::WriteCapturesRequest {
         session_id: session.to_owned(),
+        import: Some(v1::ImportSpec {
+            file_name: path.display().to_string(),
+            sha256,
+            force,
+        }),
         ..v1::WriteCapturesRequest::default()
     };
     // The channel has room, so the first message cannot wait.
     let _ = tx.try_send(first);
     let parse = tokio::task::spawn_blocking(move || {
         let mut since_flush = 0u64;
+        let mut sent_all = true;
         while let Some(captures) = reader.next_batch(BATCH) {
             since_flush += captures.len() as u64;
             let flush = since_flush >= FLUSH_EVERY;
@@ -142,15 +196,25 @@ async fn write_file(
                 since_flush = 0;
             }
             let message = v1::WriteCapturesRequest {
-                session_id: String::new(),
                 captures,
                 flush,
+                ..v1::WriteCapturesRequest::default()
             };
             if tx.blocking_send(message).is_err() {
+                sent_all = false;
                 break;
             }
         }
-        reader.finish()
+        let summary = reader.finish();
+        // Only a file read to its end completes the import; a cut one
+        // stays partial, so loading it again replaces it.
+        if sent_all && summary.stopped.is_none() {
+            let _ = tx.blocking_send(v1::WriteCapturesRequest {
+                finish_import: true,
+                ..v1::WriteCapturesRequest::default()
+            });
+        }
+        summary
     });
     let ticker = bar.clone().map(|bar| {
         let started = Instant::now();
@@ -172,18 +236,35 @@ async fn write_file(
         bar.finish_and_clear();
     }
     let summary = parse.await?;
-    let written = result.map_err(status_error)?.into_inner().captures_written;
-    Ok((written, summary))
+    let response = result.map_err(status_error)?.into_inner();
+    Ok(FileLoad {
+        written: response.captures_written,
+        summary,
+        import: response.import,
+        replaced: response.replaced,
+    })
 }
 
-fn report(path: &Path, written: u64, summary: &IngestSummary) -> bool {
+fn report(path: &Path, load: &FileLoad) -> bool {
+    let (written, summary) = (load.written, &load.summary);
+    let import = match &load.import {
+        Some(i) if i.complete => format!(", import {}", i.id),
+        Some(i) => format!(", import {} partial", i.id),
+        None => String::new(),
+    };
     println!(
-        "{}: {written} captures stored from {} records ({}, {} elements)",
+        "{}: {written} captures stored from {} records ({}, {} elements{import})",
         path.display(),
         summary.records,
         summary.compression.name(),
         summary.elements
     );
+    if let Some(replaced) = &load.replaced {
+        println!(
+            "  replaced partial import {} ({} captures)",
+            replaced.id, replaced.captures
+        );
+    }
     for skip in &summary.skipped {
         let what = match skip.kind {
             SkipKind::Malformed => "malformed",
@@ -202,7 +283,7 @@ fn report(path: &Path, written: u64, summary: &IngestSummary) -> bool {
     }
     if let Some(stop) = &summary.stopped {
         eprintln!(
-            "error: {}: reading stopped at byte {}: {}; the {written} captures before it are stored",
+            "error: {}: reading stopped at byte {}: {}; the {written} captures before it are stored as a partial import, which loading the whole file again replaces",
             path.display(),
             stop.offset,
             stop.reason
@@ -212,24 +293,45 @@ fn report(path: &Path, written: u64, summary: &IngestSummary) -> bool {
     true
 }
 
+/// Loads one file, or stops when the user interrupts: the daemon then rolls
+/// back what it did not commit, and the import stays partial.
+async fn load_interruptibly(
+    client: &mut Client,
+    session: &str,
+    path: &Path,
+    names: CollectorNames,
+    force: bool,
+) -> anyhow::Result<FileLoad> {
+    tokio::select! {
+        load = write_file(client, session, path, names, force) => load,
+        _ = tokio::signal::ctrl_c() => anyhow::bail!(
+            "interrupted; what was committed stays stored as a partial import, which loading the file again replaces"
+        ),
+    }
+}
+
 async fn write_captures(
     client: &mut Client,
     session: &str,
     files: &[PathBuf],
     collector: Option<String>,
+    force: bool,
 ) -> anyhow::Result<()> {
     let names = collector_names(client, collector).await?;
     let mut ok = true;
     let mut total = 0;
     for path in files {
-        match write_file(client, session, path, names.clone()).await {
-            Ok((written, summary)) => {
-                total += written;
-                ok &= report(path, written, &summary);
+        match load_interruptibly(client, session, path, names.clone(), force).await {
+            Ok(load) => {
+                total += load.written;
+                ok &= report(path, &load);
             }
             Err(e) => {
                 eprintln!("error: {}: {e:#}", path.display());
                 ok = false;
+                if e.to_string().starts_with("interrupted") {
+                    break;
+                }
             }
         }
     }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use bgpmon_store::{EntityFilter, Session};
+use bgpmon_store::{EntityFilter, ReadOnlySession, Session};
 use wasmtime::component::Resource;
 
 use super::HostCallError;
@@ -22,11 +22,25 @@ use crate::state::ModuleState;
 )]
 pub struct SessionHandle {
     session: Arc<Session>,
+    /// Set when the grant allows reading only; writers are then refused by
+    /// the store's read-only view.
+    read_only: Option<ReadOnlySession>,
 }
 
 impl ModuleState {
     fn session(&self, handle: &Resource<SessionHandle>) -> Result<Arc<Session>, HostCallError> {
         Ok(self.table.get(handle)?.session.clone())
+    }
+
+    /// The session of `handle` for writing.
+    ///
+    /// Returns the store's read-only error for a read-only grant.
+    fn writable(&self, handle: &Resource<SessionHandle>) -> Result<Arc<Session>, HostCallError> {
+        let handle = self.table.get(handle)?;
+        match &handle.read_only {
+            Some(view) => Err(view.refuse_write().into()),
+            None => Ok(handle.session.clone()),
+        }
     }
 }
 
@@ -42,10 +56,11 @@ impl Host for ModuleState {
         }
         let Some(session) = self.sessions.session(&id) else {
             return Err(HostCallError::Guest(Error::UnknownId(format!(
-                "no open session {id:?}; list open sessions with sessions.list-sessions"
+                "no stored session {id:?}; list sessions with sessions.list-sessions"
             ))));
         };
-        self.push(SessionHandle { session })
+        let read_only = (!self.ctx.grants.allows_write(&id)).then(|| session.read_only());
+        self.push(SessionHandle { session, read_only })
     }
 
     #[tracing::instrument(name = "bgpmon_host.sessions.list_sessions", skip_all)]
@@ -77,7 +92,7 @@ impl HostSession for ModuleState {
         handle: Resource<SessionHandle>,
     ) -> Result<Resource<CaptureWriter>, HostCallError> {
         self.ctx.count_call();
-        let writer = self.session(&handle)?.capture_writer().await?;
+        let writer = self.writable(&handle)?.capture_writer().await?;
         self.push(writer)
     }
 
@@ -87,7 +102,7 @@ impl HostSession for ModuleState {
         handle: Resource<SessionHandle>,
     ) -> Result<Resource<EntityWriter>, HostCallError> {
         self.ctx.count_call();
-        let writer = self.session(&handle)?.entity_writer().await?;
+        let writer = self.writable(&handle)?.entity_writer().await?;
         self.push(writer)
     }
 

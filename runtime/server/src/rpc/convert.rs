@@ -421,6 +421,7 @@ pub(crate) fn limits_from_proto(l: Option<v1::ModuleLimits>, base: &ModuleLimits
 pub(crate) fn grants_from_proto(g: Option<v1::Grants>) -> Grants {
     g.map(|g| Grants {
         sessions: g.sessions,
+        read_sessions: g.read_sessions,
         may_run_modules: g.may_run_modules,
     })
     .unwrap_or_default()
@@ -431,4 +432,48 @@ pub(crate) fn options_from_proto(
     options: std::collections::HashMap<String, String>,
 ) -> BTreeMap<String, String> {
     options.into_iter().collect()
+}
+
+/// An import record on the wire.
+pub(crate) fn import_to_proto(i: bgpmon_store::Import) -> v1::Import {
+    v1::Import {
+        id: i.id,
+        file_name: i.file_name,
+        sha256: i.sha256,
+        captures: i.captures,
+        first_us: i.first_us,
+        last_us: i.last_us,
+        complete: i.complete,
+        started_us: i.started_us,
+        finished_us: i.finished_us,
+    }
+}
+
+/// The longest file name an import records.
+pub(crate) const MAX_IMPORT_NAME_BYTES: usize = 4096;
+
+/// An import description from the wire.
+///
+/// Returns an error naming the field if the name is empty or too long, or
+/// the sha256 is not 64 hex digits.
+pub(crate) fn import_spec_from_proto(
+    spec: v1::ImportSpec,
+) -> Result<bgpmon_store::ImportSpec, Status> {
+    if spec.file_name.is_empty() || spec.file_name.len() > MAX_IMPORT_NAME_BYTES {
+        return Err(Status::invalid_argument(format!(
+            "import.file_name: is empty or over {MAX_IMPORT_NAME_BYTES} bytes; give the file's name"
+        )));
+    }
+    let sha256 = spec.sha256.to_ascii_lowercase();
+    if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Status::invalid_argument(format!(
+            "import.sha256: {:?} is not 64 hex digits; send the sha256 of the file's bytes",
+            spec.sha256
+        )));
+    }
+    Ok(bgpmon_store::ImportSpec {
+        file_name: spec.file_name,
+        sha256,
+        force: spec.force,
+    })
 }

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::server::Server;
+use crate::server::{Server, SessionInfo};
 
 /// Counters the API bumps; session and module figures are read from the
 /// server at each scrape.
@@ -70,7 +70,7 @@ impl Metrics {
 
     /// The metrics of `server` and these counters, in Prometheus text
     /// format 0.0.4.
-    pub fn render(&self, server: &Server) -> String {
+    pub fn render(&self, server: &Server, sessions: &[SessionInfo]) -> String {
         let mut out = String::new();
         let mut f = Family { out: &mut out };
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
@@ -102,15 +102,45 @@ impl Metrics {
         );
         f.sample("bgpmon_captures_read_total", &[], get(&self.captures_read));
 
-        let sessions = server.list_sessions();
+        f.header("bgpmon_sessions_stored", "gauge", "Stored sessions.");
+        f.sample("bgpmon_sessions_stored", &[], sessions.len() as u64);
         f.header("bgpmon_sessions_open", "gauge", "Open sessions.");
-        f.sample("bgpmon_sessions_open", &[], sessions.len() as u64);
+        let open = sessions.iter().filter(|s| s.open).count();
+        f.sample("bgpmon_sessions_open", &[], open as u64);
+        f.header(
+            "bgpmon_session_captures",
+            "gauge",
+            "Captures stored in each session.",
+        );
+        for s in sessions {
+            let labels = [
+                ("session", s.id.as_str()),
+                ("session_type", s.session_type.as_str()),
+            ];
+            f.sample("bgpmon_session_captures", &labels, s.stats.captures);
+        }
+        f.header(
+            "bgpmon_session_stored_bytes",
+            "gauge",
+            "Bytes of capture blocks and indexes stored in each session.",
+        );
+        for s in sessions {
+            let labels = [
+                ("session", s.id.as_str()),
+                ("session_type", s.session_type.as_str()),
+            ];
+            f.sample(
+                "bgpmon_session_stored_bytes",
+                &labels,
+                s.stats.stored_bytes(),
+            );
+        }
         f.header(
             "bgpmon_session_workers",
             "gauge",
             "Workers of each open session.",
         );
-        for s in &sessions {
+        for s in sessions.iter().filter(|s| s.open) {
             let labels = [
                 ("session", s.id.as_str()),
                 ("session_type", s.session_type.as_str()),
@@ -122,7 +152,7 @@ impl Metrics {
             "gauge",
             "Streams open on each session.",
         );
-        for s in &sessions {
+        for s in sessions.iter().filter(|s| s.open) {
             let labels = [
                 ("session", s.id.as_str()),
                 ("session_type", s.session_type.as_str()),

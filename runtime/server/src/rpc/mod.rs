@@ -57,8 +57,11 @@ pub async fn serve_metrics(
     let app = axum::Router::new().route(
         "/metrics",
         axum::routing::get(move || {
-            let body = metrics.render(&server);
+            let (metrics, server) = (metrics.clone(), server.clone());
             async move {
+                // A store that fails to list shows no session series.
+                let sessions = server.list_sessions().await.unwrap_or_default();
+                let body = metrics.render(&server, &sessions);
                 (
                     [(
                         axum::http::header::CONTENT_TYPE,

@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use bgpmon_host::RunRequest;
 use bgpmon_proto::v1::{self, bgpmon_server::Bgpmon};
-use bgpmon_store::{CaptureFilter, Committable, EntityFilter, PendingFlush, Writer};
+use bgpmon_store::{
+    CaptureFilter, CaptureSelection, Committable, EntityFilter, PendingFlush, Writer,
+};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::CancellationToken;
@@ -19,8 +21,8 @@ use tonic::{Request, Response, Status, Streaming};
 use super::capture_wire::decode_capture;
 use super::convert::{
     capture_to_proto, entity_from_proto, entity_to_proto, filter_from_proto, grants_from_proto,
-    limits_from_proto, log_line_to_proto, module_info_to_proto, options_from_proto,
-    prefix_event_to_proto, status_to_proto,
+    import_spec_from_proto, import_to_proto, limits_from_proto, log_line_to_proto,
+    module_info_to_proto, options_from_proto, prefix_event_to_proto, status_to_proto,
 };
 use super::metrics::Metrics;
 use crate::error::ServerError;
@@ -61,6 +63,14 @@ fn session_to_proto(s: SessionInfo) -> v1::SessionInfo {
         session_type: s.session_type,
         workers: s.workers,
         workers_busy: s.workers_busy,
+        open: s.open,
+        captures: s.stats.captures,
+        stored_bytes: s.stats.stored_bytes(),
+        index_bytes: s.stats.index_bytes,
+        first_us: s.stats.first_us,
+        last_us: s.stats.last_us,
+        imports: s.stats.imports,
+        created_us: s.created_us,
     }
 }
 
@@ -84,16 +94,17 @@ fn session_of(id: &str) -> Result<&str, Status> {
 }
 
 /// Feeds a client's write stream, starting with `first`, into `writer`:
-/// `records` converts a message into its records and its flush flag. Commits
-/// when a message asks and at the end, and returns how many records were
-/// committed. A commit runs while the next messages arrive; each is waited
+/// `records` converts a message into its records and its flush flag, and
+/// may note what the message says of the stream (such as the end of an
+/// import). Commits when a message asks and at the end, and returns how
+/// many records were committed. A commit runs while the next messages arrive; each is waited
 /// for before the next starts, so commits keep their order. On an error the
 /// writer is left unflushed, so dropping it rolls back what was not flushed.
 async fn feed<M, T>(
     first: M,
     stream: &mut Streaming<M>,
     writer: &mut Writer<T>,
-    records: impl Fn(M) -> Result<(Vec<T>, bool), Status>,
+    mut records: impl FnMut(M) -> Result<(Vec<T>, bool), Status>,
 ) -> Result<u64, Status>
 where
     T: Committable,
@@ -194,6 +205,7 @@ impl Bgpmon for BgpmonService {
         let sessions = self
             .server
             .list_sessions()
+            .await?
             .into_iter()
             .map(session_to_proto)
             .collect();
@@ -204,9 +216,13 @@ impl Bgpmon for BgpmonService {
         &self,
         request: Request<v1::GetSessionRequest>,
     ) -> Result<Response<v1::GetSessionResponse>, Status> {
-        let info = self.server.session_info(&request.into_inner().id)?;
+        let (info, imports) = self
+            .server
+            .session_details(&request.into_inner().id)
+            .await?;
         Ok(Response::new(v1::GetSessionResponse {
             session: Some(session_to_proto(info)),
+            imports: imports.into_iter().map(import_to_proto).collect(),
         }))
     }
 
@@ -216,6 +232,43 @@ impl Bgpmon for BgpmonService {
     ) -> Result<Response<v1::CloseSessionResponse>, Status> {
         self.server.close_session(&request.into_inner().id)?;
         Ok(Response::new(v1::CloseSessionResponse {}))
+    }
+
+    async fn delete_session(
+        &self,
+        request: Request<v1::DeleteSessionRequest>,
+    ) -> Result<Response<v1::DeleteSessionResponse>, Status> {
+        let captures_deleted = self.server.delete_session(&request.into_inner().id).await?;
+        Ok(Response::new(v1::DeleteSessionResponse {
+            captures_deleted,
+        }))
+    }
+
+    async fn delete_captures(
+        &self,
+        request: Request<v1::DeleteCapturesRequest>,
+    ) -> Result<Response<v1::DeleteCapturesResponse>, Status> {
+        let r = request.into_inner();
+        let selection = match r.selection {
+            Some(v1::delete_captures_request::Selection::ImportId(id)) => {
+                CaptureSelection::Import(id)
+            }
+            Some(v1::delete_captures_request::Selection::Filter(filter)) => {
+                CaptureSelection::Filter(filter_from_proto(Some(filter))?)
+            }
+            None => {
+                return Err(Status::invalid_argument(
+                    "selection: is missing; name an import_id or give a filter (an empty filter deletes every capture)",
+                ));
+            }
+        };
+        let captures_deleted = self
+            .server
+            .delete_captures(&r.session_id, selection)
+            .await?;
+        Ok(Response::new(v1::DeleteCapturesResponse {
+            captures_deleted,
+        }))
     }
 
     async fn list_nodes(
@@ -243,14 +296,24 @@ impl Bgpmon for BgpmonService {
         request: Request<Streaming<v1::WriteCapturesRequest>>,
     ) -> Result<Response<v1::WriteCapturesResponse>, Status> {
         let mut stream = request.into_inner();
-        let Some(first) = stream.message().await? else {
+        let Some(mut first) = stream.message().await? else {
             return Ok(Response::new(v1::WriteCapturesResponse::default()));
         };
-        let mut writer = self
-            .server
-            .capture_writer(session_of(&first.session_id)?)
-            .await?;
+        let session = session_of(&first.session_id)?.to_owned();
+        let (begun, mut writer) = match first.import.take() {
+            Some(spec) => {
+                let spec = import_spec_from_proto(spec)?;
+                let (begun, writer) = self.server.import_writer(&session, spec).await?;
+                if let Some(replaced) = &begun.replaced {
+                    tracing::info!(session = %session, replaced = replaced.id, import = begun.import.id, "a partial import of the same file is replaced");
+                }
+                (Some(begun), writer)
+            }
+            None => (None, self.server.capture_writer(&session).await?),
+        };
+        let mut finish = false;
         let written = feed(first, &mut stream, &mut writer, |m| {
+            finish |= m.finish_import;
             let captures = m
                 .captures
                 .iter()
@@ -261,8 +324,26 @@ impl Bgpmon for BgpmonService {
         })
         .await?;
         self.metrics.captures_written(written);
+        let (import, replaced) = match begun {
+            Some(begun) => {
+                let import = if finish {
+                    self.server.finish_import(&session, begun.import.id).await?
+                } else {
+                    let mut import = begun.import;
+                    import.captures = written;
+                    import
+                };
+                (
+                    Some(import_to_proto(import)),
+                    begun.replaced.map(import_to_proto),
+                )
+            }
+            None => (None, None),
+        };
         Ok(Response::new(v1::WriteCapturesResponse {
             captures_written: written,
+            import,
+            replaced,
         }))
     }
 
@@ -418,23 +499,14 @@ impl Bgpmon for BgpmonService {
     ) -> Result<Response<v1::CountCapturesResponse>, Status> {
         let r = request.into_inner();
         let filter: CaptureFilter = filter_from_proto(r.filter)?;
-        let mut reader = self
+        let (count, plan) = self
             .server
-            .capture_reader(&r.session_id, filter, false)
+            .count_captures(&r.session_id, filter, r.explain)
             .await?;
-        let stop = self.shutdown.child_token();
-        let mut count = 0u64;
-        loop {
-            let batch = reader
-                .read(bgpmon_store::MAX_READ_BATCH, &stop)
-                .await
-                .map_err(ServerError::from)?;
-            if batch.is_empty() {
-                break;
-            }
-            count += batch.len() as u64;
-        }
-        Ok(Response::new(v1::CountCapturesResponse { count }))
+        Ok(Response::new(v1::CountCapturesResponse {
+            count,
+            plan: plan.unwrap_or_default(),
+        }))
     }
 
     async fn list_module_types(

@@ -12,6 +12,7 @@ impl From<ServerError> for Status {
             ErrorKind::InvalidArgument => Code::InvalidArgument,
             ErrorKind::ResourceExhausted => Code::ResourceExhausted,
             ErrorKind::FailedPrecondition => Code::FailedPrecondition,
+            ErrorKind::PermissionDenied => Code::PermissionDenied,
             ErrorKind::Unavailable => Code::Unavailable,
             ErrorKind::Internal => {
                 tracing::error!(error = %e, "internal error serving a request");

@@ -142,7 +142,7 @@ pub(crate) async fn a_module_that_writes_then_traps_leaves_nothing_unflushed() {
         "the ten flushed captures stay, the buffered roll back"
     );
     // The session's worker was released when the failed run's writer dropped.
-    assert_eq!(h.server.session_info(&s).unwrap().workers_busy, 0);
+    assert_eq!(h.server.session_info(&s).await.unwrap().workers_busy, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

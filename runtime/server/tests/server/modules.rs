@@ -115,11 +115,14 @@ async fn data_survives_a_server_restart() {
     let before = h.captures(&s, CaptureFilter::default()).await;
 
     let h = h.restart().await;
-    assert!(
-        h.server.list_sessions().is_empty(),
-        "sessions do not survive a restart"
+    let listed = h.server.list_sessions().await.unwrap();
+    assert_eq!(
+        listed.len(),
+        1,
+        "the session survives a restart: {listed:?}"
     );
-    let s = h.session("again").await;
+    assert_eq!((listed[0].id.as_str(), listed[0].open), (s.as_str(), false));
+    assert_eq!(listed[0].stats.captures, 25);
     let after = h.captures(&s, CaptureFilter::default()).await;
     assert_eq!(after.len(), 25);
     assert_eq!(after, before);
@@ -227,7 +230,8 @@ async fn closing_the_server_stops_modules_then_sessions() {
             ("watch".to_string(), RunState::Stopped)
         ]
     );
-    assert!(h.server.list_sessions().is_empty());
+    let listed = h.server.list_sessions().await.unwrap();
+    assert!(listed.iter().all(|s| !s.open), "{listed:?}");
     let err = h
         .server
         .open_session("local", Some("late"), None)
@@ -255,8 +259,8 @@ pub(crate) async fn a_module_runs_another_only_with_the_grant() {
     assert!(h.server.module_status("child").is_err(), "no child started");
 
     let grants = bgpmon_host::Grants {
-        sessions: Vec::new(),
         may_run_modules: true,
+        ..bgpmon_host::Grants::default()
     };
     let status = h
         .run_to_end(

@@ -15,13 +15,13 @@ async fn session_ids_are_unique_and_checked() {
     assert_eq!(types[0].name, "local");
 
     h.session("s1").await;
-    let err = h
+    // Opening a stored session again reopens it.
+    let again = h
         .server
         .open_session("local", Some("s1"), None)
         .await
-        .unwrap_err();
-    assert!(matches!(err, ServerError::DuplicateSession { .. }), "{err}");
-    assert_eq!(err.kind(), ErrorKind::AlreadyExists);
+        .unwrap();
+    assert_eq!((again.id.as_str(), again.open), ("s1", true));
 
     let err = h
         .server
@@ -48,14 +48,31 @@ async fn session_ids_are_unique_and_checked() {
     assert_eq!(generated.workers, 2);
     assert!(generated.id.starts_with("local-"), "{}", generated.id);
 
-    let ids: Vec<String> = h.server.list_sessions().into_iter().map(|s| s.id).collect();
+    let ids: Vec<String> = h
+        .server
+        .list_sessions()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
     assert_eq!(ids, vec![generated.id.clone(), "s1".to_string()]);
 
     let err = h.server.close_session("ghost").unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
-    h.server.close_session("s1").unwrap();
-    let err = h.server.capture_writer("s1").await.unwrap_err();
+    let err = h.server.capture_writer("ghost").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
+    let mut before_close = h.server.capture_writer("s1").await.unwrap();
+    h.server.close_session("s1").unwrap();
+    let info = h.server.session_info("s1").await.unwrap();
+    assert!(!info.open, "{info:?}");
+    let err = before_close
+        .write(vec![capture(1, 1, "10.0.0.0/8")])
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Closed { .. }), "{err}");
+    // A closed session is still stored: a new stream reopens it.
+    h.server.capture_writer("s1").await.unwrap();
+    assert!(h.server.session_info("s1").await.unwrap().open);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -68,7 +85,7 @@ async fn the_worker_limit_bounds_open_streams_with_a_bounded_wait() {
         .unwrap()
         .id;
     let writer = h.server.capture_writer(&s).await.unwrap();
-    assert_eq!(h.server.session_info(&s).unwrap().workers_busy, 1);
+    assert_eq!(h.server.session_info(&s).await.unwrap().workers_busy, 1);
 
     let started = Instant::now();
     let err = h
@@ -142,7 +159,7 @@ async fn closing_a_session_during_a_write_rolls_it_back_without_deadlock() {
     let err = writer.flush().await.unwrap_err();
     assert!(matches!(err, StoreError::Closed { .. }), "{err}");
 
-    let again = h.session("s2").await;
+    let again = h.session("s1").await;
     let stored = h.captures(&again, CaptureFilter::default()).await;
     assert_eq!(stored.len(), 1, "the unflushed capture rolled back");
 }

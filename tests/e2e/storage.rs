@@ -1,0 +1,207 @@
+//! Sessions as persistent, isolated datasets; safe loads; deletes; a
+//! configured daemon module's session created at startup (issue 7).
+
+use std::process::{Command, Stdio};
+
+use bgpmon_test_modules as guests;
+
+use crate::util::{BGPMON, Daemon, mrt};
+
+fn count(d: &Daemon, session: &str, extra: &[&str]) -> u64 {
+    let mut args = vec!["read", "count", session];
+    args.extend_from_slice(extra);
+    d.ok(&args).trim().parse().unwrap()
+}
+
+/// The import rows of `session info`: (id, state, captures).
+fn imports(d: &Daemon, session: &str) -> Vec<(u32, String, u64)> {
+    let info = d.ok(&["session", "info", session]);
+    info.lines()
+        .skip_while(|l| !l.trim_start().starts_with("ID "))
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (
+                f[0].parse().unwrap(),
+                f[1].to_owned(),
+                f[2].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn data_written_to_one_session_never_appears_in_another() {
+    let Some(file) = mrt("ris.rrc06.updates.1427846400.gz") else {
+        return;
+    };
+    let d = Daemon::start(&[]);
+    d.ok(&["session", "open", "local", "--id", "a"]);
+    d.ok(&["session", "open", "local", "--id", "b"]);
+    d.ok(&["write", "captures", "a", file.to_str().unwrap()]);
+    assert_eq!(count(&d, "a", &[]), 761);
+    assert_eq!(count(&d, "b", &[]), 0);
+    assert_eq!(d.ok(&["read", "captures", "b", "--format", "json"]), "");
+    let list = d.ok(&["session", "list"]);
+    let rows: Vec<Vec<&str>> = list
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(rows.len(), 2, "{list}");
+    assert_eq!(&rows[0][..4], ["a", "local", "yes", "761"], "{list}");
+    assert_eq!(&rows[1][..4], ["b", "local", "yes", "0"], "{list}");
+    let stored: u64 = rows[0][4].parse().unwrap();
+    assert!(stored > 0, "bytes stored are shown: {list}");
+}
+
+#[test]
+fn a_repeated_file_is_refused_forced_or_replaced_when_partial() {
+    let (Some(small), Some(cut)) = (
+        mrt("ris.rrc06.updates.1427846400.gz"),
+        mrt("routeviews-route-views2.rib.20140523.0600.first1MB.truncated.bz2"),
+    ) else {
+        return;
+    };
+    let d = Daemon::start(&[]);
+    d.ok(&["session", "open", "local", "--id", "s"]);
+    let out = d.ok(&["write", "captures", "s", small.to_str().unwrap()]);
+    assert!(out.contains("761 captures stored"), "{out}");
+    assert!(out.contains(", import 1)"), "{out}");
+
+    let out = d.cli(&["write", "captures", "s", small.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("was already imported completely into session \"s\" as import 1"),
+        "{err}"
+    );
+    assert!(err.contains("pass --force"), "{err}");
+    assert_eq!(count(&d, "s", &[]), 761, "a refused load stores nothing");
+
+    d.ok(&["write", "captures", "s", "--force", small.to_str().unwrap()]);
+    assert_eq!(count(&d, "s", &[]), 1522);
+
+    // A cut file is a partial import; loading it again replaces it.
+    let out = d.cli(&["write", "captures", "s", cut.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("import 3 partial"), "{stdout}");
+    let once = count(&d, "s", &[]) - 1522;
+    assert!(once > 0);
+    let out = d.cli(&["write", "captures", "s", cut.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("replaced partial import 3"), "{stdout}");
+    assert_eq!(count(&d, "s", &[]) - 1522, once, "stored once, not twice");
+    let rows = imports(&d, "s");
+    let states: Vec<(u32, &str)> = rows.iter().map(|(i, s, _)| (*i, s.as_str())).collect();
+    assert_eq!(
+        states,
+        [(1, "complete"), (2, "complete"), (4, "partial")],
+        "{rows:?}"
+    );
+    assert_eq!(rows[0].2, 761);
+    assert_eq!(rows[2].2, once);
+}
+
+#[test]
+fn a_killed_load_is_partial_and_a_reload_leaves_one_copy() {
+    let Some(file) = mrt("pch-as3856.bgp4mp-et.fullfeed.20151023.gz") else {
+        return;
+    };
+    let d = Daemon::start(&[]);
+    d.ok(&["session", "open", "local", "--id", "s"]);
+    let mut load = Command::new(BGPMON)
+        .args(["--addr", &d.addr, "write", "captures", "s"])
+        .arg(&file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill the client once the daemon has committed part of the file.
+    loop {
+        let rows = imports(&d, "s");
+        if rows.first().is_some_and(|r| r.2 > 0) {
+            break;
+        }
+        if let Some(status) = load.try_wait().unwrap() {
+            panic!("the load ended before it could be killed: {status}");
+        }
+        std::thread::yield_now();
+    }
+    load.kill().unwrap();
+    load.wait().unwrap();
+    let rows = imports(&d, "s");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].1, "partial", "{rows:?}");
+    let partial = count(&d, "s", &[]);
+    assert_eq!(partial, rows[0].2);
+    assert!(partial < 89_679, "killed before the end: {partial}");
+
+    let out = d.ok(&["write", "captures", "s", file.to_str().unwrap()]);
+    assert!(out.contains("replaced partial import 1"), "{out}");
+    assert_eq!(count(&d, "s", &[]), 89_679);
+    let rows = imports(&d, "s");
+    assert_eq!(rows, [(2, "complete".to_owned(), 89_679)]);
+}
+
+#[test]
+fn captures_are_deleted_by_import_and_by_filter() {
+    let (Some(a), Some(b)) = (
+        mrt("ris.rrc06.updates.1427846400.gz"),
+        mrt("routeviews.route-views.jinx.updates.1427846400.bz2"),
+    ) else {
+        return;
+    };
+    let d = Daemon::start(&[]);
+    d.ok(&["session", "open", "local", "--id", "s"]);
+    d.ok(&[
+        "write",
+        "captures",
+        "s",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+    ]);
+    assert_eq!(count(&d, "s", &[]), 761 + 1756);
+
+    let err = d.fails(&["delete", "captures", "s"]);
+    assert!(err.contains("name what to delete"), "{err}");
+    assert_eq!(
+        d.ok(&["delete", "captures", "s", "--import", "1"]),
+        "s: 761 captures deleted\n"
+    );
+    assert_eq!(count(&d, "s", &[]), 1756);
+    assert_eq!(imports(&d, "s").len(), 1);
+    let err = d.fails(&["delete", "captures", "s", "--import", "1"]);
+    assert!(err.contains("session \"s\" has no import 1"), "{err}");
+
+    let peer = count(&d, "s", &["--peer-as", "37105"]);
+    assert!(peer > 0 && peer < 1756);
+    assert_eq!(
+        d.ok(&["delete", "captures", "s", "--peer-as", "37105"]),
+        format!("s: {peer} captures deleted\n")
+    );
+    assert_eq!(count(&d, "s", &["--peer-as", "37105"]), 0);
+    assert_eq!(count(&d, "s", &[]), 1756 - peer);
+
+    // The same file loads again into an emptied import slot, so deleting
+    // made room for it.
+    d.ok(&["write", "captures", "s", a.to_str().unwrap()]);
+    assert_eq!(count(&d, "s", &[]), 1756 - peer + 761);
+}
+
+#[test]
+fn a_configured_daemon_module_gets_its_session_at_startup() {
+    let d = Daemon::start_with(
+        &[guests::EXAMPLE_DAEMON],
+        "[modules.watch]\ntype = \"example-daemon\"\noptions = { session = \"live\" }\ngrants = { sessions = [\"live\"] }\n",
+    );
+    let list = d.ok(&["module", "list"]);
+    assert!(list.contains("watch"), "{list}");
+    assert!(!list.contains("failed"), "{list}");
+    let sessions = d.ok(&["session", "list"]);
+    assert!(
+        sessions.lines().any(|l| l.starts_with("live ")),
+        "{sessions}"
+    );
+}
