@@ -21,6 +21,11 @@ pub enum ScanPosition {
     TimeOrder {
         /// The last `(timestamp_us, seq)` returned.
         after: Option<(u64, u64)>,
+        /// Where the backend resumes, if it said: for the redb backend the
+        /// `(first timestamp, block)` of the first block that still holds
+        /// captures after `after`. Leave it `None` to start a scan; a
+        /// backend that gets `None` with `after` set finds its own place.
+        from: Option<(u64, u32)>,
         /// The last sequence number visible to the scan.
         max_seq: u64,
     },

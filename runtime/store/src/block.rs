@@ -1,17 +1,20 @@
-//! Capture blocks: the captures of one commit that share a timestamp,
-//! stored as one compressed row.
+//! Capture blocks: a run of one commit's captures in time order, stored as
+//! one compressed row.
 //!
-//! MRT archives stamp records to the second (BGP4MP, TABLE_DUMP_V2) and a
-//! RIB dump gives every entry the same time, so hundreds of captures often
-//! share a timestamp. Storing them as one row makes a commit a few hundred
-//! B-tree inserts instead of tens of thousands, lets zstd see many similar
-//! captures at once, and gives the indexes a small unit to point at.
+//! A block holds at most [`MAX_BLOCK_CAPTURES`] captures, [`MAX_BLOCK_BYTES`]
+//! raw bytes and [`MAX_BLOCK_SPAN_US`] of time. Storing captures in blocks
+//! makes a commit a few hundred B-tree inserts instead of tens of
+//! thousands, lets zstd see many similar captures at once (a capture
+//! compressed alone costs several times its share of a block), and gives
+//! the indexes a small unit to point at. Blocks of different commits may
+//! overlap in time; readers merge them (see `merge.rs`).
 //!
 //! A stored block is a codec byte, the raw length as a LEB128 varint, then
-//! the compressed raw bytes. The raw bytes are each entry in `seq` order:
-//! its `seq` minus the block's first `seq` and its length (varints), then
-//! the postcard-encoded capture. Entries carry their own `seq` so that a
-//! delete can drop some of them and keep the rest in place.
+//! the compressed raw bytes. The raw bytes are each entry in `(timestamp,
+//! seq)` order: its timestamp minus the block's first, its `seq` minus the
+//! block's first `seq`, and its length (varints), then the postcard-encoded
+//! capture. Entries carry their own `seq` so that a delete can drop some of
+//! them and keep the rest in place.
 
 use crate::encoded::{EncodedCaptures, EncodedRow};
 use crate::error::{Result, StoreError};
@@ -22,6 +25,10 @@ pub(crate) const MAX_BLOCK_CAPTURES: usize = 512;
 
 /// A block is closed once its raw entries reach this many bytes.
 pub(crate) const MAX_BLOCK_BYTES: usize = 64 * 1024;
+
+/// A block holds captures less than this many microseconds after its
+/// first, so a reader resuming at a time looks back at most this far.
+pub(crate) const MAX_BLOCK_SPAN_US: u64 = 60_000_000;
 
 /// The codec byte of a zstd-compressed block (the only codec so far).
 pub(crate) const CODEC_ZSTD: u8 = 1;
@@ -37,8 +44,10 @@ const MAX_RAW_BLOCK_BYTES: u64 = 1 << 32;
 /// One block laid out by [`build_blocks`], not yet compressed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct NewBlock {
-    /// The timestamp of every capture in the block.
-    pub(crate) timestamp_us: u64,
+    /// The timestamp of its first capture.
+    pub(crate) first_us: u64,
+    /// The timestamp of its last capture.
+    pub(crate) last_us: u64,
     /// How many captures it holds.
     pub(crate) count: u32,
     /// Its raw bytes.
@@ -49,7 +58,8 @@ pub(crate) struct NewBlock {
 
 /// Sorts `captures` by timestamp (stably, so equal times keep their write
 /// order) and lays them out as blocks. The `i`-th entry of a block has
-/// offset `i`: blocks take consecutive `seq`s in commit order.
+/// `seq` offset `i`: blocks take consecutive `seq`s in commit order, so
+/// within a block both timestamps and `seq`s ascend.
 pub(crate) fn build_blocks(captures: &EncodedCaptures) -> Vec<NewBlock> {
     let mut sorted: Vec<&EncodedRow> = captures.rows().iter().collect();
     sorted.sort_by_key(|row| row.timestamp_us);
@@ -58,7 +68,7 @@ pub(crate) fn build_blocks(captures: &EncodedCaptures) -> Vec<NewBlock> {
     let mut in_block: u64 = 0;
     for row in sorted {
         let open = blocks.last().is_some_and(|b| {
-            b.timestamp_us == row.timestamp_us
+            row.timestamp_us - b.first_us < MAX_BLOCK_SPAN_US
                 && (b.count as usize) < MAX_BLOCK_CAPTURES
                 && b.raw.len() < MAX_BLOCK_BYTES
         });
@@ -67,7 +77,8 @@ pub(crate) fn build_blocks(captures: &EncodedCaptures) -> Vec<NewBlock> {
                 last.terms = count_terms(&mut terms);
             }
             blocks.push(NewBlock {
-                timestamp_us: row.timestamp_us,
+                first_us: row.timestamp_us,
+                last_us: row.timestamp_us,
                 count: 0,
                 raw: Vec::new(),
                 terms: Vec::new(),
@@ -77,6 +88,8 @@ pub(crate) fn build_blocks(captures: &EncodedCaptures) -> Vec<NewBlock> {
         let last = blocks.len() - 1;
         let block = &mut blocks[last];
         let bytes = captures.bytes(row);
+        block.last_us = row.timestamp_us;
+        put_varint(&mut block.raw, row.timestamp_us - block.first_us);
         put_varint(&mut block.raw, in_block);
         put_varint(&mut block.raw, bytes.len() as u64);
         block.raw.extend_from_slice(bytes);
@@ -175,8 +188,18 @@ pub(crate) fn decompress(stored: &[u8]) -> Result<Vec<u8>> {
     Ok(raw)
 }
 
-/// The entries of raw block bytes: each capture's `seq` offset and its
-/// postcard bytes, in order.
+/// One entry of a block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Entry<'a> {
+    /// Its timestamp minus the block's first.
+    pub(crate) time_offset: u64,
+    /// Its `seq` minus the block's first `seq`.
+    pub(crate) seq_offset: u64,
+    /// The postcard-encoded capture.
+    pub(crate) bytes: &'a [u8],
+}
+
+/// The entries of raw block bytes, in order.
 #[derive(Debug)]
 pub(crate) struct BlockEntries<'a> {
     rest: &'a [u8],
@@ -190,24 +213,32 @@ impl<'a> BlockEntries<'a> {
 }
 
 impl<'a> Iterator for BlockEntries<'a> {
-    type Item = Result<(u64, &'a [u8])>;
+    type Item = Result<Entry<'a>>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.rest.is_empty() {
             return None;
         }
         let mut rest = self.rest;
-        let entry = take_varint(&mut rest).and_then(|offset| {
+        let entry = take_varint(&mut rest).and_then(|time_offset| {
+            let seq_offset = take_varint(&mut rest)?;
             let length = usize::try_from(take_varint(&mut rest)?).ok()?;
             (length <= rest.len()).then(|| {
                 let (bytes, tail) = rest.split_at(length);
-                (offset, bytes, tail)
+                (
+                    Entry {
+                        time_offset,
+                        seq_offset,
+                        bytes,
+                    },
+                    tail,
+                )
             })
         });
         match entry {
-            Some((offset, bytes, tail)) => {
+            Some((entry, tail)) => {
                 self.rest = tail;
-                Some(Ok((offset, bytes)))
+                Some(Ok(entry))
             }
             None => {
                 self.rest = &[];
@@ -223,16 +254,17 @@ impl<'a> Iterator for BlockEntries<'a> {
 /// Returns an error if the block is damaged.
 pub(crate) fn retain_entries(
     raw: &[u8],
-    mut keep: impl FnMut(u64, &[u8]) -> Result<bool>,
+    mut keep: impl FnMut(&Entry<'_>) -> Result<bool>,
 ) -> Result<(Vec<u8>, u32)> {
     let mut out = Vec::with_capacity(raw.len());
     let mut kept = 0;
     for entry in BlockEntries::new(raw) {
-        let (offset, bytes) = entry?;
-        if keep(offset, bytes)? {
-            put_varint(&mut out, offset);
-            put_varint(&mut out, bytes.len() as u64);
-            out.extend_from_slice(bytes);
+        let entry = entry?;
+        if keep(&entry)? {
+            put_varint(&mut out, entry.time_offset);
+            put_varint(&mut out, entry.seq_offset);
+            put_varint(&mut out, entry.bytes.len() as u64);
+            out.extend_from_slice(entry.bytes);
             kept += 1;
         }
     }
@@ -252,46 +284,59 @@ mod tests {
         }
     }
 
-    fn decoded(block: &NewBlock) -> Vec<(u64, Capture)> {
+    fn decoded(block: &NewBlock) -> Vec<(u64, u64, Capture)> {
         BlockEntries::new(&block.raw)
             .map(|entry| {
-                let (offset, bytes) = entry.unwrap();
-                (offset, postcard::from_bytes(bytes).unwrap())
+                let e = entry.unwrap();
+                (
+                    e.time_offset,
+                    e.seq_offset,
+                    postcard::from_bytes(e.bytes).unwrap(),
+                )
             })
             .collect()
     }
 
     #[test]
-    fn groups_equal_timestamps_in_time_order_and_keeps_write_order() {
+    fn sorts_by_time_keeps_write_order_and_bounds_the_span() {
         let captures = [
             capture(20, 1),
             capture(10, 2),
             capture(20, 3),
             capture(10, 4),
+            capture(10 + MAX_BLOCK_SPAN_US, 5),
         ];
         let blocks = build_blocks(&EncodedCaptures::from_captures(&captures).unwrap());
-        let times: Vec<(u64, u32)> = blocks.iter().map(|b| (b.timestamp_us, b.count)).collect();
-        assert_eq!(times, [(10, 2), (20, 2)]);
-        let peers: Vec<(u64, u32)> = blocks
+        let spans: Vec<(u64, u64, u32)> = blocks
             .iter()
-            .flat_map(decoded)
-            .map(|(offset, c)| (offset, c.peer_as))
+            .map(|b| (b.first_us, b.last_us, b.count))
             .collect();
-        assert_eq!(peers, [(0, 2), (1, 4), (0, 1), (1, 3)]);
+        assert_eq!(
+            spans,
+            [
+                (10, 20, 4),
+                (10 + MAX_BLOCK_SPAN_US, 10 + MAX_BLOCK_SPAN_US, 1)
+            ]
+        );
+        let entries: Vec<(u64, u64, u32)> = decoded(&blocks[0])
+            .into_iter()
+            .map(|(t, s, c)| (t, s, c.peer_as))
+            .collect();
+        assert_eq!(entries, [(0, 0, 2), (0, 1, 4), (10, 2, 1), (10, 3, 3)]);
         let peer_terms: Vec<(u64, u32)> = blocks[0]
             .terms
             .iter()
             .filter(|((kind, _), _)| *kind == TermKind::PeerAs)
             .map(|((_, key), n)| (*key, *n))
             .collect();
-        assert_eq!(peer_terms, [(2, 1), (4, 1)]);
+        assert_eq!(peer_terms, [(1, 1), (2, 1), (3, 1), (4, 1)]);
         let collector: Vec<u32> = blocks[0]
             .terms
             .iter()
             .filter(|((kind, _), _)| *kind == TermKind::Collector)
             .map(|(_, n)| *n)
             .collect();
-        assert_eq!(collector, [2]);
+        assert_eq!(collector, [4]);
     }
 
     #[test]
@@ -302,7 +347,7 @@ mod tests {
         let blocks = build_blocks(&EncodedCaptures::from_captures(&captures).unwrap());
         let counts: Vec<u32> = blocks.iter().map(|b| b.count).collect();
         assert_eq!(counts, [MAX_BLOCK_CAPTURES as u32, 1]);
-        assert_eq!(decoded(&blocks[1])[0].1.peer_as, 0);
+        assert_eq!(decoded(&blocks[1])[0].2.peer_as, 0);
         let postings = postings_of(&blocks, 40);
         let peer0 = postings
             .iter()
@@ -340,7 +385,7 @@ mod tests {
         assert!(decompress(&[9, 0]).is_err());
         assert!(decompress(&[]).is_err());
         let cut = &blocks[0].raw[..blocks[0].raw.len() - 1];
-        let entries: Vec<Result<(u64, &[u8])>> = BlockEntries::new(cut).collect();
+        let entries: Vec<Result<Entry<'_>>> = BlockEntries::new(cut).collect();
         assert_eq!(entries.len(), 100);
         assert!(matches!(entries[99], Err(StoreError::Corrupt { .. })));
     }
@@ -349,9 +394,11 @@ mod tests {
     fn retained_entries_keep_their_offsets() {
         let captures: Vec<Capture> = (0..4).map(|n| capture(1, n)).collect();
         let blocks = build_blocks(&EncodedCaptures::from_captures(&captures).unwrap());
-        let (raw, kept) = retain_entries(&blocks[0].raw, |offset, _| Ok(offset % 2 == 1)).unwrap();
+        let (raw, kept) = retain_entries(&blocks[0].raw, |e| Ok(e.seq_offset % 2 == 1)).unwrap();
         assert_eq!(kept, 2);
-        let offsets: Vec<u64> = BlockEntries::new(&raw).map(|e| e.unwrap().0).collect();
+        let offsets: Vec<u64> = BlockEntries::new(&raw)
+            .map(|e| e.unwrap().seq_offset)
+            .collect();
         assert_eq!(offsets, [1, 3]);
     }
 }

@@ -7,12 +7,15 @@
 //! of a `seq` without reading the store.
 
 use crate::error::{Result, StoreError};
+use crate::filter::TimeRange;
 
 /// One block in the directory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct BlockInfo {
-    /// The timestamp of every capture in it.
-    pub(crate) timestamp_us: u64,
+    /// The timestamp of its first capture.
+    pub(crate) first_us: u64,
+    /// The timestamp of its last capture when written.
+    pub(crate) last_us: u64,
     /// The `seq` of its first entry when written; entries keep their `seq`.
     pub(crate) first_seq: u64,
     /// How many captures it holds now.
@@ -28,18 +31,19 @@ pub(crate) struct BlockInfo {
 }
 
 /// The bytes of a stored [`BlockInfo`].
-const ENCODED_LEN: usize = 29;
+const ENCODED_LEN: usize = 37;
 
 impl BlockInfo {
     /// The stored form.
     pub(crate) fn encode(&self) -> [u8; ENCODED_LEN] {
         let mut out = [0u8; ENCODED_LEN];
-        out[..8].copy_from_slice(&self.timestamp_us.to_le_bytes());
-        out[8..16].copy_from_slice(&self.first_seq.to_le_bytes());
-        out[16..20].copy_from_slice(&self.count.to_le_bytes());
-        out[20..24].copy_from_slice(&self.written.to_le_bytes());
-        out[24..28].copy_from_slice(&self.import.to_le_bytes());
-        out[28] = u8::from(self.rewritten);
+        out[..8].copy_from_slice(&self.first_us.to_le_bytes());
+        out[8..16].copy_from_slice(&self.last_us.to_le_bytes());
+        out[16..24].copy_from_slice(&self.first_seq.to_le_bytes());
+        out[24..28].copy_from_slice(&self.count.to_le_bytes());
+        out[28..32].copy_from_slice(&self.written.to_le_bytes());
+        out[32..36].copy_from_slice(&self.import.to_le_bytes());
+        out[36] = u8::from(self.rewritten);
         out
     }
 
@@ -62,13 +66,24 @@ impl BlockInfo {
             u32::from_le_bytes(b)
         };
         Ok(Self {
-            timestamp_us: u64_at(0),
-            first_seq: u64_at(8),
-            count: u32_at(16),
-            written: u32_at(20),
-            import: u32_at(24),
-            rewritten: bytes[28] != 0,
+            first_us: u64_at(0),
+            last_us: u64_at(8),
+            first_seq: u64_at(16),
+            count: u32_at(24),
+            written: u32_at(28),
+            import: u32_at(32),
+            rewritten: bytes[36] != 0,
         })
+    }
+
+    /// Whether some of its captures may lie in `window`.
+    pub(crate) fn overlaps(&self, window: Option<TimeRange>) -> bool {
+        window.is_none_or(|w| self.first_us < w.end_us && self.last_us >= w.start_us)
+    }
+
+    /// Whether all of its captures lie in `window`.
+    pub(crate) fn inside(&self, window: Option<TimeRange>) -> bool {
+        window.is_none_or(|w| w.contains(self.first_us) && w.contains(self.last_us))
     }
 
     /// Whether the block was committed at or before `seq`.
@@ -140,13 +155,6 @@ impl Directory {
         let live = self.blocks[lo..].iter().position(Option::is_some);
         (lo + live.unwrap_or(self.blocks.len() - lo)) as u32
     }
-
-    /// The block holding `seq`, if it is live.
-    pub(crate) fn block_of_seq(&self, seq: u64) -> Option<u32> {
-        let number = self.first_after_seq(seq.checked_sub(1)?);
-        let info = self.get(number)?;
-        (info.first_seq <= seq).then_some(number)
-    }
 }
 
 #[cfg(test)]
@@ -155,7 +163,8 @@ mod tests {
 
     fn info(first_seq: u64, written: u32) -> Option<BlockInfo> {
         Some(BlockInfo {
-            timestamp_us: 5,
+            first_us: 5,
+            last_us: 5,
             first_seq,
             count: written,
             written,
@@ -165,7 +174,7 @@ mod tests {
     }
 
     #[test]
-    fn finds_the_block_of_a_seq_across_deleted_blocks() {
+    fn finds_the_first_block_after_a_seq_across_deleted_blocks() {
         let dir = Directory::new(vec![
             info(1, 10),
             None,
@@ -179,17 +188,13 @@ mod tests {
         assert_eq!(dir.first_after_seq(10), 2);
         assert_eq!(dir.first_after_seq(25), 5);
         assert_eq!(dir.first_after_seq(30), 6);
-        assert_eq!(dir.block_of_seq(3), Some(0));
-        assert_eq!(dir.block_of_seq(15), None);
-        assert_eq!(dir.block_of_seq(22), Some(2));
-        assert_eq!(dir.block_of_seq(30), Some(5));
-        assert_eq!(dir.block_of_seq(0), None);
     }
 
     #[test]
     fn entries_round_trip() {
         let b = BlockInfo {
-            timestamp_us: u64::MAX - 1,
+            first_us: u64::MAX - 1,
+            last_us: u64::MAX,
             first_seq: 77,
             count: 3,
             written: 9,

@@ -8,7 +8,7 @@
 //!   decoding them, answers from the smallest, and intersects the next ones
 //!   only while they are at most [`INTERSECT_RATIO`] times its size.
 //! - The time window narrows the candidate blocks through the block
-//!   directory; blocks hold one timestamp, so a block is wholly in or out.
+//!   directory, which knows each block's first and last timestamp.
 //! - Every candidate block's captures are still checked against the whole
 //!   filter, since prefix, hashed and intersected postings only say a block
 //!   may match. A count comes from postings alone when one exact query is
@@ -298,11 +298,7 @@ impl Plan {
             }
         }
         let time = filter.time;
-        let in_window = |block: u32| {
-            directory
-                .get(block)
-                .is_some_and(|b| time.is_none_or(|t| t.contains(b.timestamp_us)))
-        };
+        let in_window = |block: u32| directory.get(block).is_some_and(|b| b.overlaps(time));
         let used = queries.iter().filter(|q| q.used).count();
         let all_used = used == queries.len();
         let access = match candidates {
@@ -448,7 +444,8 @@ mod tests {
             (0..blocks)
                 .map(|i| {
                     Some(BlockInfo {
-                        timestamp_us: u64::from(i) * 10,
+                        first_us: u64::from(i) * 10,
+                        last_us: u64::from(i) * 10,
                         first_seq: u64::from(i) * 100 + 1,
                         count: 100,
                         written: 100,

@@ -1,6 +1,7 @@
 //! The embedded backend: one redb file holding many sessions.
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -10,7 +11,10 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 use crate::backend::{Backend, ScanLimits, ScanPage, ScanPosition};
-use crate::block::{BlockEntries, build_blocks, compress, decompress, postings_of, retain_entries};
+use crate::block::{
+    BlockEntries, MAX_BLOCK_SPAN_US, build_blocks, compress, decompress, postings_of,
+    retain_entries,
+};
 use crate::dataset::{
     CaptureSelection, DatasetId, Import, ImportBegun, ImportSpec, SessionStats, StoredSession,
 };
@@ -47,7 +51,7 @@ struct SessionRecord {
 /// The time-order candidates of one reader's plan.
 struct CachedPlan {
     key: (u32, u64, u64, Vec<u8>),
-    /// `(timestamp_us, block)` in time order.
+    /// `(first_us, block)` in time order.
     blocks: Arc<Vec<(u64, u32)>>,
 }
 
@@ -197,6 +201,60 @@ impl Budget {
             page.captures.push(capture);
         }
         Ok(true)
+    }
+}
+
+/// The unreturned entries of one loaded block in a time-order merge.
+struct Cursor {
+    key: (u64, u32),
+    raw: Vec<u8>,
+    /// `(timestamp, seq, start, end)` of each entry still to return.
+    entries: Vec<(u64, u64, usize, usize)>,
+    next: usize,
+}
+
+impl Cursor {
+    /// The entries of a block's raw bytes that lie in `window` and after
+    /// `after`.
+    ///
+    /// Returns an error if the block is damaged.
+    fn load(
+        key: (u64, u32),
+        info: &BlockInfo,
+        raw: &[u8],
+        window: Option<crate::filter::TimeRange>,
+        after: Option<(u64, u64)>,
+    ) -> Result<Self> {
+        let base = raw.as_ptr() as usize;
+        let mut entries = Vec::new();
+        for entry in BlockEntries::new(raw) {
+            let entry = entry?;
+            let ts = info.first_us + entry.time_offset;
+            let seq = info.first_seq + entry.seq_offset;
+            if window.is_some_and(|w| !w.contains(ts)) || after.is_some_and(|a| (ts, seq) <= a) {
+                continue;
+            }
+            let start = entry.bytes.as_ptr() as usize - base;
+            entries.push((ts, seq, start, start + entry.bytes.len()));
+        }
+        Ok(Self {
+            key,
+            raw: raw.to_vec(),
+            entries,
+            next: 0,
+        })
+    }
+
+    /// The next entry's `(timestamp, seq)`.
+    fn head(&self) -> Option<(u64, u64)> {
+        self.entries.get(self.next).map(|e| (e.0, e.1))
+    }
+
+    /// The next entry's bytes, moving past it.
+    fn take(&mut self) -> &[u8] {
+        let (_, _, start, end) = self.entries[self.next];
+        self.next += 1;
+        &self.raw[start..end]
     }
 }
 
@@ -405,8 +463,7 @@ impl RedbBackend {
             .iter()
             .filter_map(|p| {
                 let info = slot.directory.get(p.block)?;
-                info.visible_at(max_seq)
-                    .then_some((info.timestamp_us, p.block))
+                info.visible_at(max_seq).then_some((info.first_us, p.block))
             })
             .collect();
         blocks.sort_unstable();
@@ -451,22 +508,29 @@ impl RedbBackend {
         };
         let raw = decompress(stored.value())?;
         for entry in BlockEntries::new(&raw) {
-            let (offset, bytes) = entry?;
-            let seq = info.first_seq + offset;
+            let entry = entry?;
+            let seq = info.first_seq + entry.seq_offset;
             if skip(seq) {
                 continue;
             }
-            if !budget.examine(page, order(seq), bytes, filter)? {
+            if !budget.examine(page, order(seq), entry.bytes, filter)? {
                 return Ok(false);
             }
         }
         Ok(true)
     }
 
+    /// Scans in `(timestamp, seq)` order: a k-way merge of the candidate
+    /// blocks, which may overlap in time. Blocks are taken in `(first_us,
+    /// block)` order and loaded only once their first entry could come
+    /// next, so equal-time blocks of a RIB dump are read one at a time.
+    /// A page that stops early records the first block still holding
+    /// unreturned entries, so the next page resumes there.
     fn scan_time_order(
         &self,
         dataset: DatasetId,
         after: Option<(u64, u64)>,
+        from: Option<(u64, u32)>,
         max_seq: u64,
         filter: &CaptureFilter,
         limits: ScanLimits,
@@ -474,99 +538,112 @@ impl RedbBackend {
         let txn = self.begin_read()?;
         let mut page = ScanPage {
             captures: Vec::new(),
-            next: ScanPosition::TimeOrder { after, max_seq },
+            next: ScanPosition::TimeOrder {
+                after,
+                from,
+                max_seq,
+            },
             exhausted: true,
             examined: 0,
         };
         let (candidates, slot) = self.time_order_candidates(&txn, dataset, filter, max_seq)?;
         let directory = &slot.directory;
-        // The block holding `after` resumes the scan; entries up to it are
-        // skipped inside it.
-        let resume: Option<(u64, u32)> = match after {
-            Some((t, seq)) => match directory.block_of_seq(seq) {
-                Some(block) => Some((t, block)),
-                None => Some((t, directory.first_after_seq(seq))),
-            },
-            None => None,
+        let window = filter.time;
+        // The first block key that may hold an unreturned entry.
+        let start: (u64, u32) = match (from, after, window) {
+            (Some(key), _, _) => key,
+            (None, Some((t, _)), _) => (t.saturating_sub(MAX_BLOCK_SPAN_US), 0),
+            (None, None, Some(w)) => (w.start_us.saturating_sub(MAX_BLOCK_SPAN_US), 0),
+            (None, None, None) => (0, 0),
         };
-        // Time order is `(timestamp, seq)` order: a later timestamp's block
-        // may hold smaller `seq`s than the last one returned.
-        let skip = |ts: u64| move |seq: u64| after.is_some_and(|a| (ts, seq) <= a);
-        let order = |ts: u64| {
-            move |seq: u64| ScanPosition::TimeOrder {
-                after: Some((ts, seq)),
-                max_seq,
-            }
-        };
-        let mut budget = Budget::new(limits);
-        match candidates {
+        let end_us = window.map_or(u64::MAX, |w| w.end_us);
+        let time_table = txn
+            .open_table(TIME_ORDER)
+            .during("opening the time table")?;
+        let mut keys: Box<dyn Iterator<Item = Result<(u64, u32)>>> = match &candidates {
             Some(blocks) => {
-                let start = match resume {
-                    Some(key) => blocks.partition_point(|b| *b < key),
-                    None => 0,
+                let first = blocks.partition_point(|b| *b < start);
+                Box::new(blocks[first..].iter().map(|b| Ok(*b)))
+            }
+            None => Box::new(
+                time_table
+                    .range((dataset.0, start.0, start.1)..(dataset.0, end_us, 0))
+                    .during("scanning captures")?
+                    .map(|entry| {
+                        let (key, _) = entry.during("scanning captures")?;
+                        let (_, first_us, number) = key.value();
+                        Ok((first_us, number))
+                    }),
+            ),
+        };
+        let data = txn
+            .open_table(BLOCK_DATA)
+            .during("opening the block table")?;
+        let mut next_key: Option<(u64, u32)> = keys.next().transpose()?;
+        let mut cursors: Vec<Cursor> = Vec::new();
+        let mut heap: BinaryHeap<Reverse<(u64, u64, usize)>> = BinaryHeap::new();
+        let mut budget = Budget::new(limits);
+        loop {
+            while let Some(key @ (first_us, number)) = next_key {
+                if first_us >= end_us {
+                    next_key = None;
+                    break;
+                }
+                let Some(info) = directory.get(number) else {
+                    next_key = keys.next().transpose()?;
+                    continue;
                 };
-                for &(ts, number) in &blocks[start..] {
-                    let Some(info) = directory.get(number) else {
-                        continue;
-                    };
-                    if !Self::scan_block(
-                        &txn,
-                        dataset,
-                        number,
-                        info,
-                        skip(ts),
-                        order(ts),
-                        filter,
-                        &mut budget,
-                        &mut page,
-                    )? {
-                        return Ok(page);
-                    }
+                if heap
+                    .peek()
+                    .is_some_and(|Reverse((t, s, _))| (info.first_us, info.first_seq) > (*t, *s))
+                {
+                    break;
+                }
+                next_key = keys.next().transpose()?;
+                let last = (info.last_us, info.first_seq + u64::from(info.written));
+                if !info.visible_at(max_seq)
+                    || !info.overlaps(window)
+                    || after.is_some_and(|a| last <= (a.0, a.1 + 1))
+                {
+                    continue;
+                }
+                let Some(stored) = data.get((dataset.0, number)).during("reading a block")? else {
+                    continue;
+                };
+                let cursor = Cursor::load(key, info, &decompress(stored.value())?, window, after)?;
+                if let Some(head) = cursor.head() {
+                    heap.push(Reverse((head.0, head.1, cursors.len())));
+                    cursors.push(cursor);
                 }
             }
-            None => {
-                let window = filter.time;
-                let start = match (resume, window) {
-                    (Some((t, b)), _) => (dataset.0, t, b),
-                    (None, Some(w)) => (dataset.0, w.start_us, 0),
-                    (None, None) => (dataset.0, 0, 0),
-                };
-                let end = window.map_or((dataset.0, u64::MAX, u32::MAX), |w| {
-                    (dataset.0, w.end_us, 0)
-                });
-                if start >= end {
-                    return Ok(page);
+            let Some(Reverse((ts, seq, i))) = heap.pop() else {
+                return Ok(page);
+            };
+            if budget.spent(&page) {
+                heap.push(Reverse((ts, seq, i)));
+                let resume = cursors
+                    .iter()
+                    .filter(|c| c.head().is_some())
+                    .map(|c| c.key)
+                    .chain(next_key)
+                    .min();
+                page.exhausted = false;
+                if let ScanPosition::TimeOrder { from, .. } = &mut page.next {
+                    *from = resume;
                 }
-                let table = txn
-                    .open_table(TIME_ORDER)
-                    .during("opening the time table")?;
-                let range = table.range(start..end).during("scanning captures")?;
-                for entry in range {
-                    let (key, _) = entry.during("scanning captures")?;
-                    let (_, ts, number) = key.value();
-                    let Some(info) = directory.get(number) else {
-                        continue;
-                    };
-                    if !info.visible_at(max_seq) {
-                        continue;
-                    }
-                    if !Self::scan_block(
-                        &txn,
-                        dataset,
-                        number,
-                        info,
-                        skip(ts),
-                        order(ts),
-                        filter,
-                        &mut budget,
-                        &mut page,
-                    )? {
-                        return Ok(page);
-                    }
-                }
+                return Ok(page);
+            }
+            let position = ScanPosition::TimeOrder {
+                after: Some((ts, seq)),
+                from: None,
+                max_seq,
+            };
+            let bytes = cursors[i].take();
+            budget.examine(&mut page, position, bytes, filter)?;
+            if let Some(head) = cursors[i].head() {
+                heap.push(Reverse((head.0, head.1, i)));
             }
         }
-        Ok(page)
     }
 
     fn scan_commit_order(
@@ -629,7 +706,7 @@ impl RedbBackend {
             }
             dir.remove((dataset.0, *number))
                 .during("deleting a block")?;
-            time.remove((dataset.0, info.timestamp_us, *number))
+            time.remove((dataset.0, info.first_us, *number))
                 .during("deleting a block")?;
             captures += u64::from(info.count);
         }
@@ -638,9 +715,10 @@ impl RedbBackend {
 
     /// The time span of a directory's live blocks.
     fn span(directory: &Directory) -> (Option<u64>, Option<u64>) {
-        directory
-            .iter()
-            .fold((None, None), |(f, l), (_, b)| widen(f, l, b.timestamp_us))
+        directory.iter().fold((None, None), |(f, l), (_, b)| {
+            let (f, l) = widen(f, l, b.first_us);
+            widen(f, l, b.last_us)
+        })
     }
 
     fn update_after_delete(
@@ -999,7 +1077,8 @@ impl Backend for RedbBackend {
             for (i, (block, bytes)) in blocks.iter().zip(&stored).enumerate() {
                 let number = first_block + i as u32;
                 let info = BlockInfo {
-                    timestamp_us: block.timestamp_us,
+                    first_us: block.first_us,
+                    last_us: block.last_us,
                     first_seq: last + 1,
                     count: block.count,
                     written: block.count,
@@ -1010,20 +1089,21 @@ impl Backend for RedbBackend {
                     .during("writing captures")?;
                 dir.insert((dataset.0, number), info.encode().as_slice())
                     .during("writing captures")?;
-                time.insert((dataset.0, block.timestamp_us, number), ())
+                time.insert((dataset.0, block.first_us, number), ())
                     .during("writing captures")?;
                 last += u64::from(block.count);
                 record.stats.captures += u64::from(block.count);
                 record.stats.block_bytes += bytes.len() as u64;
-                (record.stats.first_us, record.stats.last_us) = widen(
-                    record.stats.first_us,
-                    record.stats.last_us,
-                    block.timestamp_us,
-                );
+                for t in [block.first_us, block.last_us] {
+                    (record.stats.first_us, record.stats.last_us) =
+                        widen(record.stats.first_us, record.stats.last_us, t);
+                    if let Some(import) = &mut import_record {
+                        (import.first_us, import.last_us) =
+                            widen(import.first_us, import.last_us, t);
+                    }
+                }
                 if let Some(import) = &mut import_record {
                     import.captures += u64::from(block.count);
-                    (import.first_us, import.last_us) =
-                        widen(import.first_us, import.last_us, block.timestamp_us);
                 }
                 infos.push(info);
             }
@@ -1096,9 +1176,11 @@ impl Backend for RedbBackend {
         limits: ScanLimits,
     ) -> Result<ScanPage> {
         match position {
-            ScanPosition::TimeOrder { after, max_seq } => {
-                self.scan_time_order(dataset, after, max_seq, filter, limits)
-            }
+            ScanPosition::TimeOrder {
+                after,
+                from,
+                max_seq,
+            } => self.scan_time_order(dataset, after, from, max_seq, filter, limits),
             ScanPosition::CommitOrder { after } => {
                 self.scan_commit_order(dataset, after, filter, limits)
             }
@@ -1109,8 +1191,6 @@ impl Backend for RedbBackend {
         let txn = self.begin_read()?;
         let (plan, slot) = self.plan(&txn, dataset, filter)?;
         let directory = &slot.directory;
-        let in_window =
-            |info: &BlockInfo| filter.time.is_none_or(|t| t.contains(info.timestamp_us));
         let mut count = 0u64;
         let check = |number: u32| -> Result<u64> {
             let data = txn
@@ -1122,23 +1202,17 @@ impl Backend for RedbBackend {
             let raw = decompress(stored.value())?;
             let mut n = 0;
             for entry in BlockEntries::new(&raw) {
-                let (_, bytes) = entry?;
-                let capture: Capture = decode("capture", bytes)?;
+                let capture: Capture = decode("capture", entry?.bytes)?;
                 n += u64::from(filter.matches(&capture));
             }
             Ok(n)
         };
         match (&plan.access, plan.count_from_index) {
-            (Access::TimeScan, true) => {
-                for (_, info) in directory.iter() {
-                    if in_window(info) {
-                        count += u64::from(info.count);
-                    }
-                }
-            }
-            (Access::TimeScan, false) => {
+            (Access::TimeScan, exact) => {
                 for (number, info) in directory.iter() {
-                    if in_window(info) {
+                    if exact && info.inside(filter.time) {
+                        count += u64::from(info.count);
+                    } else if info.overlaps(filter.time) {
                         count += check(number)?;
                     }
                 }
@@ -1148,7 +1222,7 @@ impl Backend for RedbBackend {
                     let Some(info) = directory.get(posting.block) else {
                         continue;
                     };
-                    if exact && !info.rewritten {
+                    if exact && !info.rewritten && info.inside(filter.time) {
                         count += u64::from(posting.count);
                     } else {
                         count += check(posting.block)?;
@@ -1198,7 +1272,7 @@ impl Backend for RedbBackend {
                     Access::TimeScan => slot
                         .directory
                         .iter()
-                        .filter(|(_, b)| filter.time.is_none_or(|t| t.contains(b.timestamp_us)))
+                        .filter(|(_, b)| b.overlaps(filter.time))
                         .map(|(n, _)| n)
                         .collect(),
                 };
@@ -1220,8 +1294,8 @@ impl Backend for RedbBackend {
                         continue;
                     };
                     let raw = decompress(&stored)?;
-                    let (kept_raw, kept) = retain_entries(&raw, |_, bytes| {
-                        let capture: Capture = decode("capture", bytes)?;
+                    let (kept_raw, kept) = retain_entries(&raw, |entry| {
+                        let capture: Capture = decode("capture", entry.bytes)?;
                         Ok(!filter.matches(&capture))
                     })?;
                     if kept == info.count {

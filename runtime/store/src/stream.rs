@@ -278,6 +278,7 @@ impl CaptureReader {
             filter: Arc::new(filter),
             position: ScanPosition::TimeOrder {
                 after: None,
+                from: None,
                 max_seq,
             },
             follow,

@@ -624,6 +624,7 @@ proptest! {
         let want: Vec<Capture> = model.into_iter().map(|(_, _, c)| c).collect();
         let time_order = bgpmon_store::ScanPosition::TimeOrder {
             after: None,
+            from: None,
             max_seq: last_seqs[snapshot],
         };
         prop_assert_eq!(scan_all(&backend, ds, time_order, max_items, max_rows), want);
@@ -711,6 +712,7 @@ fn backend_scan_pages_are_bounded_by_rows() {
             ds,
             bgpmon_store::ScanPosition::TimeOrder {
                 after: None,
+                from: None,
                 max_seq: 10,
             },
             &never,
@@ -750,6 +752,7 @@ fn backend_scan_pages_are_bounded_by_bytes() {
     };
     let mut position = bgpmon_store::ScanPosition::TimeOrder {
         after: None,
+        from: None,
         max_seq: last,
     };
     let mut pages = Vec::new();
