@@ -4,7 +4,7 @@
 use redb::TableDefinition;
 
 /// The schema version this build reads and writes.
-pub(crate) const SCHEMA_VERSION: u64 = 3;
+pub(crate) const SCHEMA_VERSION: u64 = 4;
 
 /// Captures in time order, in blocks (see `block.rs`): `(timestamp_us,
 /// seq)` of a block's first capture to the block. Every capture of a block

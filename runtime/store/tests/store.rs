@@ -47,6 +47,7 @@ fn capture(t: u64, origin: u32, advertised: &[&str]) -> Capture {
         atomic_aggregate: false,
         aggregator: None,
         is_rib: false,
+        mrt_type: None,
     }
 }
 
@@ -654,7 +655,7 @@ fn a_store_of_another_schema_version_is_refused_and_left_alone() {
             error,
             StoreError::SchemaVersion {
                 found: 2,
-                expected: 3,
+                expected: 4,
                 ..
             }
         ),
@@ -662,7 +663,7 @@ fn a_store_of_another_schema_version_is_refused_and_left_alone() {
     );
     let message = error.to_string();
     assert!(message.contains("schema version 2"), "{message}");
-    assert!(message.contains("reads version 3"), "{message}");
+    assert!(message.contains("reads version 4"), "{message}");
     assert!(message.contains("move the file away"), "{message}");
     // Nothing was changed: the version is still the old one.
     let db = redb::Database::open(&path).unwrap();

@@ -129,6 +129,9 @@ pub(crate) fn capture_from_wit(c: wit::Capture) -> Result<store::Capture, HostCa
             address: ip_from_wit(&a.address),
         }),
         is_rib: c.is_rib,
+        // WIT 0.1.0 captures carry no MRT record type: a module's captures
+        // did not come from an MRT file.
+        mrt_type: None,
     })
 }
 

@@ -123,6 +123,7 @@ pub(crate) fn capture_to_proto(c: store::Capture) -> v1::Capture {
             address: ip_to_bytes(a.address),
         }),
         is_rib: c.is_rib,
+        mrt_type: c.mrt_type.map(u32::from),
     }
 }
 
