@@ -195,12 +195,13 @@ fn the_jinx_known_answer() {
     let mut args = vec!["read", "captures", "s", "--format", "psv"];
     args.extend_from_slice(&filter);
     let psv = d.ok(&args);
-    let expected: String = (136..140)
-        .map(|n| {
+    let header = "type|timestamp|peer_ip|peer_asn|prefix|as_path|origin_asns|origin|next_hop|local_pref|med|communities|atomic|aggr_asn|aggr_ip|only_to_customer\n";
+    let expected: String = std::iter::once(header.to_owned())
+        .chain((136..140).map(|n| {
             format!(
-                "A|1427846874|196.223.14.46|37105|154.73.{n}.0/24|37105 37549|37549|IGP|196.223.14.84|||37105:300|NAG|||\n"
+                "A|1427846874|196.223.14.46|37105|154.73.{n}.0/24|37105 37549|37549|IGP|196.223.14.84|||37105:300|false|||\n"
             )
-        })
+        }))
         .collect();
     crate::eqnice!(expected, psv);
 

@@ -24,7 +24,7 @@ pub enum Format {
     /// One JSON object per line, with stable field names.
     Json,
     /// One pipe-separated line per prefix element, in bgpkit-parser's PSV
-    /// field order.
+    /// field order, after its header line.
     Psv,
     /// The lines `bgpdump -m` prints for the same MRT file: withdrawals
     /// (`W`), announcements (`A`) and RIB entries (`B`). Captures only.
@@ -47,7 +47,7 @@ fn captures_only() -> std::io::Error {
     )
 }
 
-/// Writes captures in one format; a table writes its header first.
+/// Writes captures in one format; a table and PSV write their header first.
 pub struct CaptureWriter<W: Write> {
     out: W,
     format: Format,
@@ -82,7 +82,13 @@ impl<W: Write> CaptureWriter<W> {
                 serde_json::to_writer(&mut self.out, &CaptureJson::from(capture))?;
                 writeln!(self.out)
             }
-            Format::Psv => psv::write_capture(&mut self.out, capture, &self.elements),
+            Format::Psv => {
+                if !self.header_done {
+                    psv::capture_header(&mut self.out)?;
+                    self.header_done = true;
+                }
+                psv::write_capture(&mut self.out, capture, &self.elements)
+            }
             Format::Bgpdump => bgpdump::write_capture(&mut self.out, capture, &self.elements),
             Format::Table => {
                 if !self.header_done {
