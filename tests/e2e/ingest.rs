@@ -20,10 +20,12 @@ fn count(d: &Daemon, extra: &[&str]) -> u64 {
     d.ok(&args).trim().parse().unwrap()
 }
 
+/// The PSV element lines, after the header line.
 fn psv_lines(d: &Daemon) -> usize {
-    d.ok(&["read", "captures", "s", "--format", "psv"])
-        .lines()
-        .count()
+    let psv = d.ok(&["read", "captures", "s", "--format", "psv"]);
+    let mut lines = psv.lines();
+    assert!(lines.next().unwrap().starts_with("type|timestamp|peer_ip|"));
+    lines.count()
 }
 
 #[test]

@@ -9,6 +9,7 @@
     reason = "a test reports failure by panicking"
 )]
 
+mod bgpdump;
 mod daemon;
 mod filters;
 mod ingest;

@@ -24,7 +24,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub use client::{Client, MAX_MESSAGE_BYTES, connect, status_error};
-pub use filter::{CommunityArg, ElementFilter, FilterArgs, MatchArg};
+pub use filter::{CommunityArg, ElementFilter, Family, FilterArgs, MatchArg};
 pub use output::Format;
 pub use time::{Timestamp, format_micros};
 

@@ -4,8 +4,10 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
 /// A point in time, in microseconds since the unix epoch, parsed from
-/// `2015-04-01T00:00:30Z` (RFC 3339), `2015-04-01T00:00:30` (UTC),
-/// `2015-04-01` (midnight UTC) or `1427846430` (unix seconds).
+/// `2015-04-01T00:00:30Z` or `2015-04-01T00:00:30.25Z` (RFC 3339),
+/// `2015-04-01T00:00:30` (UTC), `2015-04-01` (midnight UTC), or
+/// `1427846430` or `1427846430.25` (unix seconds, with up to six digits
+/// of fraction).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timestamp(pub u64);
 
@@ -18,12 +20,22 @@ impl std::str::FromStr for Timestamp {
             u64::try_from(t.timestamp_micros())
                 .map_err(|_| format!("{s:?} is before 1970; give a later time"))
         };
-        if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
-            let secs: u64 = s
+        let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+        let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
+        if digits(whole) && (fraction.is_empty() || digits(fraction)) && !s.ends_with('.') {
+            if fraction.len() > 6 {
+                return Err(format!(
+                    "{s:?} is more precise than a microsecond; give at most six digits after the point"
+                ));
+            }
+            let secs: u64 = whole
                 .parse()
                 .map_err(|e| format!("{s:?} is not a unix time: {e}"))?;
+            // Six digits of fraction are the microseconds: "25" is 250000.
+            let micros: u64 = format!("{fraction:0<6}").parse().unwrap_or(0);
             return secs
                 .checked_mul(1_000_000)
+                .and_then(|us| us.checked_add(micros))
                 .map(Timestamp)
                 .ok_or_else(|| format!("{s:?} is too far in the future"));
         }
@@ -38,7 +50,7 @@ impl std::str::FromStr for Timestamp {
             return micros(Utc.from_utc_datetime(&t)).map(Timestamp);
         }
         Err(format!(
-            "{s:?} is not a time; use RFC 3339 (2015-04-01T00:00:30Z), a date (2015-04-01) or unix seconds (1427846430)"
+            "{s:?} is not a time; use RFC 3339 (2015-04-01T00:00:30Z, 2015-04-01T00:00:30.25Z), a date (2015-04-01) or unix seconds (1427846430, 1427846430.25)"
         ))
     }
 }
@@ -71,6 +83,22 @@ mod tests {
         assert_eq!(parse("2015-04-01T02:00:30+02:00"), 1_427_846_430_000_000);
         assert_eq!(parse("2015-04-01T00:00:30"), 1_427_846_430_000_000);
         assert_eq!(parse("2015-04-01T00:00:30.25Z"), 1_427_846_430_250_000);
+    }
+
+    #[test]
+    fn fractions_of_a_second_are_kept_to_the_microsecond() {
+        assert_eq!(parse("1427846847.25"), 1_427_846_847_250_000);
+        assert_eq!(parse("1427846847.000001"), 1_427_846_847_000_001);
+        assert_eq!(parse("1427846847.0"), 1_427_846_847_000_000);
+        assert_eq!(parse("0.5"), 500_000);
+        assert_eq!(parse("2015-04-01T00:00:47.123456Z"), 1_427_846_447_123_456);
+        assert_eq!(parse("2015-04-01T02:00:47.5+02:00"), 1_427_846_447_500_000);
+        assert_eq!(parse("2015-04-01T00:00:47.75"), 1_427_846_447_750_000);
+        let e = "1427846847.1234567".parse::<Timestamp>().unwrap_err();
+        assert!(e.contains("more precise than a microsecond"), "{e}");
+        for bad in ["1427846847.", ".25", "1.2.3", "1427846847.x"] {
+            assert!(bad.parse::<Timestamp>().is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -48,6 +48,7 @@ mod field {
     pub(super) const ATOMIC_AGGREGATE: u32 = 15;
     pub(super) const AGGREGATOR: u32 = 16;
     pub(super) const IS_RIB: u32 = 17;
+    pub(super) const MRT_TYPE: u32 = 18;
 }
 
 /// What to do with the prefixes of MP_REACH_NLRI and MP_UNREACH_NLRI attributes.
@@ -75,6 +76,9 @@ pub(crate) struct Header<'a> {
     pub(crate) peer_as: u32,
     /// Whether the capture is a RIB entry.
     pub(crate) is_rib: bool,
+    /// The MRT record type the capture was read from (RFC 6396: 13 for TABLE_DUMP_V2, 17
+    /// for BGP4MP_ET, ...).
+    pub(crate) mrt_type: u16,
 }
 
 /// Encodes captures into one arena, each an [`EncodedCapture`] slice of it.
@@ -104,6 +108,7 @@ impl CaptureWriter {
         if header.is_rib {
             varint_field(out, field::IS_RIB, 1);
         }
+        present_varint_field(out, field::MRT_TYPE, u64::from(header.mrt_type));
         self
     }
 
@@ -422,6 +427,7 @@ mod tests {
         peer_ip: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
         peer_as: 0,
         is_rib: false,
+        mrt_type: 16,
     };
 
     /// The capture the writer encodes, with the header's fields at their defaults.
@@ -429,7 +435,9 @@ mod tests {
         let mut writer = CaptureWriter::default();
         writer.start(&HEADER).attributes(&attributes(values), mp);
         let mut capture = writer.finish().decode().unwrap();
+        assert_eq!(capture.mrt_type, Some(16));
         capture.peer_ip.clear();
+        capture.mrt_type = None;
         capture
     }
 
@@ -449,6 +457,7 @@ mod tests {
             peer_ip: "2001:db8::1".parse().unwrap(),
             peer_as: 4_200_000_000,
             is_rib: true,
+            mrt_type: 13,
         };
         let mut writer = CaptureWriter::default();
         writer
@@ -475,6 +484,7 @@ mod tests {
                 &"2001:db8::/32".parse().unwrap(),
             )],
             is_rib: true,
+            mrt_type: Some(13),
             ..Capture::default()
         };
         assert_eq!(bytes.decode().unwrap(), expected);
@@ -484,10 +494,12 @@ mod tests {
             advertised: vec![],
             withdrawn: vec![],
             is_rib: false,
+            mrt_type: None,
             ..expected.clone()
         };
         let rib = Capture {
             is_rib: true,
+            mrt_type: Some(13),
             ..Capture::default()
         };
         let prefixes = Capture {

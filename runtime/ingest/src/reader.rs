@@ -346,6 +346,7 @@ impl MrtReader {
             peer_ip,
             peer_as: peer_asn.to_u32(),
             is_rib: false,
+            mrt_type: mrt_type(header),
         });
         for prefix in &update.announced_prefixes {
             writer.advertised(&prefix.prefix);
@@ -397,6 +398,7 @@ impl MrtReader {
                     peer_ip: peer.ip,
                     peer_as: peer.asn,
                     is_rib: true,
+                    mrt_type: mrt_type(header),
                 })
                 .advertised(&rib_prefix.prefix)
                 .attributes(&entry.attributes, MpPrefixes::Ignore);
@@ -415,6 +417,7 @@ impl MrtReader {
                 peer_ip: entry.peer_ip,
                 peer_as: entry.peer_asn.to_u32(),
                 is_rib: true,
+                mrt_type: mrt_type(header),
             })
             .advertised(&entry.prefix.prefix)
             .attributes(&entry.attributes, MpPrefixes::Ignore);
@@ -500,6 +503,11 @@ impl PeerTable {
 /// The record time in microseconds since the epoch, with the BGP4MP_ET microseconds.
 fn timestamp_us(header: &CommonHeader) -> u64 {
     u64::from(header.timestamp) * 1_000_000 + u64::from(header.microsecond_timestamp.unwrap_or(0))
+}
+
+/// The record's MRT type number (RFC 6396 section 4).
+fn mrt_type(header: &CommonHeader) -> u16 {
+    header.entry_type as u16
 }
 
 /// Copies the first bytes of `raw` (header, then body) into `head`; returns how many.

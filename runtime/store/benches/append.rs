@@ -53,6 +53,7 @@ fn capture(i: u64, timestamp_us: u64) -> Capture {
         atomic_aggregate: false,
         aggregator: None,
         is_rib: false,
+        mrt_type: None,
     }
 }
 

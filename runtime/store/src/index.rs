@@ -111,6 +111,13 @@ pub(crate) fn community_key(community: &Community) -> u64 {
     }
 }
 
+/// The key range of the large communities of global administrator
+/// `global`; from `global` 0 up to `u64::MAX` it covers them all.
+pub(crate) fn large_community_range(global: u32) -> (u64, u64) {
+    let base = LARGE_COMMUNITY | (u64::from(global) << 31);
+    (base, base | 0x7fff_ffff)
+}
+
 /// A prefix's network bits as a left-aligned `u128` and its family's
 /// width.
 fn bits(prefix: &IpNet) -> (u128, u8, u64, u8) {

@@ -49,7 +49,9 @@ pub use dataset::{
 pub use encoded::EncodedCaptures;
 pub use error::{Result, StoreError};
 pub use filter::{
-    CaptureFilter, CaptureKind, EntityFilter, PrefixMatch, PrefixScope, PrefixTerm, TimeRange,
+    AddressFamily, AsPathRegex, CaptureFilter, CaptureKind, CommunityPattern,
+    CommunityPatternError, EntityFilter, MAX_PATH_REGEX_BYTES, MAX_PATH_REGEX_COMPILED_BYTES,
+    PathRegexError, PrefixMatch, PrefixScope, PrefixTerm, TimeRange,
 };
 pub use model::{
     Aggregator, Capture, Community, Entity, MaxLengthOutOfRange, Node, OriginAttribute,

@@ -97,6 +97,12 @@ pub struct Capture {
     pub aggregator: Option<Aggregator>,
     /// True for a RIB dump entry, false for an UPDATE.
     pub is_rib: bool,
+    /// The MRT record type (RFC 6396) the capture was read from: 12 for
+    /// TABLE_DUMP, 13 for TABLE_DUMP_V2, 16 for BGP4MP, 17 for BGP4MP_ET;
+    /// `None` when it did not come from an MRT file (a client, a module or
+    /// a live feed wrote it). Output in bgpdump's format needs it, since
+    /// bgpdump names the record type on every line.
+    pub mrt_type: Option<u16>,
 }
 
 impl Capture {
@@ -171,6 +177,7 @@ impl Capture {
             atomic_aggregate: false,
             aggregator: None,
             is_rib: false,
+            mrt_type: None,
         }
     }
 }

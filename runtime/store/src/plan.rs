@@ -20,10 +20,12 @@ use std::fmt;
 
 use crate::directory::Directory;
 use crate::error::Result;
-use crate::filter::{CaptureFilter, CaptureKind, PrefixMatch, PrefixScope, TimeRange};
+use crate::filter::{
+    CaptureFilter, CaptureKind, CommunityPattern, PrefixMatch, PrefixScope, TimeRange,
+};
 use crate::index::{
-    Posting, TermKind, collector_key, community_key, decode_chunk, less_specific_keys,
-    more_specific_ranges, peer_ip_key, prefix_key,
+    Posting, TermKind, collector_key, community_key, decode_chunk, large_community_range,
+    less_specific_keys, more_specific_ranges, peer_ip_key, prefix_key,
 };
 use crate::model::Community;
 
@@ -52,19 +54,77 @@ pub(crate) trait PostingSource {
 pub(crate) struct TermQuery {
     /// How the plan names it, such as `origin=[3356]`.
     pub(crate) label: String,
-    /// Inclusive key ranges, each of one kind.
-    pub(crate) ranges: Vec<(TermKind, u64, u64)>,
+    /// Inclusive key ranges, each of one kind, with the keys inside that
+    /// count.
+    pub(crate) ranges: Vec<(TermKind, u64, u64, KeyMatch)>,
     /// Whether its postings' counts add up to exactly the captures that
     /// pass the term: its keys are exact and no capture carries two of
     /// them.
     pub(crate) exact_count: bool,
 }
 
-fn points(kind: TermKind, keys: impl IntoIterator<Item = u64>) -> Vec<(TermKind, u64, u64)> {
+/// Which keys of a range a query takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum KeyMatch {
+    /// Every key.
+    All,
+    /// Keys whose low 16 bits are this value: the standard communities
+    /// `*:value`.
+    Low16(u16),
+}
+
+impl KeyMatch {
+    fn accepts(self, key: u64) -> bool {
+        match self {
+            Self::All => true,
+            Self::Low16(v) => key & 0xffff == u64::from(v),
+        }
+    }
+}
+
+fn points(
+    kind: TermKind,
+    keys: impl IntoIterator<Item = u64>,
+) -> Vec<(TermKind, u64, u64, KeyMatch)> {
     let mut keys: Vec<u64> = keys.into_iter().collect();
     keys.sort_unstable();
     keys.dedup();
-    keys.into_iter().map(|k| (kind, k, k)).collect()
+    keys.into_iter()
+        .map(|k| (kind, k, k, KeyMatch::All))
+        .collect()
+}
+
+/// The key range of a community pattern.
+fn community_range(pattern: &CommunityPattern) -> (u64, u64, KeyMatch) {
+    match *pattern {
+        CommunityPattern::Standard {
+            asn: Some(asn),
+            value: Some(value),
+        } => {
+            let k = community_key(&Community::Standard(asn, value));
+            (k, k, KeyMatch::All)
+        }
+        CommunityPattern::Standard {
+            asn: Some(asn),
+            value: None,
+        } => {
+            let lo = community_key(&Community::Standard(asn, 0));
+            (lo, lo | 0xffff, KeyMatch::All)
+        }
+        CommunityPattern::Standard { asn: None, value } => {
+            (0, 0xffff_ffff, value.map_or(KeyMatch::All, KeyMatch::Low16))
+        }
+        CommunityPattern::Large {
+            global: Some(global),
+            ..
+        } => {
+            let (lo, hi) = large_community_range(global);
+            (lo, hi, KeyMatch::All)
+        }
+        CommunityPattern::Large { global: None, .. } => {
+            (large_community_range(0).0, u64::MAX, KeyMatch::All)
+        }
+    }
 }
 
 fn label<T: fmt::Display>(name: &str, values: &[T]) -> String {
@@ -129,27 +189,26 @@ pub(crate) fn term_queries(filter: &CaptureFilter) -> Vec<TermQuery> {
         });
     }
     if !filter.communities.is_empty() {
-        let ranges = points(
-            TermKind::Community,
-            filter.communities.iter().map(community_key),
-        );
-        let standard = filter
+        let mut ranges: Vec<(TermKind, u64, u64, KeyMatch)> = filter
             .communities
             .iter()
-            .all(|c| matches!(c, Community::Standard(..)));
+            .map(|p| {
+                let (lo, hi, accept) = community_range(p);
+                (TermKind::Community, lo, hi, accept)
+            })
+            .collect();
+        ranges.sort_unstable();
+        ranges.dedup();
+        let exact_standard = matches!(
+            filter.communities.as_slice(),
+            [CommunityPattern::Standard {
+                asn: Some(_),
+                value: Some(_)
+            }]
+        );
         out.push(TermQuery {
-            label: label(
-                "community",
-                &filter
-                    .communities
-                    .iter()
-                    .map(|c| match c {
-                        Community::Standard(a, v) => format!("{a}:{v}"),
-                        Community::Large(g, a, b) => format!("{g}:{a}:{b}"),
-                    })
-                    .collect::<Vec<_>>(),
-            ),
-            exact_count: standard && ranges.len() == 1,
+            label: label("community", &filter.communities),
+            exact_count: exact_standard,
             ranges,
         });
     }
@@ -177,7 +236,7 @@ pub(crate) fn term_queries(filter: &CaptureFilter) -> Vec<TermQuery> {
                 }
             };
             for kind in kinds {
-                ranges.extend(keys.iter().map(|(lo, hi)| (*kind, *lo, *hi)));
+                ranges.extend(keys.iter().map(|(lo, hi)| (*kind, *lo, *hi, KeyMatch::All)));
             }
         }
         ranges.sort_unstable();
@@ -213,7 +272,7 @@ fn kinds_name(kinds: &[TermKind]) -> &'static str {
 
 /// Whether `filter` has a term that no index covers, beyond time.
 fn has_unindexed_terms(filter: &CaptureFilter) -> bool {
-    filter.kind != CaptureKind::Any
+    filter.kind != CaptureKind::Any || !filter.path_regex.is_empty() || filter.family.is_some()
 }
 
 /// A query with the size of its postings.
@@ -266,10 +325,12 @@ impl Plan {
         let mut queries: Vec<MeasuredQuery> = Vec::new();
         for query in term_queries(filter) {
             let (mut chunks, mut bytes) = (0, 0);
-            for (kind, lo, hi) in &query.ranges {
-                source.scan_postings(*kind, *lo, *hi, &mut |_, _, chunk| {
-                    chunks += 1;
-                    bytes += chunk.len();
+            for (kind, lo, hi, accept) in &query.ranges {
+                source.scan_postings(*kind, *lo, *hi, &mut |key, _, chunk| {
+                    if accept.accepts(key) {
+                        chunks += 1;
+                        bytes += chunk.len();
+                    }
                     Ok(())
                 })?;
             }
@@ -327,9 +388,11 @@ impl Plan {
 /// block order.
 fn read_query(query: &TermQuery, source: &dyn PostingSource) -> Result<Vec<Posting>> {
     let mut all: Vec<Posting> = Vec::new();
-    for (kind, lo, hi) in &query.ranges {
-        source.scan_postings(*kind, *lo, *hi, &mut |_, first, chunk| {
-            all.extend(decode_chunk(chunk, first)?);
+    for (kind, lo, hi, accept) in &query.ranges {
+        source.scan_postings(*kind, *lo, *hi, &mut |key, first, chunk| {
+            if accept.accepts(key) {
+                all.extend(decode_chunk(chunk, first)?);
+            }
             Ok(())
         })?;
     }
@@ -548,6 +611,34 @@ mod tests {
         assert_eq!(blocks(&plan), [2, 3]);
         assert!(plan.queries.iter().all(|q| q.used));
         assert!(!plan.count_from_index);
+    }
+
+    #[test]
+    fn community_wildcards_are_key_ranges() {
+        let mut source = MapSource::default();
+        let key = |a, v| community_key(&Community::Standard(a, v));
+        source.add(TermKind::Community, key(3356, 300), &[(1, 1)]);
+        source.add(TermKind::Community, key(3356, 1), &[(2, 1)]);
+        source.add(TermKind::Community, key(174, 300), &[(3, 1)]);
+        source.add(
+            TermKind::Community,
+            community_key(&Community::Large(3356, 1, 2)),
+            &[(4, 1)],
+        );
+        let dir = directory(5);
+        let run = |text: &str| {
+            let filter = CaptureFilter {
+                communities: vec![text.parse().unwrap()],
+                ..Default::default()
+            };
+            blocks(&Plan::new(&filter, &dir, &source).unwrap())
+        };
+        assert_eq!(run("3356:*"), [1, 2]);
+        assert_eq!(run("*:300"), [1, 3]);
+        assert_eq!(run("*:*"), [1, 2, 3]);
+        assert_eq!(run("3356:300"), [1]);
+        assert_eq!(run("3356:*:*"), [4]);
+        assert_eq!(run("*:1:2"), [4]);
     }
 
     #[test]

@@ -369,17 +369,6 @@ impl PrefixReader {
         }
     }
 
-    fn keeps(filter: &CaptureFilter, event: &PrefixEvent) -> bool {
-        use crate::filter::PrefixScope;
-        let scope_ok = match filter.prefix_scope {
-            PrefixScope::Advertised => !event.withdrawn,
-            PrefixScope::Withdrawn => event.withdrawn,
-            PrefixScope::Both => true,
-        };
-        let scoped = !filter.prefixes.is_empty();
-        !scoped || (scope_ok && filter.prefix_matches(&event.prefix))
-    }
-
     /// Returns up to `max` prefix events; an empty batch means the end.
     ///
     /// Returns an error if the session is closed or the storage fails.
@@ -395,7 +384,7 @@ impl PrefixReader {
                 batch
                     .iter()
                     .flat_map(Capture::prefix_events)
-                    .filter(|e| Self::keeps(&filter, e)),
+                    .filter(|e| filter.element_matches(&e.prefix, e.withdrawn)),
             );
         }
         let n = self.pending.len().min(max);

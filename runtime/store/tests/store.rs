@@ -11,10 +11,10 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use bgpmon_store::{
-    Backend, Capture, CaptureFilter, CaptureKind, Community, DatasetId, EncodedCaptures, Entity,
-    EntityFilter, MAX_READ_BYTES, MAX_WRITE_BUFFER_BYTES, OwnedPrefix, PathSegment, PrefixMatch,
-    PrefixScope, PrefixTerm, RedbBackend, ScanLimits, Session, SessionOptions, StoreError,
-    TimeRange,
+    AddressFamily, AsPathRegex, Backend, Capture, CaptureFilter, CaptureKind, Community,
+    CommunityPattern, DatasetId, EncodedCaptures, Entity, EntityFilter, MAX_READ_BYTES,
+    MAX_WRITE_BUFFER_BYTES, OwnedPrefix, PathSegment, PrefixMatch, PrefixScope, PrefixTerm,
+    RedbBackend, ScanLimits, Session, SessionOptions, StoreError, TimeRange,
 };
 use ipnet::IpNet;
 use proptest::prelude::*;
@@ -48,6 +48,7 @@ fn capture(t: u64, origin: u32, advertised: &[&str]) -> Capture {
         atomic_aggregate: false,
         aggregator: None,
         is_rib: false,
+        mrt_type: None,
     }
 }
 
@@ -132,6 +133,14 @@ fn corpus() -> Vec<Capture> {
     v
 }
 
+fn pattern(s: &str) -> CommunityPattern {
+    s.parse().unwrap()
+}
+
+fn regex(s: &str) -> AsPathRegex {
+    AsPathRegex::new(s).unwrap()
+}
+
 fn by_prefix(p: &str, specificity: PrefixMatch) -> CaptureFilter {
     CaptureFilter {
         prefixes: vec![PrefixTerm::new(net(p), specificity)],
@@ -203,12 +212,64 @@ async fn every_filter_term_selects_exactly_its_captures() {
         seconds(
             &s,
             f(base.clone(), &|f| f.communities = vec![
-                Community::Standard(64496, 300),
-                Community::Large(64496, 1, 2)
+                Community::Standard(64496, 300).into(),
+                Community::Large(64496, 1, 2).into()
             ])
         )
         .await,
         vec![4, 5]
+    );
+    assert_eq!(
+        seconds(
+            &s,
+            f(base.clone(), &|f| f.communities = vec![pattern("*:300")])
+        )
+        .await,
+        vec![4]
+    );
+    assert_eq!(
+        seconds(
+            &s,
+            f(base.clone(), &|f| f.communities =
+                vec![pattern("64496:*:*"), pattern("1:*")])
+        )
+        .await,
+        vec![5]
+    );
+    assert_eq!(
+        seconds(
+            &s,
+            f(base.clone(), &|f| f.path_regex = vec![regex("_64777_")])
+        )
+        .await,
+        vec![7],
+        "a set member is on the path text"
+    );
+    assert_eq!(
+        seconds(
+            &s,
+            f(base.clone(), &|f| f.path_regex =
+                vec![regex("^$"), regex("_64503$")])
+        )
+        .await,
+        vec![6, 8]
+    );
+    assert_eq!(
+        seconds(
+            &s,
+            f(base.clone(), &|f| f.family = Some(AddressFamily::Ipv6))
+        )
+        .await,
+        vec![4, 5, 6, 8],
+        "a withdrawn IPv6 prefix counts"
+    );
+    assert_eq!(
+        seconds(
+            &s,
+            f(base.clone(), &|f| f.family = Some(AddressFamily::Ipv4))
+        )
+        .await,
+        vec![1, 2, 3, 6, 7, 8, 9]
     );
     assert_eq!(
         seconds(&s, f(base.clone(), &|f| f.kind = CaptureKind::Rib)).await,

@@ -62,6 +62,16 @@ pub enum ReadCommand {
     },
 }
 
+/// Refuses, before any request, a format that prints captures only.
+fn captures_only_check(format: Format) -> anyhow::Result<()> {
+    if !format.prints_more_than_captures() {
+        anyhow::bail!(
+            "--format bgpdump prints captures only; use it with \"bgpmon read captures\", or pick table, json or psv"
+        );
+    }
+    Ok(())
+}
+
 impl ReadCommand {
     pub(crate) async fn run(self, client: &mut Client) -> anyhow::Result<()> {
         let stdout = std::io::stdout();
@@ -101,6 +111,7 @@ impl ReadCommand {
                 filter,
                 format,
             } => {
+                captures_only_check(format)?;
                 let request = v1::ReadPrefixesRequest {
                     session_id: session,
                     filter: Some(filter.to_proto()?),
@@ -124,6 +135,7 @@ impl ReadCommand {
                 name,
                 format,
             } => {
+                captures_only_check(format)?;
                 let request = v1::ReadEntitiesRequest {
                     session_id: session,
                     names: name,

@@ -1,6 +1,7 @@
 //! Rendering captures, prefixes and entities as a table, JSON lines, or
-//! pipe-separated elements.
+//! pipe-separated elements (bgpkit-parser's or bgpdump's).
 
+mod bgpdump;
 pub mod json;
 mod psv;
 mod table;
@@ -23,11 +24,30 @@ pub enum Format {
     /// One JSON object per line, with stable field names.
     Json,
     /// One pipe-separated line per prefix element, in bgpkit-parser's PSV
-    /// field order.
+    /// field order, after its header line.
     Psv,
+    /// The lines `bgpdump -m` prints for the same MRT file: withdrawals
+    /// (`W`), announcements (`A`) and RIB entries (`B`). Captures only.
+    Bgpdump,
 }
 
-/// Writes captures in one format; a table writes its header first.
+impl Format {
+    /// Whether the format can print prefix events and entities, not only
+    /// captures.
+    pub fn prints_more_than_captures(self) -> bool {
+        self != Self::Bgpdump
+    }
+}
+
+/// The error for a format that prints only captures, asked to print
+/// something else.
+fn captures_only() -> std::io::Error {
+    std::io::Error::other(
+        "--format bgpdump prints captures only; use it with \"bgpmon read captures\"",
+    )
+}
+
+/// Writes captures in one format; a table and PSV write their header first.
 pub struct CaptureWriter<W: Write> {
     out: W,
     format: Format,
@@ -62,7 +82,14 @@ impl<W: Write> CaptureWriter<W> {
                 serde_json::to_writer(&mut self.out, &CaptureJson::from(capture))?;
                 writeln!(self.out)
             }
-            Format::Psv => psv::write_capture(&mut self.out, capture, &self.elements),
+            Format::Psv => {
+                if !self.header_done {
+                    psv::capture_header(&mut self.out)?;
+                    self.header_done = true;
+                }
+                psv::write_capture(&mut self.out, capture, &self.elements)
+            }
+            Format::Bgpdump => bgpdump::write_capture(&mut self.out, capture, &self.elements),
             Format::Table => {
                 if !self.header_done {
                     table::capture_header(&mut self.out)?;
@@ -75,7 +102,8 @@ impl<W: Write> CaptureWriter<W> {
 
     /// Writes one prefix event.
     ///
-    /// Returns an error if writing fails.
+    /// Returns an error if writing fails, or for [`Format::Bgpdump`], which
+    /// prints captures only.
     pub fn write_prefix(&mut self, event: &v1::PrefixEvent) -> std::io::Result<()> {
         match self.format {
             Format::Json => {
@@ -83,6 +111,7 @@ impl<W: Write> CaptureWriter<W> {
                 writeln!(self.out)
             }
             Format::Psv => psv::write_prefix(&mut self.out, event),
+            Format::Bgpdump => Err(captures_only()),
             Format::Table => {
                 if !self.header_done {
                     table::prefix_header(&mut self.out)?;
@@ -95,7 +124,7 @@ impl<W: Write> CaptureWriter<W> {
 
     /// Writes one entity; PSV writes one line per owned prefix.
     ///
-    /// Returns an error if writing fails.
+    /// Returns an error if writing fails, or for [`Format::Bgpdump`].
     pub fn write_entity(&mut self, entity: &v1::Entity) -> std::io::Result<()> {
         match self.format {
             Format::Json => {
@@ -103,6 +132,7 @@ impl<W: Write> CaptureWriter<W> {
                 writeln!(self.out)
             }
             Format::Psv => psv::write_entity(&mut self.out, entity),
+            Format::Bgpdump => Err(captures_only()),
             Format::Table => {
                 if !self.header_done {
                     table::entity_header(&mut self.out)?;

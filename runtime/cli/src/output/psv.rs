@@ -1,9 +1,13 @@
-//! Pipe-separated lines, one per prefix element, in bgpkit-parser's PSV
-//! field order:
+//! Pipe-separated lines, one per prefix element, as bgpkit-parser 0.23
+//! writes its elements (`BgpElem::to_psv`), after the same header line:
 //! `type|timestamp|peer_ip|peer_asn|prefix|as_path|origin_asns|origin|next_hop|local_pref|med|communities|atomic|aggr_asn|aggr_ip|only_to_customer`.
 //!
 //! `type` is `A` for an announcement (RIB entries included) and `W` for a
-//! withdrawal, whose attribute fields stay empty.
+//! withdrawal, whose attribute fields stay empty. `atomic` is `true` or
+//! `false` (a withdrawal's is `false`); the well-known communities are
+//! named as bgpkit-parser names them (`no-export`, `no-advertise`,
+//! `no-export-sub-confed`). `only_to_customer` (RFC 9234) is not stored, so
+//! it is always empty.
 
 use std::io::{self, Write};
 
@@ -12,6 +16,33 @@ use bgpmon_proto::{prefix_from_proto, v1};
 use crate::filter::ElementFilter;
 
 use super::text::{as_path_text, community_text, ip_text, origin_text, prefix_text, seconds_text};
+
+/// bgpkit-parser's PSV header line.
+pub(super) const CAPTURE_HEADER: &str = "type|timestamp|peer_ip|peer_asn|prefix|as_path|origin_asns|origin|next_hop|local_pref|med|communities|atomic|aggr_asn|aggr_ip|only_to_customer";
+
+/// The RFC 1997 well-known communities as bgpkit-parser names them.
+const WELL_KNOWN: [((u32, u32), &str); 3] = [
+    ((0xFFFF, 0xFF01), "no-export"),
+    ((0xFFFF, 0xFF02), "no-advertise"),
+    ((0xFFFF, 0xFF03), "no-export-sub-confed"),
+];
+
+/// A community as bgpkit-parser prints it.
+fn community_psv(c: &v1::Community) -> String {
+    if let Some(v1::community::Value::Standard(s)) = &c.value
+        && let Some((_, name)) = WELL_KNOWN.iter().find(|(v, _)| *v == (s.asn, s.value))
+    {
+        return (*name).to_owned();
+    }
+    community_text(c)
+}
+
+/// Writes the header line of capture elements.
+///
+/// Returns an error if writing fails.
+pub(super) fn capture_header(out: &mut impl Write) -> io::Result<()> {
+    writeln!(out, "{CAPTURE_HEADER}")
+}
 
 /// The origin ASes of a path: the last AS of a final sequence, or every AS
 /// of a final set.
@@ -49,14 +80,10 @@ pub(super) fn write_capture(
         let communities = capture
             .communities
             .iter()
-            .map(community_text)
+            .map(community_psv)
             .collect::<Vec<_>>()
             .join(" ");
-        let atomic = if capture.atomic_aggregate {
-            "AG"
-        } else {
-            "NAG"
-        };
+        let atomic = capture.atomic_aggregate;
         let (aggr_asn, aggr_ip) = capture
             .aggregator
             .as_ref()
@@ -78,7 +105,7 @@ pub(super) fn write_capture(
     for prefix in capture.withdrawn.iter().filter(|p| keep(p, true)) {
         writeln!(
             out,
-            "W|{time}|{peer}|{}|{}|||||||||||",
+            "W|{time}|{peer}|{}|{}||||||||false|||",
             capture.peer_as,
             prefix_text(prefix)
         )?;
@@ -152,8 +179,36 @@ mod tests {
         write_capture(&mut out, &capture, &ElementFilter::default()).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "A|1427846874|196.223.14.46|37105|154.73.136.0/24|37105 37549|37549|IGP|196.223.14.84|||37105:300|NAG|||\n\
-             W|1427846874|196.223.14.46|37105|10.0.0.0/8|||||||||||\n"
+            "A|1427846874|196.223.14.46|37105|154.73.136.0/24|37105 37549|37549|IGP|196.223.14.84|||37105:300|false|||\n\
+             W|1427846874|196.223.14.46|37105|10.0.0.0/8||||||||false|||\n"
+        );
+    }
+
+    #[test]
+    fn the_header_is_bgpkits_and_lines_have_its_sixteen_columns() {
+        assert_eq!(CAPTURE_HEADER.split('|').count(), 16);
+        let capture = v1::Capture {
+            peer_ip: ip_to_bytes("192.0.2.1".parse().unwrap()),
+            advertised: vec![prefix_to_proto(&"192.0.2.0/24".parse().unwrap())],
+            withdrawn: vec![prefix_to_proto(&"10.0.0.0/8".parse().unwrap())],
+            atomic_aggregate: true,
+            communities: vec![v1::Community {
+                value: Some(v1::community::Value::Standard(v1::StandardCommunity {
+                    asn: 65535,
+                    value: 65283,
+                })),
+            }],
+            ..Default::default()
+        };
+        let mut out = Vec::new();
+        write_capture(&mut out, &capture, &ElementFilter::default()).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        for line in text.lines() {
+            assert_eq!(line.split('|').count(), 16, "{line}");
+        }
+        assert_eq!(
+            text.lines().next().unwrap(),
+            "A|0|192.0.2.1|0|192.0.2.0/24|||||||no-export-sub-confed|true|||"
         );
     }
 }

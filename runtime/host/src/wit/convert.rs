@@ -129,6 +129,9 @@ pub(crate) fn capture_from_wit(c: wit::Capture) -> Result<store::Capture, HostCa
             address: ip_from_wit(&a.address),
         }),
         is_rib: c.is_rib,
+        // WIT 0.1.0 captures carry no MRT record type: a module's captures
+        // did not come from an MRT file.
+        mrt_type: None,
     })
 }
 
@@ -245,11 +248,20 @@ pub(crate) fn capture_filter_from_wit(
             wit::PrefixScope::Both => store::PrefixScope::Both,
         },
         path_contains: f.path_contains,
-        communities: f.communities.iter().map(community_from_wit).collect(),
+        // WIT 0.1.0 filters carry exact communities: each is a pattern with
+        // every part given.
+        communities: f
+            .communities
+            .iter()
+            .map(|c| store::CommunityPattern::from(community_from_wit(c)))
+            .collect(),
         kind: match f.kind {
             wit::CaptureKind::Any => store::CaptureKind::Any,
             wit::CaptureKind::Rib => store::CaptureKind::Rib,
             wit::CaptureKind::Update => store::CaptureKind::Update,
         },
+        // WIT 0.1.0 has no AS-path patterns or address family.
+        path_regex: Vec::new(),
+        family: None,
     })
 }

@@ -220,6 +220,7 @@ struct RawCapture<'a> {
     atomic_aggregate: bool,
     aggregator: Option<(u32, &'a [u8])>,
     is_rib: bool,
+    mrt_type: Option<u32>,
 }
 
 impl<'a> RawCapture<'a> {
@@ -261,6 +262,7 @@ impl<'a> RawCapture<'a> {
                     c.aggregator = Some((asn, address));
                 }
                 17 => c.is_rib = varint(wire_type, input)? != 0,
+                18 => c.mrt_type = Some(uint32(wire_type, input)?),
                 _ => skip(tag, wire_type, input)?,
             }
             Ok(())
@@ -346,6 +348,17 @@ pub(crate) fn decode_capture(index: usize, bytes: &[u8]) -> Result<store::Captur
             None => None,
         },
         is_rib: raw.is_rib,
+        mrt_type: raw
+            .mrt_type
+            .map(|t| {
+                u16::try_from(t).map_err(|_| {
+                    invalid(
+                        &field("mrt_type"),
+                        format_args!("{t} is not an MRT record type; give at most 65535"),
+                    )
+                })
+            })
+            .transpose()?,
     })
 }
 
@@ -388,6 +401,7 @@ mod tests {
                 address: "198.51.100.1".parse().unwrap(),
             }),
             is_rib: true,
+            mrt_type: Some(17),
         }
     }
 
@@ -548,6 +562,13 @@ mod tests {
                 },
                 "captures[3].aggregator.address: is empty",
             ),
+            (
+                v1::Capture {
+                    mrt_type: Some(70_000),
+                    ..good.clone()
+                },
+                "captures[3].mrt_type: 70000 is not an MRT record type",
+            ),
         ];
         for (capture, expected) in cases {
             let message = error_of(&capture);
@@ -641,6 +662,7 @@ mod tests {
                 any::<bool>(),
                 prop::option::of((any::<u32>(), ip())),
                 any::<bool>(),
+                prop::option::of(any::<u16>()),
             ),
         )
             .prop_map(|(a, b, c)| store::Capture {
@@ -661,6 +683,7 @@ mod tests {
                 atomic_aggregate: c.3,
                 aggregator: c.4.map(|(asn, address)| store::Aggregator { asn, address }),
                 is_rib: c.5,
+                mrt_type: c.6,
             })
     }
 

@@ -123,6 +123,7 @@ pub(crate) fn capture_to_proto(c: store::Capture) -> v1::Capture {
             address: ip_to_bytes(a.address),
         }),
         is_rib: c.is_rib,
+        mrt_type: c.mrt_type.map(u32::from),
     }
 }
 
@@ -225,6 +226,23 @@ pub(crate) fn filter_from_proto(
             ))
         })
         .collect::<Result<_, Status>>()?;
+    let exact = f.communities.iter().enumerate().map(|(i, c)| {
+        community_from(|| format!("filter.communities[{i}]"), c).map(store::CommunityPattern::from)
+    });
+    let patterns = f
+        .community_patterns
+        .iter()
+        .enumerate()
+        .map(|(i, p)| community_pattern_from(&format!("filter.community_patterns[{i}]"), p));
+    let communities = exact.chain(patterns).collect::<Result<_, Status>>()?;
+    let path_regex = f
+        .path_regex
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            store::AsPathRegex::new(p).map_err(|e| invalid(&format!("filter.path_regex[{i}]"), e))
+        })
+        .collect::<Result<_, Status>>()?;
     Ok(store::CaptureFilter {
         collectors: f.collectors,
         time,
@@ -243,18 +261,54 @@ pub(crate) fn filter_from_proto(
             _ => store::PrefixScope::Advertised,
         },
         path_contains: f.path_contains,
-        communities: f
-            .communities
-            .iter()
-            .enumerate()
-            .map(|(i, c)| community_from(|| format!("filter.communities[{i}]"), c))
-            .collect::<Result<_, _>>()?,
+        communities,
         kind: match v1::CaptureKind::try_from(f.kind) {
             Ok(v1::CaptureKind::Rib) => store::CaptureKind::Rib,
             Ok(v1::CaptureKind::Update) => store::CaptureKind::Update,
             _ => store::CaptureKind::Any,
         },
+        path_regex,
+        family: match v1::AddressFamily::try_from(f.family) {
+            Ok(v1::AddressFamily::Ipv4) => Some(store::AddressFamily::Ipv4),
+            Ok(v1::AddressFamily::Ipv6) => Some(store::AddressFamily::Ipv6),
+            _ => None,
+        },
     })
+}
+
+/// A community pattern from the wire; an absent part is the wildcard.
+fn community_pattern_from(
+    field: &str,
+    p: &v1::CommunityPattern,
+) -> Result<store::CommunityPattern, Status> {
+    let short = |part: &str, v: Option<u32>| {
+        v.map(u16::try_from).transpose().map_err(|_| {
+            invalid(
+                field,
+                format_args!(
+                    "standard community pattern {part} {} exceeds 65535; give at most 65535 or leave it out for *",
+                    v.unwrap_or_default()
+                ),
+            )
+        })
+    };
+    match &p.pattern {
+        Some(v1::community_pattern::Pattern::Standard(s)) => {
+            Ok(store::CommunityPattern::Standard {
+                asn: short("AS", s.asn)?,
+                value: short("value", s.value)?,
+            })
+        }
+        Some(v1::community_pattern::Pattern::Large(l)) => Ok(store::CommunityPattern::Large {
+            global: l.global,
+            local1: l.local1,
+            local2: l.local2,
+        }),
+        None => Err(invalid(
+            field,
+            "community pattern has neither standard nor large set; set one",
+        )),
+    }
 }
 
 /// The wire form of a prefix event.
@@ -476,4 +530,95 @@ pub(crate) fn import_spec_from_proto(
         sha256,
         force: spec.force,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn standard(asn: Option<u32>, value: Option<u32>) -> v1::CommunityPattern {
+        v1::CommunityPattern {
+            pattern: Some(v1::community_pattern::Pattern::Standard(
+                v1::StandardCommunityPattern { asn, value },
+            )),
+        }
+    }
+
+    #[test]
+    fn exact_communities_and_patterns_are_one_term() {
+        let f = filter_from_proto(Some(v1::CaptureFilter {
+            communities: vec![v1::Community {
+                value: Some(v1::community::Value::Standard(v1::StandardCommunity {
+                    asn: 37105,
+                    value: 300,
+                })),
+            }],
+            community_patterns: vec![
+                standard(None, Some(300)),
+                v1::CommunityPattern {
+                    pattern: Some(v1::community_pattern::Pattern::Large(
+                        v1::LargeCommunityPattern {
+                            global: Some(1),
+                            local1: None,
+                            local2: Some(3),
+                        },
+                    )),
+                },
+            ],
+            ..Default::default()
+        }))
+        .unwrap();
+        let text: Vec<String> = f.communities.iter().map(|p| p.to_string()).collect();
+        assert_eq!(text, ["37105:300", "*:300", "1:*:3"]);
+    }
+
+    #[test]
+    fn path_regexes_and_the_family_are_read() {
+        let f = filter_from_proto(Some(v1::CaptureFilter {
+            path_regex: vec!["^3356_".into(), "_13335$".into()],
+            family: v1::AddressFamily::Ipv6.into(),
+            ..Default::default()
+        }))
+        .unwrap();
+        assert_eq!(f.path_regex[1].pattern(), "_13335$");
+        assert_eq!(f.family, Some(store::AddressFamily::Ipv6));
+        let unspecified = filter_from_proto(Some(v1::CaptureFilter::default())).unwrap();
+        assert_eq!(unspecified.family, None);
+    }
+
+    #[test]
+    fn bad_terms_are_invalid_arguments_naming_the_field() {
+        let status = filter_from_proto(Some(v1::CaptureFilter {
+            path_regex: vec!["_174_".into(), "(3356".into()],
+            ..Default::default()
+        }))
+        .unwrap_err();
+        assert_eq!(status.code(), tonic::Code::InvalidArgument);
+        assert!(
+            status.message().starts_with(
+                "filter.path_regex[1]: AS path pattern \"(3356\" is not a valid regular expression"
+            ),
+            "{}",
+            status.message()
+        );
+        let status = filter_from_proto(Some(v1::CaptureFilter {
+            community_patterns: vec![standard(Some(70_000), None)],
+            ..Default::default()
+        }))
+        .unwrap_err();
+        assert_eq!(status.code(), tonic::Code::InvalidArgument);
+        assert!(
+            status.message().starts_with(
+                "filter.community_patterns[0]: standard community pattern AS 70000 exceeds 65535"
+            ),
+            "{}",
+            status.message()
+        );
+        let status = filter_from_proto(Some(v1::CaptureFilter {
+            community_patterns: vec![v1::CommunityPattern { pattern: None }],
+            ..Default::default()
+        }))
+        .unwrap_err();
+        assert!(status.message().contains("neither standard nor large"));
+    }
 }

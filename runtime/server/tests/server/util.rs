@@ -133,6 +133,7 @@ pub(crate) fn capture(t: u64, origin: u32, prefix: &str) -> Capture {
         atomic_aggregate: false,
         aggregator: None,
         is_rib: false,
+        mrt_type: None,
     }
 }
 
