@@ -205,3 +205,61 @@ fn a_configured_daemon_module_gets_its_session_at_startup() {
         "{sessions}"
     );
 }
+
+/// Loads `files` into a fresh daemon, stops it, and returns the store
+/// file's size and the files' size.
+fn stored_size(files: &[&str]) -> Option<(u64, u64)> {
+    let paths: Vec<std::path::PathBuf> = files.iter().map(|f| mrt(f)).collect::<Option<_>>()?;
+    let d = Daemon::start(&[]);
+    d.ok(&["session", "open", "local", "--id", "s"]);
+    let mut args = vec!["write", "captures", "s"];
+    args.extend(paths.iter().map(|p| p.to_str().unwrap()));
+    d.ok(&args);
+    let (dir, status) = d.stop();
+    assert!(status.success());
+    let store = std::fs::metadata(dir.path().join("bgpmon.redb"))
+        .unwrap()
+        .len();
+    let mrt: u64 = paths
+        .iter()
+        .map(|p| std::fs::metadata(p).unwrap().len())
+        .sum();
+    Some((store, mrt))
+}
+
+/// The store, indexes included, stays within 3x the compressed MRT it was
+/// loaded from, whatever the load order. Sizes are deterministic for a
+/// given build, so this is a plain bound, not a timing.
+#[test]
+fn the_store_stays_within_three_times_its_mrt_in_any_load_order() {
+    let three = [
+        "ris-rrc00.updates.20190101.0000.gz",
+        "routeviews-route-views2.rib.20140523.0600.first1MB.complete.bz2",
+        "pch-as3856.bgp4mp-et.fullfeed.20151023.gz",
+    ];
+    let mut reversed = three;
+    reversed.reverse();
+    let all = [
+        "pch-as3856.bgp4mp-et.fullfeed.20151023.gz",
+        "ris-rrc00.updates.20190101.0000.gz",
+        "ris-rrc21.updates.20160811.1600.gz",
+        "ris.bview.20190417.0800.2peers.gz",
+        "ris.rrc06.updates.1427846400.gz",
+        "routeviews-route-views2.rib.20140523.0600.first1MB.complete.bz2",
+        "routeviews-route-views2.updates.20130101.0013.mrt",
+        "routeviews-route-views2.updates.20260222.1530.bz2",
+        "routeviews-route-views6.rib.20151101.0600.first1MB.complete.bz2",
+        "routeviews.route-views.jinx.updates.1427846400.bz2",
+    ];
+    for files in [&three[..], &reversed[..], &all[..]] {
+        let Some((store, mrt)) = stored_size(files) else {
+            return;
+        };
+        let ratio = store as f64 / mrt as f64;
+        eprintln!("{files:?}: store {store} bytes for {mrt} bytes of MRT, {ratio:.2}x");
+        assert!(
+            ratio <= 3.0,
+            "{files:?}: {store} bytes for {mrt}: {ratio:.2}x"
+        );
+    }
+}

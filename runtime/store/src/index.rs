@@ -7,10 +7,14 @@
 //! the more-specifics of a prefix are one range of buckets.
 //!
 //! A posting is a block number and how many of the block's captures carry
-//! the term. The postings of one term are stored in chunks keyed by the
-//! first block they list (`schema::POSTINGS`); a commit appends to the last
-//! chunk of each term it touches, or starts a new one once it is full.
-//! Blocks are numbered in commit order, so appends always go to the end.
+//! the term. Terms are packed into rows: a row holds the terms of one
+//! *bucket* (the key's high bits, [`row_shift`] of them low), each with its
+//! postings, for the blocks from the row's first block on
+//! (`schema::POSTINGS`). Packing keeps the per-row cost of the B-tree off
+//! the many terms that appear in a few blocks. A commit appends to the last
+//! row of each bucket it touches, or starts a new one once that row is
+//! full; blocks are numbered in commit order, so appends always go to the
+//! end of a term's list.
 //!
 //! Terms are exact for ASNs and standard communities; prefixes, peer IPv6
 //! addresses, collector names and large communities are bucketed or hashed,
@@ -253,8 +257,60 @@ pub(crate) struct Posting {
     pub(crate) count: u32,
 }
 
-/// A chunk is full once its encoding reaches this many bytes.
-pub(crate) const MAX_CHUNK_BYTES: usize = 2048;
+/// A row is full once its encoding reaches this many bytes.
+pub(crate) const MAX_ROW_BYTES: usize = 4096;
+
+/// How many low key bits one row's bucket spans, by kind: 64 ASNs, every
+/// value of one community AS (or one large-community administrator), and
+/// the /16 buckets of one /8 (IPv4) or /24 (IPv6).
+pub(crate) fn row_shift(kind: TermKind) -> u32 {
+    match kind {
+        TermKind::Origin | TermKind::PeerAs | TermKind::PathAs => 6,
+        TermKind::PeerIp | TermKind::Advertised | TermKind::Withdrawn => 8,
+        TermKind::Collector => 0,
+        TermKind::Community => 16,
+    }
+}
+
+/// The row bucket of a term key.
+pub(crate) fn bucket(kind: TermKind, key: u64) -> u64 {
+    key >> row_shift(kind)
+}
+
+/// Encodes a row: its terms' keys below the bucket (ascending) and the
+/// encoded postings of each.
+pub(crate) fn encode_row(terms: &[(u64, Vec<u8>)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (low, postings) in terms {
+        put_varint(&mut out, *low);
+        put_varint(&mut out, postings.len() as u64);
+        out.extend_from_slice(postings);
+    }
+    out
+}
+
+/// The terms of a row: each key below the bucket and its encoded postings.
+///
+/// Returns an error if the row is malformed.
+pub(crate) fn decode_row(mut row: &[u8]) -> Result<Vec<(u64, &[u8])>> {
+    let corrupt = || StoreError::Corrupt {
+        what: "index row",
+        detail: "a row ends inside a term".into(),
+    };
+    let mut out = Vec::new();
+    while !row.is_empty() {
+        let low = take_varint(&mut row).ok_or_else(corrupt)?;
+        let len =
+            usize::try_from(take_varint(&mut row).ok_or_else(corrupt)?).map_err(|_| corrupt())?;
+        if len > row.len() {
+            return Err(corrupt());
+        }
+        let (postings, rest) = row.split_at(len);
+        out.push((low, postings));
+        row = rest;
+    }
+    Ok(out)
+}
 
 /// Writes a LEB128 varint.
 pub(crate) fn put_varint(out: &mut Vec<u8>, mut value: u64) {
@@ -401,6 +457,17 @@ mod tests {
             terms.iter().filter(|t| t.0 == TermKind::Advertised).count(),
             1
         );
+    }
+
+    #[test]
+    fn rows_round_trip() {
+        let mut a = Vec::new();
+        append_postings(&mut a, 3, &[Posting { block: 4, count: 2 }]);
+        let row = encode_row(&[(1, a.clone()), (60, Vec::new())]);
+        let terms = decode_row(&row).unwrap();
+        assert_eq!(terms, [(1, a.as_slice()), (60, &[][..])]);
+        assert!(decode_row(&row[..row.len() - 3]).is_err());
+        assert_eq!(bucket(TermKind::Origin, 3356), 3356 >> 6);
     }
 
     #[test]

@@ -22,7 +22,9 @@ use crate::directory::{BlockInfo, Directory};
 use crate::encoded::EncodedCaptures;
 use crate::error::{During, Result, StoreError};
 use crate::filter::{CaptureFilter, EntityFilter};
-use crate::index::{MAX_CHUNK_BYTES, TermKind, append_postings};
+use crate::index::{
+    MAX_ROW_BYTES, TermKind, append_postings, bucket, decode_row, encode_row, row_shift,
+};
 use crate::model::{Capture, Entity, Node};
 use crate::plan::{Access, Plan, PostingSource};
 use crate::schema::{
@@ -141,13 +143,19 @@ impl PostingSource for TxnPostings<'_> {
     ) -> Result<()> {
         let table = self.txn.open_table(POSTINGS).during("opening the index")?;
         let k = kind as u8;
+        let shift = row_shift(kind);
         let range = table
-            .range((self.dataset, k, lo, 0)..=(self.dataset, k, hi, u32::MAX))
+            .range((self.dataset, k, lo >> shift, 0)..=(self.dataset, k, hi >> shift, u32::MAX))
             .during("reading the index")?;
         for entry in range {
-            let (key, chunk) = entry.during("reading the index")?;
-            let (_, _, term, first) = key.value();
-            visit(term, first, chunk.value())?;
+            let (key, row) = entry.during("reading the index")?;
+            let (_, _, row_bucket, first) = key.value();
+            for (low, postings) in decode_row(row.value())? {
+                let term = (row_bucket << shift) | low;
+                if (lo..=hi).contains(&term) {
+                    visit(term, first, postings)?;
+                }
+            }
         }
         Ok(())
     }
@@ -767,6 +775,25 @@ impl RedbBackend {
     }
 }
 
+impl Drop for RedbBackend {
+    /// Compacts the file on close: redb never shrinks a file by itself,
+    /// and after many commits that rewrote index rows about half of it can
+    /// be free pages.
+    fn drop(&mut self) {
+        let started = std::time::Instant::now();
+        let before = std::fs::metadata(&self.path).map_or(0, |m| m.len());
+        match self.db.compact() {
+            Ok(_) => {
+                let after = std::fs::metadata(&self.path).map_or(0, |m| m.len());
+                tracing::info!(path = %self.path.display(), before, after, ms = started.elapsed().as_millis() as u64, "store compacted");
+            }
+            Err(error) => {
+                tracing::warn!(path = %self.path.display(), %error, "the store could not be compacted; it stays as it is");
+            }
+        }
+    }
+}
+
 impl Backend for RedbBackend {
     fn open_dataset(&self, name: &str, create: bool) -> Result<Option<StoredSession>> {
         {
@@ -1110,34 +1137,61 @@ impl Backend for RedbBackend {
         }
         {
             let mut postings = txn.open_table(POSTINGS).during("opening the index")?;
-            for ((kind, key), list) in postings_of(&blocks, first_block) {
+            let new = postings_of(&blocks, first_block);
+            let mut i = 0;
+            while i < new.len() {
+                // One bucket's new terms: `new` is in term order.
+                let (kind, key) = new[i].0;
+                let row_bucket = bucket(kind, key);
+                let mut end = i + 1;
+                while end < new.len()
+                    && new[end].0.0 == kind
+                    && bucket(kind, new[end].0.1) == row_bucket
+                {
+                    end += 1;
+                }
+                let group = &new[i..end];
+                i = end;
                 let k = kind as u8;
+                let base = row_bucket << row_shift(kind);
                 let tail = postings
-                    .range((dataset.0, k, key, 0)..=(dataset.0, k, key, u32::MAX))
+                    .range((dataset.0, k, row_bucket, 0)..=(dataset.0, k, row_bucket, u32::MAX))
                     .during("reading the index")?
                     .next_back()
                     .transpose()
                     .during("reading the index")?
-                    .map(|(key, chunk)| (key.value().3, chunk.value().to_vec()));
-                match tail {
-                    Some((first, mut chunk)) if chunk.len() < MAX_CHUNK_BYTES => {
-                        let before = chunk.len();
-                        append_postings(&mut chunk, first, &list);
-                        record.stats.index_bytes += (chunk.len() - before) as u64;
-                        postings
-                            .insert((dataset.0, k, key, first), chunk.as_slice())
-                            .during("writing the index")?;
+                    .map(|(key, row)| (key.value().3, row.value().to_vec()));
+                let (first, mut terms, old_len): (u32, Vec<(u64, Vec<u8>)>, usize) = match tail {
+                    Some((first, row)) if row.len() < MAX_ROW_BYTES => {
+                        let terms = decode_row(&row)?
+                            .into_iter()
+                            .map(|(low, p)| (low, p.to_vec()))
+                            .collect();
+                        (first, terms, row.len())
                     }
+                    // A new row starts at the group's first block, which
+                    // need not be its first term's.
                     _ => {
-                        let first = list[0].block;
-                        let mut chunk = Vec::new();
-                        append_postings(&mut chunk, first, &list);
-                        record.stats.index_bytes += chunk.len() as u64;
-                        postings
-                            .insert((dataset.0, k, key, first), chunk.as_slice())
-                            .during("writing the index")?;
+                        let first = group.iter().map(|(_, list)| list[0].block).min();
+                        (first.unwrap_or(first_block), Vec::new(), 0)
+                    }
+                };
+                for ((_, key), list) in group {
+                    let low = key - base;
+                    match terms.binary_search_by_key(&low, |(l, _)| *l) {
+                        Ok(at) => append_postings(&mut terms[at].1, first, list),
+                        Err(at) => {
+                            let mut encoded = Vec::new();
+                            append_postings(&mut encoded, first, list);
+                            terms.insert(at, (low, encoded));
+                        }
                     }
                 }
+                let row = encode_row(&terms);
+                record.stats.index_bytes += (row.len() - old_len) as u64;
+                postings
+                    .insert((dataset.0, k, row_bucket, first), row.as_slice())
+                    .during("writing the index")?;
             }
         }
         if let Some(import) = &import_record {

@@ -34,8 +34,9 @@ pub(crate) const BLOCK_DATA: TableDefinition<(u32, u32), &[u8]> =
 pub(crate) const TIME_ORDER: TableDefinition<(u32, u64, u32), ()> =
     TableDefinition::new("time_order");
 
-/// `(dataset, term kind, term key, first block)` to a chunk of postings
-/// (see `index.rs`): the blocks from `first block` on that carry the term.
+/// `(dataset, term kind, bucket, first block)` to a row of postings (see
+/// `index.rs`): for each term of the bucket, the blocks from `first block`
+/// on that carry it.
 pub(crate) const POSTINGS: TableDefinition<(u32, u8, u64, u32), &[u8]> =
     TableDefinition::new("postings");
 
