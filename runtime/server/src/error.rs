@@ -93,9 +93,9 @@ impl ServerError {
                 StoreError::WorkersBusy { .. }
                 | StoreError::BufferFull { .. }
                 | StoreError::BufferBytesFull { .. } => ErrorKind::ResourceExhausted,
-                StoreError::EmptyEntityName | StoreError::CaptureTooLarge { .. } => {
-                    ErrorKind::InvalidArgument
-                }
+                StoreError::EmptyEntityName
+                | StoreError::CaptureTooLarge { .. }
+                | StoreError::BadCursor { .. } => ErrorKind::InvalidArgument,
                 StoreError::UnknownDataset { .. } | StoreError::UnknownImport { .. } => {
                     ErrorKind::NotFound
                 }

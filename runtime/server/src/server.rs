@@ -366,6 +366,23 @@ impl Server {
         Ok(self.session(id)?.capture_reader(filter, follow).await?)
     }
 
+    /// Opens a capture reader on session `id` at `position`, as an earlier
+    /// reader with the same filter left it.
+    ///
+    /// Returns an error as [`Server::capture_writer`] does.
+    pub async fn capture_reader_at(
+        &self,
+        id: &str,
+        filter: CaptureFilter,
+        follow: bool,
+        position: bgpmon_store::ScanPosition,
+    ) -> Result<CaptureReader> {
+        Ok(self
+            .session(id)?
+            .capture_reader_at(filter, follow, position)
+            .await?)
+    }
+
     /// Opens a prefix reader on session `id`.
     ///
     /// Returns an error as [`Server::capture_writer`] does.

@@ -36,6 +36,68 @@ pub enum ScanPosition {
     },
 }
 
+impl ScanPosition {
+    /// The position as text a client can keep and hand back to resume a
+    /// read: `t:AFTER_TS:AFTER_SEQ:FROM_TS:FROM_BLOCK:MAX_SEQ` (`-` for an
+    /// absent part) or `c:AFTER_SEQ`, behind a `v1:` version tag.
+    pub fn to_cursor(&self) -> String {
+        let part = |v: Option<u64>| v.map_or_else(|| "-".to_owned(), |v| v.to_string());
+        match *self {
+            Self::TimeOrder {
+                after,
+                from,
+                max_seq,
+            } => format!(
+                "v1:t:{}:{}:{}:{}:{max_seq}",
+                part(after.map(|a| a.0)),
+                part(after.map(|a| a.1)),
+                part(from.map(|f| f.0)),
+                part(from.map(|f| u64::from(f.1))),
+            ),
+            Self::CommitOrder { after } => format!("v1:c:{after}"),
+        }
+    }
+
+    /// Reads a cursor written by [`to_cursor`](Self::to_cursor).
+    ///
+    /// Returns an error naming the cursor if it is not one.
+    pub fn from_cursor(text: &str) -> Result<Self, crate::StoreError> {
+        let bad = || crate::StoreError::BadCursor {
+            cursor: text.chars().take(100).collect(),
+        };
+        let number = |s: &str| -> Result<Option<u64>, crate::StoreError> {
+            if s == "-" {
+                return Ok(None);
+            }
+            s.parse().map(Some).map_err(|_| bad())
+        };
+        let parts: Vec<&str> = text.split(':').collect();
+        match parts.as_slice() {
+            ["v1", "c", after] => Ok(Self::CommitOrder {
+                after: number(after)?.ok_or_else(bad)?,
+            }),
+            ["v1", "t", ts, seq, from_ts, from_block, max_seq] => {
+                let after = match (number(ts)?, number(seq)?) {
+                    (Some(t), Some(s)) => Some((t, s)),
+                    (None, None) => None,
+                    _ => return Err(bad()),
+                };
+                let from = match (number(from_ts)?, number(from_block)?) {
+                    (Some(t), Some(b)) => Some((t, u32::try_from(b).map_err(|_| bad())?)),
+                    (None, None) => None,
+                    _ => return Err(bad()),
+                };
+                Ok(Self::TimeOrder {
+                    after,
+                    from,
+                    max_seq: number(max_seq)?.ok_or_else(bad)?,
+                })
+            }
+            _ => Err(bad()),
+        }
+    }
+}
+
 /// How much one capture scan may return and examine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ScanLimits {

@@ -138,7 +138,7 @@ impl Directory {
         // last `seq` is past `seq`.
         let ends_after = |b: &Option<BlockInfo>| {
             b.as_ref()
-                .is_some_and(|b| b.first_seq + u64::from(b.written) > seq + 1)
+                .is_some_and(|b| b.first_seq + u64::from(b.written) > seq.saturating_add(1))
         };
         let mut lo = 0usize;
         let mut hi = self.blocks.len();

@@ -128,6 +128,14 @@ pub enum StoreError {
         /// The session.
         session: String,
     },
+    /// A read cursor is not one this store wrote.
+    #[error(
+        "cursor {cursor:?} is not a read cursor; pass the cursor of an earlier response, or none to read from the start"
+    )]
+    BadCursor {
+        /// The cursor given, cut to 100 characters.
+        cursor: String,
+    },
     /// One capture is larger than a stored capture may be.
     #[error(
         "a capture is {bytes} bytes encoded, over the {limit}-byte limit of one stored capture; split it into smaller updates"

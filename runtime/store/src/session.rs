@@ -320,7 +320,30 @@ impl Session {
         filter: CaptureFilter,
         follow: bool,
     ) -> Result<CaptureReader> {
-        Ok(CaptureReader::new(self.worker().await?, filter, follow))
+        Ok(CaptureReader::new(
+            self.worker().await?,
+            filter,
+            follow,
+            None,
+        ))
+    }
+
+    /// Opens a capture reader at `position`, as an earlier reader with the
+    /// same filter left it (see [`CaptureReader::position`]).
+    ///
+    /// Returns an error as [`capture_reader`](Self::capture_reader) does.
+    pub async fn capture_reader_at(
+        &self,
+        filter: CaptureFilter,
+        follow: bool,
+        position: crate::backend::ScanPosition,
+    ) -> Result<CaptureReader> {
+        Ok(CaptureReader::new(
+            self.worker().await?,
+            filter,
+            follow,
+            Some(position),
+        ))
     }
 
     /// Opens a prefix reader over the captures that match `filter`.
@@ -332,6 +355,7 @@ impl Session {
             self.worker().await?,
             filter,
             false,
+            None,
         )))
     }
 

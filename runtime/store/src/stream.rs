@@ -270,20 +270,32 @@ pub struct CaptureReader {
 }
 
 impl CaptureReader {
-    pub(crate) fn new(worker: Worker, filter: CaptureFilter, follow: bool) -> Self {
+    pub(crate) fn new(
+        worker: Worker,
+        filter: CaptureFilter,
+        follow: bool,
+        resume: Option<ScanPosition>,
+    ) -> Self {
         let mut commits = worker.backend.committed();
         let max_seq = *commits.borrow_and_update();
         Self {
             worker,
             filter: Arc::new(filter),
-            position: ScanPosition::TimeOrder {
+            position: resume.unwrap_or(ScanPosition::TimeOrder {
                 after: None,
                 from: None,
                 max_seq,
-            },
+            }),
             follow,
             commits,
         }
+    }
+
+    /// Where the reader is: everything before it was returned or did not
+    /// match. A reader opened at this position (with the same filter)
+    /// goes on with no gap and no duplicate.
+    pub fn position(&self) -> ScanPosition {
+        self.position
     }
 
     async fn scan(&self, max: usize) -> Result<ScanPage> {

@@ -25,6 +25,10 @@ pub enum ReadCommand {
         /// Keep printing new captures as they are written.
         #[arg(long)]
         follow: bool,
+        /// Resume a read where an earlier one stopped, with the same
+        /// filter: the cursor an interrupted read printed to stderr.
+        #[arg(long, value_name = "CURSOR")]
+        cursor: Option<String>,
     },
     /// Print the prefix elements of the captures that match the filter.
     Prefixes {
@@ -81,6 +85,7 @@ impl ReadCommand {
                 filter,
                 format,
                 follow,
+                cursor,
             } => {
                 let elements = filter.element_filter();
                 let request = v1::ReadCapturesRequest {
@@ -88,6 +93,7 @@ impl ReadCommand {
                     filter: Some(filter.to_proto()?),
                     follow,
                     batch_size: 0,
+                    cursor: cursor.unwrap_or_default(),
                 };
                 let mut stream = client
                     .read_captures(request)
@@ -96,10 +102,25 @@ impl ReadCommand {
                     .into_inner();
                 let mut out = CaptureWriter::new(BufWriter::new(stdout.lock()), format)
                     .with_elements(elements);
-                while let Some(batch) = stream.message().await.map_err(status_error)? {
+                let mut last_cursor = String::new();
+                loop {
+                    let batch = match stream.message().await {
+                        Ok(Some(batch)) => batch,
+                        Ok(None) => break,
+                        Err(status) => {
+                            out.flush()?;
+                            if !last_cursor.is_empty() {
+                                eprintln!(
+                                    "the read stopped; resume it with --cursor {last_cursor}"
+                                );
+                            }
+                            return Err(status_error(status));
+                        }
+                    };
                     for capture in &batch.captures {
                         out.write(capture)?;
                     }
+                    last_cursor = batch.cursor;
                     if follow {
                         out.flush()?;
                     }

@@ -383,10 +383,17 @@ impl Bgpmon for BgpmonService {
     ) -> Result<Response<Self::ReadCapturesStream>, Status> {
         let r = request.into_inner();
         let filter = filter_from_proto(r.filter)?;
-        let mut reader = self
-            .server
-            .capture_reader(&r.session_id, filter, r.follow)
-            .await?;
+        let mut reader = if r.cursor.is_empty() {
+            self.server
+                .capture_reader(&r.session_id, filter, r.follow)
+                .await?
+        } else {
+            let position =
+                bgpmon_store::ScanPosition::from_cursor(&r.cursor).map_err(ServerError::from)?;
+            self.server
+                .capture_reader_at(&r.session_id, filter, r.follow, position)
+                .await?
+        };
         let batch = batch_size(r.batch_size);
         let metrics = self.metrics.clone();
         Ok(Response::new(stream_from(
@@ -402,8 +409,9 @@ impl Bgpmon for BgpmonService {
                         Ok(captures) => {
                             metrics.captures_read(captures.len() as u64);
                             let captures = captures.into_iter().map(capture_to_proto).collect();
+                            let cursor = reader.position().to_cursor();
                             if tx
-                                .send(Ok(v1::ReadCapturesResponse { captures }))
+                                .send(Ok(v1::ReadCapturesResponse { captures, cursor }))
                                 .await
                                 .is_err()
                             {
