@@ -46,6 +46,9 @@ struct SessionRecord {
     next_import: u32,
 }
 
+/// `(timestamp_us, block)` of a plan's candidate blocks, in time order.
+type TimeOrderBlocks = Arc<Vec<(u64, u32)>>;
+
 /// The time-order candidates of one reader's plan.
 struct CachedPlan {
     key: (u32, u64, u64, Vec<u8>),
@@ -388,7 +391,7 @@ impl RedbBackend {
         dataset: DatasetId,
         filter: &CaptureFilter,
         max_seq: u64,
-    ) -> Result<(Option<Arc<Vec<(u64, u32)>>>, DirectorySlot)> {
+    ) -> Result<(Option<TimeOrderBlocks>, DirectorySlot)> {
         let slot = self.directory(dataset)?;
         let key = (dataset.0, slot.generation, max_seq, encode(filter));
         if let Some(hit) = lock(&self.plans).iter().find(|p| p.key == key) {
@@ -970,7 +973,7 @@ impl Backend for RedbBackend {
                 })?;
             if found.complete {
                 return Err(StoreError::ImportComplete {
-                    session: record.name.clone(),
+                    session: record.name,
                     import: id,
                 });
             }
