@@ -68,9 +68,14 @@ fn main() {
         for round in 0..3 {
             let dir = tempfile::tempdir().unwrap();
             let backend = RedbBackend::open(dir.path().join("bench.redb")).unwrap();
+            let ds = backend
+                .open_dataset("bench", true)
+                .unwrap()
+                .unwrap()
+                .dataset;
             let start = Instant::now();
             let encoded = EncodedCaptures::from_captures(&captures).unwrap();
-            backend.append_captures(&encoded).unwrap();
+            backend.append_captures(ds, None, &encoded).unwrap();
             let elapsed = start.elapsed();
             println!(
                 "{stamps} stamps, round {round}: {CAPTURES} captures committed in {:.1} ms \
