@@ -11,9 +11,10 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use bgpmon_store::{
-    Backend, Capture, CaptureFilter, CaptureKind, Community, EncodedCaptures, Entity, EntityFilter,
-    MAX_READ_BYTES, MAX_WRITE_BUFFER_BYTES, OwnedPrefix, PathSegment, PrefixMatch, PrefixScope,
-    PrefixTerm, RedbBackend, ScanLimits, Session, SessionOptions, StoreError, TimeRange, DatasetId,
+    Backend, Capture, CaptureFilter, CaptureKind, Community, DatasetId, EncodedCaptures, Entity,
+    EntityFilter, MAX_READ_BYTES, MAX_WRITE_BUFFER_BYTES, OwnedPrefix, PathSegment, PrefixMatch,
+    PrefixScope, PrefixTerm, RedbBackend, ScanLimits, Session, SessionOptions, StoreError,
+    TimeRange,
 };
 use ipnet::IpNet;
 use proptest::prelude::*;
@@ -686,7 +687,9 @@ fn backend_scan_pages_are_bounded_by_rows() {
     let backend = RedbBackend::open(dir.path().join("bgp.redb")).unwrap();
     let ds = dataset(&backend);
     let captures: Vec<Capture> = (0..10).map(|t| capture(t, 1, &[])).collect();
-    backend.append_captures(ds, None, &encoded(&captures)).unwrap();
+    backend
+        .append_captures(ds, None, &encoded(&captures))
+        .unwrap();
     // A term no index answers, so every capture is examined.
     let never = CaptureFilter {
         kind: CaptureKind::Rib,
@@ -699,7 +702,7 @@ fn backend_scan_pages_are_bounded_by_rows() {
     };
     let page = backend
         .scan_captures(
-                ds,
+            ds,
             bgpmon_store::ScanPosition::TimeOrder {
                 after: None,
                 max_seq: 10,
@@ -728,9 +731,11 @@ fn backend_scan_pages_are_bounded_by_bytes() {
     let backend = RedbBackend::open(dir.path().join("bgp.redb")).unwrap();
     let ds = dataset(&backend);
     let last = backend
-        .append_captures(ds, None, &encoded(
-            &(0..3).map(|t| huge_capture(t, 1)).collect::<Vec<_>>(),
-        ))
+        .append_captures(
+            ds,
+            None,
+            &encoded(&(0..3).map(|t| huge_capture(t, 1)).collect::<Vec<_>>()),
+        )
         .unwrap();
     let limits = ScanLimits {
         items: 100,
@@ -758,7 +763,7 @@ fn backend_scan_pages_are_bounded_by_bytes() {
     let tiny = ScanLimits { bytes: 1, ..limits };
     let page = backend
         .scan_captures(
-                ds,
+            ds,
             bgpmon_store::ScanPosition::CommitOrder { after: 0 },
             &CaptureFilter::default(),
             tiny,
