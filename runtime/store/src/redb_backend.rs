@@ -1334,11 +1334,16 @@ impl Backend for RedbBackend {
         let txn = self.begin_read()?;
         let table = txn.open_table(NODES).during("opening the nodes table")?;
         let iter = table.iter().during("scanning nodes")?;
-        iter.map(|entry| {
-            let (_, value) = entry.during("scanning nodes")?;
-            decode("node", value.value())
-        })
-        .collect()
+        let mut nodes: Vec<Node> = iter
+            .map(|entry| {
+                let (_, value) = entry.during("scanning nodes")?;
+                decode("node", value.value())
+            })
+            .collect::<Result<_>>()?;
+        // Keys are address text, whose order is not address order
+        // ("10.0.0.1" sorts before "9.0.0.1").
+        nodes.sort_by_key(|n| n.ip);
+        Ok(nodes)
     }
 
     fn committed(&self) -> watch::Receiver<u64> {

@@ -7,6 +7,8 @@
     reason = "a test reports failure by panicking"
 )]
 
+mod regression;
+
 use std::net::IpAddr;
 use std::sync::Arc;
 
