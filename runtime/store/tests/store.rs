@@ -7,6 +7,11 @@
     reason = "a test reports failure by panicking"
 )]
 
+mod arb;
+mod memory_backend;
+mod model_ops;
+mod oracle;
+mod pages;
 mod regression;
 
 use std::net::IpAddr;
