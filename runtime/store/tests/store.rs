@@ -12,6 +12,7 @@ mod memory_backend;
 mod model_ops;
 mod oracle;
 mod pages;
+mod planner_oracle;
 mod regression;
 
 use std::net::IpAddr;
