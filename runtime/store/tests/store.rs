@@ -14,6 +14,7 @@ mod oracle;
 mod pages;
 mod planner_oracle;
 mod regression;
+mod scan_resume;
 
 use std::net::IpAddr;
 use std::sync::Arc;
