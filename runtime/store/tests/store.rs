@@ -14,6 +14,7 @@ mod oracle;
 mod pages;
 mod planner_oracle;
 mod regression;
+mod rib_paging;
 mod scan_resume;
 
 use std::net::IpAddr;
