@@ -248,27 +248,54 @@ impl<'a> Iterator for BlockEntries<'a> {
     }
 }
 
-/// Raw block bytes of the entries of `raw` that `keep` keeps, with their
-/// offsets unchanged, and how many were kept.
+/// What [`retain_entries`] kept of a block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Retained {
+    /// The raw bytes of the kept entries, their times now offsets from
+    /// `first_us`.
+    pub(crate) raw: Vec<u8>,
+    /// How many were kept.
+    pub(crate) count: u32,
+    /// The first kept entry's timestamp.
+    pub(crate) first_us: u64,
+    /// The last kept entry's timestamp.
+    pub(crate) last_us: u64,
+}
+
+/// The entries of `raw` (a block whose first timestamp is `base_us`) that
+/// `keep` keeps, with their `seq` offsets unchanged and their times
+/// rebased on the first kept one; `None` when none is kept.
 ///
 /// Returns an error if the block is damaged.
 pub(crate) fn retain_entries(
     raw: &[u8],
+    base_us: u64,
     mut keep: impl FnMut(&Entry<'_>) -> Result<bool>,
-) -> Result<(Vec<u8>, u32)> {
-    let mut out = Vec::with_capacity(raw.len());
-    let mut kept = 0;
+) -> Result<Option<Retained>> {
+    let mut kept = Vec::new();
     for entry in BlockEntries::new(raw) {
         let entry = entry?;
         if keep(&entry)? {
-            put_varint(&mut out, entry.time_offset);
-            put_varint(&mut out, entry.seq_offset);
-            put_varint(&mut out, entry.bytes.len() as u64);
-            out.extend_from_slice(entry.bytes);
-            kept += 1;
+            kept.push(entry);
         }
     }
-    Ok((out, kept))
+    let (Some(first), Some(last)) = (kept.first(), kept.last()) else {
+        return Ok(None);
+    };
+    let (first_us, last_us) = (base_us + first.time_offset, base_us + last.time_offset);
+    let mut out = Vec::with_capacity(raw.len());
+    for entry in &kept {
+        put_varint(&mut out, base_us + entry.time_offset - first_us);
+        put_varint(&mut out, entry.seq_offset);
+        put_varint(&mut out, entry.bytes.len() as u64);
+        out.extend_from_slice(entry.bytes);
+    }
+    Ok(Some(Retained {
+        raw: out,
+        count: kept.len() as u32,
+        first_us,
+        last_us,
+    }))
 }
 
 #[cfg(test)]
@@ -391,12 +418,23 @@ mod tests {
     }
 
     #[test]
-    fn retained_entries_keep_their_offsets() {
-        let captures: Vec<Capture> = (0..4).map(|n| capture(1, n)).collect();
+    fn retained_entries_keep_their_seqs_and_rebase_their_times() {
+        let captures: Vec<Capture> = (0..4).map(|n| capture(10 + u64::from(n), n)).collect();
         let blocks = build_blocks(&EncodedCaptures::from_captures(&captures).unwrap());
-        let (raw, kept) = retain_entries(&blocks[0].raw, |e| Ok(e.seq_offset % 2 == 1)).unwrap();
-        assert_eq!(kept, 2);
-        let offsets: Vec<u64> = BlockEntries::new(&raw)
+        let kept = retain_entries(&blocks[0].raw, 10, |e| Ok(e.seq_offset % 2 == 1))
+            .unwrap()
+            .unwrap();
+        assert_eq!((kept.count, kept.first_us, kept.last_us), (2, 11, 13));
+        let times: Vec<u64> = BlockEntries::new(&kept.raw)
+            .map(|e| e.unwrap().time_offset)
+            .collect();
+        assert_eq!(times, [0, 2]);
+        assert!(
+            retain_entries(&blocks[0].raw, 10, |_| Ok(false))
+                .unwrap()
+                .is_none()
+        );
+        let offsets: Vec<u64> = BlockEntries::new(&kept.raw)
             .map(|e| e.unwrap().seq_offset)
             .collect();
         assert_eq!(offsets, [1, 3]);

@@ -94,6 +94,20 @@ impl EncodedCaptures {
         self.arena.len()
     }
 
+    /// Decodes its captures, in write order, for a backend that does not
+    /// keep this encoding (another database, or a model in tests).
+    ///
+    /// An item is an error only if its bytes do not decode, which bytes
+    /// written by [`push`](Self::push) always do.
+    pub fn captures(&self) -> impl Iterator<Item = Result<Capture>> + '_ {
+        self.rows.iter().map(|row| {
+            postcard::from_bytes(self.bytes(row)).map_err(|e| StoreError::Corrupt {
+                what: "capture encoding",
+                detail: e.to_string(),
+            })
+        })
+    }
+
     /// Drops every capture after the first `len`.
     pub(crate) fn truncate(&mut self, len: usize) {
         if let Some(row) = self.rows.get(len) {
@@ -136,6 +150,8 @@ mod tests {
         assert_eq!(decoded, captures);
         let stamps: Vec<u64> = encoded.rows().iter().map(|r| r.timestamp_us).collect();
         assert_eq!(stamps, [3, 1, 2]);
+        let public: Vec<Capture> = encoded.captures().map(Result::unwrap).collect();
+        assert_eq!(public, captures);
 
         let one = encoded.rows()[0].end;
         encoded.truncate(1);

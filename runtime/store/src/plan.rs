@@ -36,16 +36,20 @@ pub(crate) const INTERSECT_RATIO: usize = 8;
 /// At most this many queries are intersected.
 const MAX_INTERSECTED: usize = 3;
 
+/// What [`PostingSource::scan_postings`] calls for each chunk: its key, its
+/// first block and its bytes.
+pub(crate) type ChunkVisitor<'a> = dyn FnMut(u64, u32, &[u8]) -> Result<()> + 'a;
+
 /// Reads posting chunks.
 pub(crate) trait PostingSource {
     /// Calls `visit(key, first_block, chunk)` for every chunk of `kind`
     /// whose key lies in `lo..=hi`, in key order.
-    fn scan_postings(
+    fn scan_postings<'v>(
         &self,
         kind: TermKind,
         lo: u64,
         hi: u64,
-        visit: &mut dyn FnMut(u64, u32, &[u8]) -> Result<()>,
+        visit: &'v mut ChunkVisitor<'v>,
     ) -> Result<()>;
 }
 

@@ -50,6 +50,9 @@ struct SessionRecord {
     next_import: u32,
 }
 
+/// `(timestamp_us, block)` of a plan's candidate blocks, in time order.
+type TimeOrderBlocks = Arc<Vec<(u64, u32)>>;
+
 /// The time-order candidates of one reader's plan.
 struct CachedPlan {
     key: (u32, u64, u64, Vec<u8>),
@@ -457,7 +460,7 @@ impl RedbBackend {
         dataset: DatasetId,
         filter: &CaptureFilter,
         max_seq: u64,
-    ) -> Result<(Option<Arc<Vec<(u64, u32)>>>, DirectorySlot)> {
+    ) -> Result<(Option<TimeOrderBlocks>, DirectorySlot)> {
         let slot = self.directory(dataset)?;
         let key = (dataset.0, slot.generation, max_seq, encode(filter));
         if let Some(hit) = lock(&self.plans).iter().find(|p| p.key == key) {
@@ -1087,7 +1090,7 @@ impl Backend for RedbBackend {
                 })?;
             if found.complete {
                 return Err(StoreError::ImportComplete {
-                    session: record.name.clone(),
+                    session: record.name,
                     import: id,
                 });
             }
@@ -1332,6 +1335,7 @@ impl Backend for RedbBackend {
                 };
                 let mut changes = Vec::new();
                 let mut removed = Vec::new();
+                let mut moved: Vec<(u32, u64, u64)> = Vec::new();
                 let mut data = txn
                     .open_table(BLOCK_DATA)
                     .during("opening the block table")?;
@@ -1348,24 +1352,31 @@ impl Backend for RedbBackend {
                         continue;
                     };
                     let raw = decompress(&stored)?;
-                    let (kept_raw, kept) = retain_entries(&raw, |entry| {
+                    let retained = retain_entries(&raw, info.first_us, |entry| {
                         let capture: Capture = decode("capture", entry.bytes)?;
                         Ok(!filter.matches(&capture))
                     })?;
-                    if kept == info.count {
-                        continue;
-                    }
-                    if kept == 0 {
+                    let Some(retained) = retained else {
                         removed.push((number, info));
                         changes.push((number, None));
                         continue;
+                    };
+                    let kept = retained.count;
+                    if kept == info.count {
+                        continue;
                     }
-                    let new_stored = compress(&kept_raw)?;
+                    let new_stored = compress(&retained.raw)?;
                     let new_info = BlockInfo {
+                        first_us: retained.first_us,
+                        last_us: retained.last_us,
                         count: kept,
                         rewritten: true,
                         ..info
                     };
+                    // The block's first time is its time-order key.
+                    if new_info.first_us != info.first_us {
+                        moved.push((number, info.first_us, new_info.first_us));
+                    }
                     record.stats.captures -= u64::from(info.count - kept);
                     record.stats.block_bytes = (record.stats.block_bytes + new_stored.len() as u64)
                         .saturating_sub(stored.len() as u64);
@@ -1377,6 +1388,16 @@ impl Backend for RedbBackend {
                 }
                 drop(data);
                 drop(dir);
+                let mut time = txn
+                    .open_table(TIME_ORDER)
+                    .during("opening the time table")?;
+                for (number, old, new) in moved {
+                    time.remove((dataset.0, old, number))
+                        .during("rewriting a block")?;
+                    time.insert((dataset.0, new, number), ())
+                        .during("rewriting a block")?;
+                }
+                drop(time);
                 let (captures, bytes) = Self::remove_blocks(&txn, dataset, &removed)?;
                 record.stats.captures -= captures.min(record.stats.captures);
                 record.stats.blocks -= (removed.len() as u64).min(record.stats.blocks);
@@ -1474,11 +1495,16 @@ impl Backend for RedbBackend {
         let txn = self.begin_read()?;
         let table = txn.open_table(NODES).during("opening the nodes table")?;
         let iter = table.iter().during("scanning nodes")?;
-        iter.map(|entry| {
-            let (_, value) = entry.during("scanning nodes")?;
-            decode("node", value.value())
-        })
-        .collect()
+        let mut nodes: Vec<Node> = iter
+            .map(|entry| {
+                let (_, value) = entry.during("scanning nodes")?;
+                decode("node", value.value())
+            })
+            .collect::<Result<_>>()?;
+        // Keys are address text, whose order is not address order
+        // ("10.0.0.1" sorts before "9.0.0.1").
+        nodes.sort_by_key(|n| n.ip);
+        Ok(nodes)
     }
 
     fn committed(&self) -> watch::Receiver<u64> {

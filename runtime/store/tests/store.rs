@@ -7,6 +7,16 @@
     reason = "a test reports failure by panicking"
 )]
 
+mod arb;
+mod memory_backend;
+mod model_ops;
+mod oracle;
+mod pages;
+mod planner_oracle;
+mod regression;
+mod rib_paging;
+mod scan_resume;
+
 use std::net::IpAddr;
 use std::sync::Arc;
 
