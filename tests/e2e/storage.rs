@@ -263,3 +263,100 @@ fn the_store_stays_within_three_times_its_mrt_in_any_load_order() {
         );
     }
 }
+
+mod cursor {
+    //! Read cursors through a real gRPC client.
+
+    use bgpmon_proto::v1;
+    use bgpmon_proto::v1::bgpmon_client::BgpmonClient;
+    use tonic::transport::Channel;
+
+    use crate::util::{Daemon, mrt};
+
+    fn request(follow: bool, cursor: &str) -> v1::ReadCapturesRequest {
+        v1::ReadCapturesRequest {
+            session_id: "s".into(),
+            filter: None,
+            follow,
+            batch_size: 50,
+            cursor: cursor.into(),
+        }
+    }
+
+    /// Reads responses until `want` captures came, and returns them with
+    /// the last cursor.
+    async fn take(
+        client: &mut BgpmonClient<Channel>,
+        request: v1::ReadCapturesRequest,
+        want: usize,
+    ) -> (Vec<v1::Capture>, String) {
+        let mut stream = client.read_captures(request).await.unwrap().into_inner();
+        let (mut got, mut cursor) = (Vec::new(), String::new());
+        while got.len() < want {
+            let Some(response) = stream.message().await.unwrap() else {
+                break;
+            };
+            got.extend(response.captures);
+            cursor = response.cursor;
+        }
+        (got, cursor)
+    }
+
+    #[test]
+    fn a_read_resumes_from_its_cursor_with_no_gap_and_no_duplicate() {
+        let (Some(first), Some(second)) = (
+            mrt("ris.rrc06.updates.1427846400.gz"),
+            mrt("routeviews.route-views.jinx.updates.1427846400.bz2"),
+        ) else {
+            return;
+        };
+        let d = Daemon::start(&[]);
+        d.ok(&["session", "open", "local", "--id", "s"]);
+        d.ok(&["write", "captures", "s", first.to_str().unwrap()]);
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            let mut client = BgpmonClient::connect(format!("http://{}", d.addr))
+                .await
+                .unwrap();
+            let (all, _) = take(&mut client, request(false, ""), usize::MAX).await;
+            assert_eq!(all.len(), 761);
+
+            // Stop after three responses, then resume from the cursor.
+            let (mut got, cursor) = take(&mut client, request(false, ""), 150).await;
+            assert_eq!(got.len(), 150);
+            let (rest, _) = take(&mut client, request(false, &cursor), usize::MAX).await;
+            got.extend(rest);
+            assert_eq!(got, all, "resumed without gap or duplicate");
+
+            // A follower that goes away and comes back sees every later
+            // capture exactly once.
+            let (seen, cursor) = take(&mut client, request(true, ""), 761).await;
+            assert_eq!(seen, all);
+            d.ok(&["write", "captures", "s", second.to_str().unwrap()]);
+            let (later, _) = take(&mut client, request(true, &cursor), 1756).await;
+            assert_eq!(later.len(), 1756);
+            // As multisets, what the follower saw after its cursor is
+            // everything stored minus what it saw before.
+            let (both, _) = take(&mut client, request(false, ""), usize::MAX).await;
+            let mut balance: std::collections::HashMap<Vec<u8>, i64> = Default::default();
+            for c in &both {
+                *balance.entry(prost::Message::encode_to_vec(c)).or_default() += 1;
+            }
+            for c in all.iter().chain(&later) {
+                *balance.entry(prost::Message::encode_to_vec(c)).or_default() -= 1;
+            }
+            assert!(balance.values().all(|n| *n == 0), "no gap and no duplicate");
+
+            let status = client
+                .read_captures(request(false, "v2:nonsense"))
+                .await
+                .unwrap_err();
+            assert_eq!(status.code(), tonic::Code::InvalidArgument);
+            assert!(
+                status.message().contains("is not a read cursor"),
+                "{}",
+                status.message()
+            );
+        });
+    }
+}

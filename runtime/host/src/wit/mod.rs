@@ -61,7 +61,13 @@ impl From<StoreError> for HostCallError {
             StoreError::WorkersBusy { .. }
             | StoreError::BufferFull { .. }
             | StoreError::BufferBytesFull { .. } => Error::LimitReached(message),
-            StoreError::EmptyEntityName => Error::InvalidArgument(message),
+            StoreError::EmptyEntityName
+            | StoreError::CaptureTooLarge { .. }
+            | StoreError::BadCursor { .. } => Error::InvalidArgument(message),
+            StoreError::ReadOnly { .. } => Error::Denied(message),
+            StoreError::UnknownDataset { .. } | StoreError::UnknownImport { .. } => {
+                Error::UnknownId(message)
+            }
             _ => Error::Storage(message),
         })
     }

@@ -99,6 +99,30 @@ async fn a_module_without_the_session_grant_is_denied() {
     assert!(h.captures(&s, CaptureFilter::default()).await.is_empty());
 }
 
+/// A read-only grant lets a module read a session but not write to it;
+/// the store refuses the writer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_grant_cannot_write() {
+    let h = Harness::start(&[guests::ROUND_TRIP]).await;
+    let s = h.session("s1").await;
+    let status = h
+        .run_to_end(
+            RunRequest::new("round-trip", "rt")
+                .option("session", &s)
+                .grants(bgpmon_host::Grants {
+                    read_sessions: vec![s.clone()],
+                    ..bgpmon_host::Grants::default()
+                }),
+        )
+        .await;
+    let reason = crate::util::failure(&status).to_string();
+    assert!(
+        reason.contains("session \"s1\" is granted read-only"),
+        "{reason}"
+    );
+    assert!(h.captures(&s, CaptureFilter::default()).await.is_empty());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn data_survives_a_server_restart() {
     let h = Harness::start(&[guests::ROUND_TRIP]).await;
