@@ -27,7 +27,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use bgpmon_host::{Grants, MAX_MEMORY_BYTES, ModuleLimits};
+use bgpmon_host::{Grants, LimitName, MAX_MEMORY_BYTES, ModuleLimits};
 use bgpmon_store::{MAX_WORKERS, Node};
 use serde::{Deserialize, Serialize};
 
@@ -71,7 +71,9 @@ pub struct Config {
     /// `cache_dir`: where compiled modules are cached; none by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_dir: Option<PathBuf>,
-    /// `limits`: the default limits of a module run.
+    /// `limits`: the limits of a module run, over the built-in defaults.
+    /// They are both the defaults and the ceilings: a run (from the API or
+    /// `modules.<id>.limits`) may ask for less, never for more.
     #[serde(default)]
     pub limits: LimitsConfig,
     /// `sessions.<name>`: the session types.
@@ -141,7 +143,7 @@ fn default_timeout_secs() -> u64 {
 }
 
 /// Module limits as configured; each key left out takes the built-in
-/// default.
+/// default. Under `limits` they are also the ceilings of every run.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsConfig {
@@ -250,9 +252,14 @@ pub struct GrantsConfig {
     /// `sessions`: session ids the module may open; `"*"` for all.
     #[serde(default)]
     pub sessions: Vec<String>,
-    /// `may_run_modules`: whether it may run and close other modules.
+    /// `may_run_modules`: whether it may run other modules, and list and
+    /// close those it ran. By default false.
     #[serde(default)]
     pub may_run_modules: bool,
+    /// `may_run_daemons`: whether the modules it runs may be daemons; needs
+    /// `may_run_modules`. By default false.
+    #[serde(default)]
+    pub may_run_daemons: bool,
 }
 
 impl From<&GrantsConfig> for Grants {
@@ -260,7 +267,23 @@ impl From<&GrantsConfig> for Grants {
         Grants {
             sessions: g.sessions.clone(),
             may_run_modules: g.may_run_modules,
+            may_run_daemons: g.may_run_daemons,
         }
+    }
+}
+
+/// The config key of a limit, under `limits`.
+pub(crate) fn limit_key(limit: LimitName) -> &'static str {
+    match limit {
+        LimitName::Fuel => "fuel",
+        LimitName::FuelPerSecond => "fuel_per_second",
+        LimitName::MemoryBytes => "memory_mb",
+        LimitName::Deadline => "deadline_secs",
+        LimitName::MaxBatch => "max_batch",
+        LimitName::MaxHandles => "max_handles",
+        LimitName::LogsPerSecond => "logs_per_second",
+        LimitName::StopGrace => "stop_grace_secs",
+        _ => "(limit)",
     }
 }
 
@@ -348,6 +371,7 @@ impl Config {
     fn check(&self) -> Result<(), (String, String)> {
         let mut problems = Vec::new();
         self.limits.check("limits", &mut problems);
+        let ceiling = self.ceiling();
         for (name, session) in &self.sessions {
             let key = format!("sessions.{name}");
             if !(1..=MAX_WORKERS).contains(&session.workers) {
@@ -372,6 +396,18 @@ impl Config {
                 problems.push((format!("{key}.type"), "is empty; name a module type".into()));
             }
             module.limits.check(&format!("{key}.limits"), &mut problems);
+            if let Err(e) = module.limits.apply(&ceiling).check_within(&ceiling) {
+                problems.push((
+                    format!("{key}.limits.{}", limit_key(e.limit)),
+                    e.to_string(),
+                ));
+            }
+            if module.grants.may_run_daemons && !module.grants.may_run_modules {
+                problems.push((
+                    format!("{key}.grants.may_run_daemons"),
+                    "needs may_run_modules = true as well".into(),
+                ));
+            }
             for session in &module.grants.sessions {
                 if session != "*" && self.sessions.is_empty() {
                     problems.push((
@@ -400,6 +436,13 @@ impl Config {
             Some(p) => Err(p),
             None => Ok(()),
         }
+    }
+
+    /// The limits of every module run: the built-in defaults under
+    /// `limits`. A run without limits of its own gets them, and no run may
+    /// ask for more (see [`ModuleLimits::check_within`]).
+    pub fn ceiling(&self) -> ModuleLimits {
+        self.limits.apply(&ModuleLimits::default())
     }
 
     /// The configured nodes.
@@ -510,6 +553,26 @@ mod tests {
         assert!(e.key.starts_with("nodes."), "{e}");
         let e = err("[modules.m]\ntype = \"t\"\n[modules.m.limits]\nmemory_mb = 0\n");
         assert_eq!(e.key, "modules.m.limits.memory_mb");
+    }
+
+    #[test]
+    fn module_limits_stay_under_the_ceiling() {
+        let e = err(
+            "[limits]\nmemory_mb = 64\n[modules.m]\ntype = \"t\"\n[modules.m.limits]\nmemory_mb = 128\n",
+        );
+        assert_eq!(e.key, "modules.m.limits.memory_mb");
+        assert!(
+            e.message
+                .contains("memory_bytes = 134217728 is over its ceiling of 67108864"),
+            "{e}"
+        );
+        let c = Config::parse(
+            "[limits]\nfuel = 1000\n[modules.m]\ntype = \"t\"\n[modules.m.limits]\nfuel = 10\n",
+        )
+        .unwrap();
+        assert_eq!(c.ceiling().fuel, 1000);
+        let e = err("[modules.m]\ntype = \"t\"\ngrants = { may_run_daemons = true }\n");
+        assert_eq!(e.key, "modules.m.grants.may_run_daemons");
     }
 
     #[test]

@@ -52,9 +52,12 @@ pub enum ModuleCommand {
         /// Grant the module this session; repeat for more, `*` for all.
         #[arg(long = "grant", value_name = "SESSION")]
         grants: Vec<String>,
-        /// Let the module run and close other modules.
+        /// Let the module run other modules, and list and close those it ran.
         #[arg(long)]
         may_run_modules: bool,
+        /// Let the modules it runs be daemons (with --may-run-modules).
+        #[arg(long, requires = "may_run_modules")]
+        may_run_daemons: bool,
         /// A task's fuel budget.
         #[arg(long)]
         fuel: Option<u64>,
@@ -214,6 +217,7 @@ impl ModuleCommand {
                 options,
                 grants,
                 may_run_modules,
+                may_run_daemons,
                 fuel,
                 fuel_per_second,
                 memory_mb,
@@ -236,6 +240,7 @@ impl ModuleCommand {
                     grants: Some(v1::Grants {
                         sessions: grants,
                         may_run_modules,
+                        may_run_daemons,
                     }),
                     wait,
                 };

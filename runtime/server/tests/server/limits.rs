@@ -151,7 +151,6 @@ async fn a_task_past_its_deadline_fails() {
     let status = h
         .run_to_end(RunRequest::new("spin-forever", "late").limits(limits(|l| {
             l.deadline = Duration::from_millis(300);
-            l.fuel = u64::MAX / 2;
         })))
         .await;
     assert_eq!(
@@ -168,7 +167,6 @@ pub(crate) async fn a_task_that_ignores_stop_is_ended_after_its_grace() {
     h.server
         .run_module(RunRequest::new("spin-forever", "spin").limits(limits(|l| {
             l.stop_grace = Duration::from_millis(100);
-            l.fuel = u64::MAX / 2;
         })))
         .unwrap();
     let server = h.server.clone();

@@ -183,7 +183,6 @@ async fn module_ids_and_types_are_checked() {
 
     let limits = bgpmon_host::ModuleLimits {
         stop_grace: std::time::Duration::from_millis(50),
-        fuel: u64::MAX / 2,
         ..Default::default()
     };
     h.server

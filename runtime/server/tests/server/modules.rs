@@ -249,14 +249,17 @@ pub(crate) async fn a_module_runs_another_only_with_the_grant() {
         .await;
     let reason = crate::util::failure(&denied).to_string();
     assert!(
-        reason.contains("was not granted may-run-modules"),
+        reason.contains("was not granted may_run_modules"),
         "{reason}"
     );
-    assert!(h.server.module_status("child").is_err(), "no child started");
+    assert!(
+        h.server.module_status("parent/child").is_err(),
+        "no child started"
+    );
 
     let grants = bgpmon_host::Grants {
-        sessions: Vec::new(),
         may_run_modules: true,
+        ..Default::default()
     };
     let status = h
         .run_to_end(
@@ -269,6 +272,8 @@ pub(crate) async fn a_module_runs_another_only_with_the_grant() {
         panic!("spawner did not finish: {:?}", status.state);
     };
     assert_eq!(result.message, "child child finished");
-    let child = h.server.module_status("child").unwrap();
+    // The child's id lives in its parent's namespace.
+    assert!(h.server.module_status("child").is_err());
+    let child = h.server.module_status("parent2/child").unwrap();
     assert!(matches!(child.state, RunState::Finished(_)), "{child:?}");
 }

@@ -109,7 +109,7 @@ impl Harness {
 pub(crate) fn grants(sessions: &[&str]) -> Grants {
     Grants {
         sessions: sessions.iter().map(|s| s.to_string()).collect(),
-        may_run_modules: false,
+        ..Grants::default()
     }
 }
 
