@@ -71,6 +71,12 @@ pub struct Config {
     /// `cache_dir`: where compiled modules are cached; none by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_dir: Option<PathBuf>,
+    /// `api_token_file`: a file holding the API's bearer token. With it,
+    /// every RPC that changes state (see `rpc::PROTECTED_RPCS`) needs the
+    /// token; none by default, which leaves the API open to whoever can
+    /// reach `rpc_address` (loopback only by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_token_file: Option<PathBuf>,
     /// `limits`: the limits of a module run, over the built-in defaults.
     /// They are both the defaults and the ceilings: a run (from the API or
     /// `modules.<id>.limits`) may ask for less, never for more.
@@ -94,6 +100,7 @@ impl Default for Config {
             metrics_address: None,
             module_dir: None,
             cache_dir: None,
+            api_token_file: None,
             limits: LimitsConfig::default(),
             sessions: BTreeMap::new(),
             modules: BTreeMap::new(),
@@ -365,6 +372,9 @@ impl Config {
         if let Some(dir) = &mut self.cache_dir {
             resolve(dir);
         }
+        if let Some(file) = &mut self.api_token_file {
+            resolve(file);
+        }
     }
 
     /// Checks values serde cannot: ranges, names and cross-references.
@@ -436,6 +446,17 @@ impl Config {
             Some(p) => Err(p),
             None => Ok(()),
         }
+    }
+
+    /// The API token from `api_token_file`, if one is configured.
+    ///
+    /// Returns an error naming the key if the file cannot be read or holds
+    /// no usable token.
+    pub fn api_token(&self) -> Result<Option<crate::rpc::ApiToken>, ConfigError> {
+        self.api_token_file
+            .as_deref()
+            .map(crate::rpc::ApiToken::load)
+            .transpose()
     }
 
     /// The limits of every module run: the built-in defaults under

@@ -1,5 +1,6 @@
 //! The network face of the server: the gRPC API and the metrics endpoint.
 
+mod auth;
 mod capture_wire;
 mod convert;
 mod metrics;
@@ -13,6 +14,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::server::TcpIncoming;
 
+pub use auth::{ApiToken, Auth, AuthLayer, MIN_TOKEN_BYTES, PROTECTED_RPCS, is_protected};
 pub use metrics::Metrics;
 pub use service::{BgpmonService, DEFAULT_READ_BATCH};
 
@@ -23,19 +25,22 @@ use crate::server::Server;
 /// one request's memory.
 pub const MAX_MESSAGE_BYTES: usize = 64 << 20;
 
-/// Serves the gRPC API on `listener` until `shutdown` is cancelled.
+/// Serves the gRPC API on `listener` until `shutdown` is cancelled. With
+/// `token`, the RPCs that change state need it (see [`AuthLayer`]).
 ///
 /// Returns an error if the transport fails.
 pub async fn serve_rpc(
     listener: TcpListener,
     server: Server,
     metrics: Arc<Metrics>,
+    token: Option<ApiToken>,
     shutdown: CancellationToken,
 ) -> Result<(), tonic::transport::Error> {
     let service = BgpmonService::new(server, metrics, shutdown.clone());
     // Without TCP_NODELAY a small reply can wait out a delayed ACK (40 ms).
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     tonic::transport::Server::builder()
+        .layer(AuthLayer::new(token))
         .add_service(
             BgpmonServer::new(service)
                 .max_decoding_message_size(MAX_MESSAGE_BYTES)

@@ -8,6 +8,7 @@
     reason = "a test reports failure by panicking"
 )]
 
+mod auth;
 mod hostile;
 mod hostile_io;
 mod hostile_memory;
