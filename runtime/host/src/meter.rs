@@ -6,7 +6,7 @@
 //! of fuel). An epoch tick inside a loop without calls therefore reads a
 //! stale count, and a run dropped there loses what it burned since its last
 //! call. So:
-//! - every store runs with `fuel_async_yield_interval`: every [`slice`]
+//! - every store runs with `fuel_async_yield_interval`: every [`slice()`]
 //!   units of fuel the guest yields, and its counter reaches the store;
 //! - [`supervise`] counts those yields (a poll in which the guest wakes
 //!   itself), so it knows a lower bound of the fuel burned within one slice
