@@ -62,19 +62,40 @@ impl Interceptor for BearerToken {
     }
 }
 
-/// Connects to the daemon at `addr` (`host:port`, or a full `http://` URL),
-/// sending `token` with every request.
+/// Connects to the daemon at `addr` (`host:port`, or a full `http://` or
+/// `https://` URL), sending `token` with every request. With `ca_file`
+/// (a PEM certificate), it speaks TLS and trusts that CA; an `https://`
+/// address needs one.
 ///
 /// Returns an error naming the address if it is malformed or nothing
-/// answers there.
-pub async fn connect(addr: &str, token: BearerToken) -> anyhow::Result<Client> {
-    let url = if addr.contains("://") {
-        addr.to_owned()
-    } else {
-        format!("http://{addr}")
+/// answers there, or naming the CA file if it cannot be read.
+pub async fn connect(
+    addr: &str,
+    token: BearerToken,
+    ca_file: Option<&std::path::Path>,
+) -> anyhow::Result<Client> {
+    let url = match (addr.contains("://"), ca_file.is_some()) {
+        (true, _) => addr.to_owned(),
+        (false, true) => format!("https://{addr}"),
+        (false, false) => format!("http://{addr}"),
     };
-    let endpoint = Channel::from_shared(url.clone())
+    let mut endpoint = Channel::from_shared(url.clone())
         .map_err(|e| anyhow::anyhow!("invalid daemon address {addr:?}: {e}; give host:port"))?;
+    match ca_file {
+        Some(path) => {
+            let pem = std::fs::read(path)
+                .map_err(|e| anyhow::anyhow!("cannot read the CA file {}: {e}", path.display()))?;
+            let tls = tonic::transport::ClientTlsConfig::new()
+                .ca_certificate(tonic::transport::Certificate::from_pem(pem));
+            endpoint = endpoint
+                .tls_config(tls)
+                .map_err(|e| anyhow::anyhow!("cannot set up TLS to {addr}: {e}"))?;
+        }
+        None if url.starts_with("https://") => anyhow::bail!(
+            "{addr} is an https address; pass --ca-file FILE with the CA that signed the daemon's certificate"
+        ),
+        None => {}
+    }
     let channel = endpoint.connect().await.map_err(|e| {
         anyhow::anyhow!(
             "cannot connect to bgpmond at {addr} ({e}); is it running? start it with `bgpmond --config FILE` or pass --addr"

@@ -51,6 +51,10 @@ pub struct Cli {
     /// out of the process list.
     #[arg(long, global = true, env = "BGPMON_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// Speak TLS to the daemon, trusting the CA certificate (PEM) in this
+    /// file; needed when the daemon has `tls_cert_file` set.
+    #[arg(long, global = true, value_name = "FILE", env = "BGPMON_CA_FILE")]
+    pub ca_file: Option<std::path::PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -95,7 +99,7 @@ impl Cli {
             Some(path) => BearerToken::from_file(path)?,
             None => BearerToken::new(self.token.as_deref())?,
         };
-        let mut client = connect(&self.addr, token).await?;
+        let mut client = connect(&self.addr, token, self.ca_file.as_deref()).await?;
         match self.command {
             Command::Session(c) => c.run(&mut client).await,
             Command::Write(c) => c.run(&mut client).await,

@@ -77,6 +77,15 @@ pub struct Config {
     /// reach `rpc_address` (loopback only by default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_token_file: Option<PathBuf>,
+    /// `tls_cert_file`: the API's TLS certificate chain (PEM). With
+    /// `tls_key_file`, the API serves TLS only; none by default (plain
+    /// HTTP/2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_cert_file: Option<PathBuf>,
+    /// `tls_key_file`: the private key of `tls_cert_file` (PEM); none by
+    /// default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_key_file: Option<PathBuf>,
     /// `limits`: the limits of a module run, over the built-in defaults.
     /// They are both the defaults and the ceilings: a run (from the API or
     /// `modules.<id>.limits`) may ask for less, never for more.
@@ -101,6 +110,8 @@ impl Default for Config {
             module_dir: None,
             cache_dir: None,
             api_token_file: None,
+            tls_cert_file: None,
+            tls_key_file: None,
             limits: LimitsConfig::default(),
             sessions: BTreeMap::new(),
             modules: BTreeMap::new(),
@@ -372,7 +383,14 @@ impl Config {
         if let Some(dir) = &mut self.cache_dir {
             resolve(dir);
         }
-        if let Some(file) = &mut self.api_token_file {
+        for file in [
+            &mut self.api_token_file,
+            &mut self.tls_cert_file,
+            &mut self.tls_key_file,
+        ]
+        .into_iter()
+        .flatten()
+        {
             resolve(file);
         }
     }
@@ -380,6 +398,17 @@ impl Config {
     /// Checks values serde cannot: ranges, names and cross-references.
     fn check(&self) -> Result<(), (String, String)> {
         let mut problems = Vec::new();
+        match (&self.tls_cert_file, &self.tls_key_file) {
+            (Some(_), None) => problems.push((
+                "tls_key_file".into(),
+                "is missing; tls_cert_file needs its private key too".into(),
+            )),
+            (None, Some(_)) => problems.push((
+                "tls_cert_file".into(),
+                "is missing; tls_key_file needs its certificate too".into(),
+            )),
+            _ => {}
+        }
         self.limits.check("limits", &mut problems);
         let ceiling = self.ceiling();
         for (name, session) in &self.sessions {
@@ -457,6 +486,38 @@ impl Config {
             .as_deref()
             .map(crate::rpc::ApiToken::load)
             .transpose()
+    }
+
+    /// The API's TLS identity from `tls_cert_file` and `tls_key_file`, if
+    /// they are configured.
+    ///
+    /// Returns an error naming the key of a file that cannot be read.
+    pub fn tls_identity(&self) -> Result<Option<tonic::transport::Identity>, ConfigError> {
+        let (Some(cert), Some(key)) = (&self.tls_cert_file, &self.tls_key_file) else {
+            return Ok(None);
+        };
+        let read = |path: &Path, key: &str| {
+            std::fs::read(path).map_err(|e| ConfigError {
+                file: path.display().to_string(),
+                key: key.into(),
+                message: format!("cannot read it: {e}"),
+            })
+        };
+        Ok(Some(tonic::transport::Identity::from_pem(
+            read(cert, "tls_cert_file")?,
+            read(key, "tls_key_file")?,
+        )))
+    }
+
+    /// How the API is guarded: its token and its TLS identity.
+    ///
+    /// Returns an error as [`Config::api_token`] and
+    /// [`Config::tls_identity`] do.
+    pub fn api_guard(&self) -> Result<crate::rpc::ApiGuard, ConfigError> {
+        Ok(crate::rpc::ApiGuard {
+            token: self.api_token()?,
+            tls: self.tls_identity()?,
+        })
     }
 
     /// The limits of every module run: the built-in defaults under

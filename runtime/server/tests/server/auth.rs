@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use bgpmon_proto::v1::{self, bgpmon_client::BgpmonClient};
-use bgpmon_server::rpc::{ApiToken, Metrics, serve_rpc};
+use bgpmon_server::rpc::{ApiGuard, ApiToken, Metrics, serve_rpc};
 use bgpmon_test_modules as guests;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -14,24 +14,30 @@ use tonic::transport::Channel;
 
 use crate::util::{Harness, logged_lines, logged_text};
 
-const TOKEN: &str = "s3cr3t-t0ken-of-the-auth-test-0123456789";
+pub(crate) const TOKEN: &str = "s3cr3t-t0ken-of-the-auth-test-0123456789";
 
 /// Serves the harness's server on a free loopback port, with `token`.
 async fn serve(h: &Harness, token: Option<ApiToken>) -> (String, CancellationToken) {
+    serve_guarded(h, ApiGuard { token, tls: None }).await
+}
+
+/// Serves the harness's server on a free loopback port, guarded by `guard`.
+pub(crate) async fn serve_guarded(h: &Harness, guard: ApiGuard) -> (String, CancellationToken) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
+    let scheme = if guard.tls.is_some() { "https" } else { "http" };
+    let url = format!("{scheme}://{}", listener.local_addr().unwrap());
     let shutdown = CancellationToken::new();
     tokio::spawn(serve_rpc(
         listener,
         h.server.clone(),
         Arc::new(Metrics::default()),
-        token,
+        guard,
         shutdown.clone(),
     ));
     (url, shutdown)
 }
 
-fn with_token<T>(message: T, token: &str) -> tonic::Request<T> {
+pub(crate) fn with_token<T>(message: T, token: &str) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
     request
         .metadata_mut()
@@ -39,7 +45,7 @@ fn with_token<T>(message: T, token: &str) -> tonic::Request<T> {
     request
 }
 
-fn run_noop(id: &str) -> v1::RunModuleRequest {
+pub(crate) fn run_noop(id: &str) -> v1::RunModuleRequest {
     v1::RunModuleRequest {
         type_name: "noop".into(),
         id: id.into(),

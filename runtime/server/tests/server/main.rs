@@ -16,6 +16,7 @@ mod limits;
 mod loading;
 mod modules;
 mod sessions;
+mod tls;
 mod util;
 
 /// The test that runs each guest, under the guest's name. A guest added to
