@@ -211,16 +211,32 @@ impl RunContext {
         self.account.charge_fuel(total.saturating_sub(before));
     }
 
-    /// Counts one host call and charges it [`HOST_CALL_FUEL`] plus
-    /// `extra_fuel` for the work it asks of the host.
+    /// Counts one call of a bgpmon interface and charges it `extra_fuel`
+    /// for the work it asks of the host (the entry itself is charged by
+    /// [`RunContext::enter_host`]).
     ///
     /// Returns an error, which ends the run, once the charge uses up the
     /// family's budget.
     pub(crate) fn host_call(&self, extra_fuel: u64) -> Result<(), OutOfBudget> {
         self.host_calls.fetch_add(1, Ordering::Relaxed);
-        let fuel = HOST_CALL_FUEL.saturating_add(extra_fuel);
-        self.host_fuel.fetch_add(fuel, Ordering::AcqRel);
-        self.account.charge_fuel(fuel);
+        self.charge_host(extra_fuel)
+    }
+
+    /// Charges [`HOST_CALL_FUEL`] for one entry of the guest into the host:
+    /// a bgpmon call, a WASI call, or an engine call such as a fuel yield.
+    /// The store's call hook calls it, so no way into the host is free.
+    ///
+    /// Returns an error, which ends the run, once the charge uses up the
+    /// family's budget.
+    pub(crate) fn enter_host(&self) -> Result<(), OutOfBudget> {
+        self.charge_host(HOST_CALL_FUEL)
+    }
+
+    fn charge_host(&self, fuel: u64) -> Result<(), OutOfBudget> {
+        if fuel > 0 {
+            self.host_fuel.fetch_add(fuel, Ordering::AcqRel);
+            self.account.charge_fuel(fuel);
+        }
         match self.account.exhausted_budget() {
             Some(budget) => Err(OutOfBudget { budget }),
             None => Ok(()),

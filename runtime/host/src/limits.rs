@@ -77,8 +77,11 @@ pub const MAX_OPTIONS_BYTES: usize = 64 << 10;
 /// border.
 pub const MAX_FILTER_TERMS: usize = 1024;
 
-/// The fuel every host call costs the module, on top of its guest code:
-/// about what a microsecond of guest compute burns.
+/// The fuel every entry into the host costs the module, on top of its
+/// guest code: a bgpmon call, a WASI call (clocks, random, stdio), or an
+/// engine call such as a fuel yield. About what a microsecond of guest
+/// compute burns, so a loop of cheap calls is held to its fuel like a loop
+/// of compute.
 pub const HOST_CALL_FUEL: u64 = 10_000;
 
 /// The fuel each filter value costs the module when it opens a reader.

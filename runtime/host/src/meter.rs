@@ -40,8 +40,9 @@ use crate::state::ModuleState;
 pub const MAX_FUEL_SLICE: u64 = 10_000_000;
 
 /// The least fuel a guest burns between two yields, so a very low rate
-/// does not turn every basic block into a yield.
-pub const MIN_FUEL_SLICE: u64 = 10_000;
+/// does not turn every basic block into a yield, and a yield's own charge
+/// (`HOST_CALL_FUEL`) stays a tenth of a slice at most.
+pub const MIN_FUEL_SLICE: u64 = 100_000;
 
 /// The fuel a run burns between yields: for a daemon, what its rate allows
 /// in one epoch tick, so it is held to its rate within a tick; for a task,
@@ -216,6 +217,7 @@ mod tests {
     fn a_daemon_yields_once_per_tick_at_its_rate() {
         assert_eq!(slice(ModuleKind::Daemon, 1_000_000_000), MAX_FUEL_SLICE);
         assert_eq!(slice(ModuleKind::Daemon, 50_000_000), 500_000);
+        assert_eq!(slice(ModuleKind::Daemon, 1_000_000), MIN_FUEL_SLICE);
         assert_eq!(slice(ModuleKind::Daemon, 1_000), MIN_FUEL_SLICE);
         assert_eq!(slice(ModuleKind::Task, 1), MAX_FUEL_SLICE);
     }

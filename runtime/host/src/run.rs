@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use wasmtime::{Store, Trap, UpdateDeadline};
+use wasmtime::{CallHook, Store, Trap, UpdateDeadline};
 
 use crate::account::OutOfBudget;
 use crate::bindings::types::OptionValue;
@@ -61,6 +61,13 @@ pub(crate) async fn execute(
     let mut store = Store::new(&engine.engine, state);
     store.limiter(|s| &mut s.limiter);
     store.set_hostcall_fuel(MAX_HOSTCALL_BYTES);
+    // Every way into the host costs fuel, WASI's included.
+    store.call_hook(|store, hook| {
+        if matches!(hook, CallHook::CallingHost) {
+            store.data().ctx.enter_host()?;
+        }
+        Ok(())
+    });
     let tank = match ctx.kind {
         ModuleKind::Task => parts.fuel,
         ModuleKind::Daemon => DAEMON_FUEL_TANK,

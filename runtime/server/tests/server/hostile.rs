@@ -128,6 +128,31 @@ pub(crate) async fn a_host_call_flood_is_charged_until_its_fuel_runs_out() {
         "every call costs {HOST_CALL_FUEL} fuel: {c:?}"
     );
     assert!(c.host_calls > 1_000, "{c:?}");
+
+    // WASI calls cost the same: a million clock calls (some 50 million
+    // fuel of guest code) do not fit in the budget.
+    let wasi = h
+        .run_to_end(
+            RunRequest::new("host-call-flood", "clock")
+                .option("via", "wasi")
+                .limits(limits(|l| l.fuel = budget)),
+        )
+        .await;
+    assert_eq!(failure(&wasi), FailureReason::OutOfFuel { budget });
+    // A few calls fit, and each is charged.
+    let cheap = h
+        .run_to_end(
+            RunRequest::new("host-call-flood", "few")
+                .option("via", "wasi")
+                .option("calls", "1000"),
+        )
+        .await;
+    assert!(matches!(cheap.state, RunState::Finished(_)), "{cheap:?}");
+    assert!(
+        cheap.counters.fuel_used >= 1000 * HOST_CALL_FUEL,
+        "{:?}",
+        cheap.counters
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
