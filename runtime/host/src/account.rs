@@ -191,6 +191,11 @@ impl Account {
             .min()
     }
 
+    /// Whether any account in the chain is held to a fuel rate.
+    pub(crate) fn has_rate(&self) -> bool {
+        self.chain().any(|a| a.fuel_rate.is_some())
+    }
+
     /// How long this run must wait for every account in its chain to be
     /// back within its fuel rate, at most [`MAX_PAUSE`]; `None` when none
     /// is over. `unrecorded` is fuel the run burned that is not charged

@@ -44,17 +44,16 @@ pub const MAX_FUEL_SLICE: u64 = 10_000_000;
 /// (`HOST_CALL_FUEL`) stays a tenth of a slice at most.
 pub const MIN_FUEL_SLICE: u64 = 100_000;
 
-/// The fuel a run burns between yields: for a daemon, what its rate allows
-/// in one epoch tick, so it is held to its rate within a tick; for a task,
+/// The fuel a run burns between yields: for a run held to a rate (a
+/// daemon, or a task under a daemon), what the rate allows in one epoch
+/// tick, so it is held to the rate within a tick; for any other task,
 /// [`MAX_FUEL_SLICE`].
-pub(crate) fn slice(kind: ModuleKind, fuel_per_second: u64) -> u64 {
-    match kind {
-        ModuleKind::Task => MAX_FUEL_SLICE,
-        ModuleKind::Daemon => {
-            let per_tick = fuel_per_second as f64 * EPOCH_TICK.as_secs_f64();
-            (per_tick as u64).clamp(MIN_FUEL_SLICE, MAX_FUEL_SLICE)
-        }
+pub(crate) fn slice(kind: ModuleKind, fuel_per_second: u64, rate_in_chain: bool) -> u64 {
+    if kind == ModuleKind::Task && !rate_in_chain {
+        return MAX_FUEL_SLICE;
     }
+    let per_tick = fuel_per_second as f64 * EPOCH_TICK.as_secs_f64();
+    (per_tick as u64).clamp(MIN_FUEL_SLICE, MAX_FUEL_SLICE)
 }
 
 /// Why [`supervise`] ended a run before it returned.
@@ -215,10 +214,13 @@ mod tests {
 
     #[test]
     fn a_daemon_yields_once_per_tick_at_its_rate() {
-        assert_eq!(slice(ModuleKind::Daemon, 1_000_000_000), MAX_FUEL_SLICE);
-        assert_eq!(slice(ModuleKind::Daemon, 50_000_000), 500_000);
-        assert_eq!(slice(ModuleKind::Daemon, 1_000_000), MIN_FUEL_SLICE);
-        assert_eq!(slice(ModuleKind::Daemon, 1_000), MIN_FUEL_SLICE);
-        assert_eq!(slice(ModuleKind::Task, 1), MAX_FUEL_SLICE);
+        assert_eq!(
+            slice(ModuleKind::Daemon, 1_000_000_000, true),
+            MAX_FUEL_SLICE
+        );
+        assert_eq!(slice(ModuleKind::Daemon, 50_000_000, true), 500_000);
+        assert_eq!(slice(ModuleKind::Daemon, 1_000_000, true), MIN_FUEL_SLICE);
+        assert_eq!(slice(ModuleKind::Task, 1, false), MAX_FUEL_SLICE);
+        assert_eq!(slice(ModuleKind::Task, 50_000_000, true), 500_000);
     }
 }

@@ -73,7 +73,8 @@ pub(crate) async fn execute(
         ModuleKind::Daemon => DAEMON_FUEL_TANK,
     };
     let metered = engine.fuel_metering;
-    let slice = metered.then(|| meter::slice(ctx.kind, ctx.limits.fuel_per_second));
+    let slice =
+        metered.then(|| meter::slice(ctx.kind, ctx.limits.fuel_per_second, ctx.account.has_rate()));
     if let Some(slice) = slice {
         let set = store
             .set_fuel(tank)
