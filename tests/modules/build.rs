@@ -27,6 +27,18 @@ const GUESTS: &[(&str, &str)] = &[
     ("write-then-trap", "tests/guests/write-then-trap"),
     ("round-trip", "tests/guests/round-trip"),
     ("spawner", "tests/guests/spawner"),
+    ("call-free-spinner", "tests/guests/call-free-spinner"),
+    ("fork-bomb", "tests/guests/fork-bomb"),
+    ("huge-info", "tests/guests/huge-info"),
+    ("huge-result", "tests/guests/huge-result"),
+    ("huge-log", "tests/guests/huge-log"),
+    ("log-inject", "tests/guests/log-inject"),
+    ("filter-bomb", "tests/guests/filter-bomb"),
+    ("huge-memory", "tests/guests/huge-memory"),
+    ("deep-recursion", "tests/guests/deep-recursion"),
+    ("wasi-escape", "tests/guests/wasi-escape"),
+    ("host-call-flood", "tests/guests/host-call-flood"),
+    ("trap", "tests/guests/trap"),
 ];
 
 fn main() {

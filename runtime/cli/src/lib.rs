@@ -23,7 +23,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-pub use client::{Client, MAX_MESSAGE_BYTES, connect, status_error};
+pub use client::{BearerToken, Client, MAX_MESSAGE_BYTES, connect, status_error};
 pub use filter::{CommunityArg, ElementFilter, Family, FilterArgs, MatchArg};
 pub use output::Format;
 pub use time::{Timestamp, format_micros};
@@ -42,6 +42,19 @@ pub struct Cli {
     /// The daemon's API address.
     #[arg(long, global = true, env = "BGPMON_ADDR", default_value = DEFAULT_ADDR)]
     pub addr: String,
+    /// A file holding the daemon's API token, which commands that change
+    /// state need when the daemon has `api_token_file` set. It takes
+    /// precedence over --token and BGPMON_TOKEN.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub token_file: Option<std::path::PathBuf>,
+    /// The daemon's API token itself; prefer --token-file, which keeps it
+    /// out of the process list.
+    #[arg(long, global = true, env = "BGPMON_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Speak TLS to the daemon, trusting the CA certificate (PEM) in this
+    /// file; needed when the daemon has `tls_cert_file` set.
+    #[arg(long, global = true, value_name = "FILE", env = "BGPMON_CA_FILE")]
+    pub ca_file: Option<std::path::PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -85,7 +98,11 @@ impl Cli {
     /// Returns an error if the daemon cannot be reached or answers with an
     /// error, or the command fails.
     pub async fn run(self) -> anyhow::Result<()> {
-        let mut client = connect(&self.addr).await?;
+        let token = match &self.token_file {
+            Some(path) => BearerToken::from_file(path)?,
+            None => BearerToken::new(self.token.as_deref())?,
+        };
+        let mut client = connect(&self.addr, token, self.ca_file.as_deref()).await?;
         match self.command {
             Command::Session(c) => c.run(&mut client).await,
             Command::Write(c) => c.run(&mut client).await,

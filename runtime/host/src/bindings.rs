@@ -26,5 +26,5 @@ mod generated {
     });
 }
 
+pub(crate) use generated::AnalysisPre;
 pub(crate) use generated::bgpmon::module::{logging, modules, runtime, sessions, streams, types};
-pub(crate) use generated::{Analysis, AnalysisPre};

@@ -4,22 +4,25 @@
 //! Every check happens here, before a type is listed: the bytes must be a
 //! component, its imports must be ones the host provides, it must export
 //! `info` and `run`, and `info` must return a valid description within a
-//! small budget.
+//! small budget and at most [`MAX_INFO_BYTES`].
 
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 
+use bgpmon_store::Session;
 use tokio_util::sync::CancellationToken;
 use wasmtime::Store;
 
+use crate::account::Account;
 use crate::bindings::AnalysisPre;
 use crate::cache::digest;
-use crate::context::{Grants, RunContext};
+use crate::context::{Grants, RunContext, RunIdentity};
+use crate::control::NoControl;
 use crate::directory::SessionDirectory;
 use crate::engine::HostEngine;
 use crate::error::LoadError;
 use crate::info::{ModuleInfo, ModuleKind};
-use crate::limits::ModuleLimits;
+use crate::limits::{MAX_INFO_BYTES, MAX_INFO_OPTIONS, ModuleLimits};
 use crate::state::ModuleState;
 
 /// The fuel `info` may use when a type is loaded.
@@ -51,7 +54,32 @@ fn valid_name(name: &str) -> bool {
         && !name.starts_with('-')
 }
 
+/// The bytes of text in `info`: what listing it costs.
+fn info_bytes(info: &ModuleInfo) -> usize {
+    info.type_name.len()
+        + info.description.len()
+        + info
+            .options
+            .iter()
+            .map(|o| {
+                o.name.len() + o.description.len() + o.default_value.as_ref().map_or(0, String::len)
+            })
+            .sum::<usize>()
+}
+
 fn check_info(info: &ModuleInfo) -> Result<(), String> {
+    if info.options.len() > MAX_INFO_OPTIONS {
+        return Err(format!(
+            "its info declares {} options, over the cap of {MAX_INFO_OPTIONS} (MAX_INFO_OPTIONS); take fewer options",
+            info.options.len()
+        ));
+    }
+    let bytes = info_bytes(info);
+    if bytes > MAX_INFO_BYTES {
+        return Err(format!(
+            "its info takes {bytes} bytes, over the cap of {MAX_INFO_BYTES} (MAX_INFO_BYTES); shorten its descriptions"
+        ));
+    }
     if !valid_name(&info.type_name) {
         return Err(format!(
             "its info names the type {:?}; a type name is 1 to {MAX_TYPE_NAME_LEN} lowercase letters, digits and dashes",
@@ -75,7 +103,6 @@ fn check_info(info: &ModuleInfo) -> Result<(), String> {
 /// Compiles and checks `bytes`, and reads the type's info.
 pub(crate) async fn load(
     engine: &Arc<HostEngine>,
-    sessions: Arc<dyn SessionDirectory>,
     bytes: Vec<u8>,
     origin: String,
 ) -> Result<ModuleType, LoadError> {
@@ -106,7 +133,7 @@ pub(crate) async fn load(
             "it does not implement the world bgpmon:module/analysis ({e:#}); export `info` and `run`"
         ))
     })?;
-    let info = read_info(engine, sessions, &pre)
+    let info = read_info(engine, &pre)
         .await
         .map_err(|e| fail(format!("its info export failed: {e}")))?;
     check_info(&info).map_err(fail)?;
@@ -118,9 +145,21 @@ pub(crate) async fn load(
     })
 }
 
+/// The sessions of a store that reads a type's info: none.
+struct NoSessions;
+
+impl SessionDirectory for NoSessions {
+    fn session(&self, _id: &str) -> Option<Arc<Session>> {
+        None
+    }
+
+    fn sessions(&self) -> Vec<Arc<Session>> {
+        Vec::new()
+    }
+}
+
 async fn read_info(
     engine: &HostEngine,
-    sessions: Arc<dyn SessionDirectory>,
     pre: &AnalysisPre<ModuleState>,
 ) -> Result<ModuleInfo, String> {
     let limits = ModuleLimits {
@@ -129,16 +168,25 @@ async fn read_info(
         deadline: INFO_DEADLINE,
         ..ModuleLimits::default()
     };
-    let ctx = RunContext::new(
-        "(loading)".into(),
-        "(loading)".into(),
-        ModuleKind::Task,
-        Grants::default(),
+    let who = RunIdentity {
+        id: "(loading)".into(),
+        type_name: "(loading)".into(),
+        kind: ModuleKind::Task,
+        grants: Grants::default(),
         limits,
+    };
+    let account = Account::root(Some(INFO_FUEL), None, INFO_MEMORY_BYTES);
+    let ctx = RunContext::new(
+        who,
+        account,
+        CancellationToken::new(),
         CancellationToken::new(),
     );
-    let mut store = Store::new(&engine.engine, ModuleState::new(ctx, sessions, Weak::new()));
+    let state = ModuleState::new(ctx, Arc::new(NoSessions), Arc::new(NoControl));
+    let mut store = Store::new(&engine.engine, state);
     store.limiter(|s| &mut s.limiter);
+    // Lifting the info may allocate no more than the info may hold.
+    store.set_hostcall_fuel(MAX_INFO_BYTES);
     if engine.fuel_metering {
         store.set_fuel(INFO_FUEL).map_err(|e| e.to_string())?;
     }
@@ -149,6 +197,9 @@ async fn read_info(
     };
     match tokio::time::timeout(INFO_DEADLINE, call).await {
         Ok(Ok(info)) => Ok(info.into()),
+        Ok(Err(e)) if crate::run::is_hostcall_fuel(&e) => Err(format!(
+            "it returned more than {MAX_INFO_BYTES} bytes (MAX_INFO_BYTES); shorten its descriptions"
+        )),
         Ok(Err(e)) => Err(format!("{e:#}")),
         Err(_) => Err(format!("it did not return within {INFO_DEADLINE:?}")),
     }
@@ -167,5 +218,22 @@ mod tests {
         assert!(!valid_name("-lead"));
         assert!(!valid_name("a b"));
         assert!(!valid_name(&"a".repeat(MAX_TYPE_NAME_LEN + 1)));
+    }
+
+    #[test]
+    fn oversized_info_is_refused() {
+        let mut info = ModuleInfo {
+            type_name: "big".into(),
+            description: "x".repeat(MAX_INFO_BYTES),
+            kind: ModuleKind::Task,
+            options: Vec::new(),
+        };
+        let err = check_info(&info).unwrap_err();
+        assert!(
+            err.contains("over the cap of 65536 (MAX_INFO_BYTES)"),
+            "{err}"
+        );
+        info.description = "fits".into();
+        assert_eq!(check_info(&info), Ok(()));
     }
 }

@@ -2,14 +2,15 @@
 //! identity, grants, limits, live counters, stop signals and recent logs.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio_util::sync::CancellationToken;
 
+use crate::account::{Account, OutOfBudget};
 use crate::info::ModuleKind;
-use crate::limits::{MAX_LOG_LINE_BYTES, ModuleLimits};
+use crate::limits::{HOST_CALL_FUEL, MAX_LOG_LINE_BYTES, ModuleLimits};
 
 /// How many recent log lines a run keeps for `logs`.
 pub const MAX_RETAINED_LOG_LINES: usize = 1_000;
@@ -24,8 +25,12 @@ pub struct Grants {
     pub sessions: Vec<String>,
     /// Session ids the module may only read; `"*"` grants every session.
     pub read_sessions: Vec<String>,
-    /// Whether the module may run and close other modules.
+    /// Whether the module may run other modules, and list and close those
+    /// it ran.
     pub may_run_modules: bool,
+    /// Whether the modules it runs may be daemons. Without it, a module may
+    /// run only tasks.
+    pub may_run_daemons: bool,
 }
 
 impl Grants {
@@ -41,6 +46,9 @@ impl Grants {
 }
 
 /// A log level of a module's log line.
+///
+/// The module's own log keeps the level it chose; the daemon's log records
+/// module text at most at [`LogLevel::Info`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum LogLevel {
     /// Very detailed.
@@ -53,6 +61,19 @@ pub enum LogLevel {
     Warn,
     /// Something failed.
     Error,
+}
+
+impl LogLevel {
+    /// The level's name, in lowercase.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Trace => "trace",
+            Self::Debug => "debug",
+            Self::Info => "info",
+            Self::Warn => "warn",
+            Self::Error => "error",
+        }
+    }
 }
 
 /// One line a module logged, through the log call or its stdout/stderr.
@@ -72,7 +93,8 @@ pub struct LogLine {
 /// A snapshot of a run's live counters.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Counters {
-    /// Fuel the guest has used.
+    /// Fuel the module has used: its guest code's, plus what its host calls
+    /// were charged.
     pub fuel_used: u64,
     /// Linear memory and tables in use, in bytes.
     pub memory_bytes: u64,
@@ -84,7 +106,8 @@ pub struct Counters {
     pub records_written: u64,
     /// Log lines dropped by the log rate limit.
     pub logs_dropped: u64,
-    /// Time a daemon spent paused for exceeding its fuel rate.
+    /// Time the module spent paused for exceeding a fuel rate (its own, or
+    /// an ancestor's).
     pub paused: Duration,
     /// Time since the run started.
     pub uptime: Duration,
@@ -106,45 +129,68 @@ pub(crate) struct RunContext {
     pub(crate) limits: ModuleLimits,
     pub(crate) started: Instant,
     pub(crate) started_at: SystemTime,
-    /// Cancelled when the module is asked to stop.
+    /// Cancelled when the module is asked to stop; a child's is a child of
+    /// its parent's.
     pub(crate) stop: CancellationToken,
-    pub(crate) fuel_used: AtomicU64,
+    /// Cancelled when the module is ended without waiting; a child's is a
+    /// child of its parent's.
+    pub(crate) force: CancellationToken,
+    /// What the run and its descendants have used.
+    pub(crate) account: Arc<Account>,
+    /// Fuel the guest code burned, as last read from its store.
+    wasm_fuel: AtomicU64,
+    /// Fuel charged for host calls.
+    host_fuel: AtomicU64,
     pub(crate) memory_bytes: AtomicU64,
-    pub(crate) memory_exceeded: AtomicBool,
+    /// The memory cap a growth hit, or 0.
+    pub(crate) memory_exceeded: AtomicU64,
     pub(crate) host_calls: AtomicU64,
     pub(crate) records_read: AtomicU64,
     pub(crate) records_written: AtomicU64,
     pub(crate) logs_dropped: AtomicU64,
     pub(crate) paused_us: AtomicU64,
+    /// A pause the fuel meter asked for, in microseconds, or 0.
+    pause_request_us: AtomicU64,
     logs: Mutex<LogBook>,
+}
+
+/// Who a run is and what it may use, to make its context from.
+pub(crate) struct RunIdentity {
+    pub(crate) id: String,
+    pub(crate) type_name: String,
+    pub(crate) kind: ModuleKind,
+    pub(crate) grants: Grants,
+    pub(crate) limits: ModuleLimits,
 }
 
 impl RunContext {
     pub(crate) fn new(
-        id: String,
-        type_name: String,
-        kind: ModuleKind,
-        grants: Grants,
-        limits: ModuleLimits,
+        who: RunIdentity,
+        account: Arc<Account>,
         stop: CancellationToken,
+        force: CancellationToken,
     ) -> Arc<Self> {
         Arc::new(Self {
-            id,
-            type_name,
-            kind,
-            grants,
-            limits,
+            id: who.id,
+            type_name: who.type_name,
+            kind: who.kind,
+            grants: who.grants,
+            limits: who.limits,
             started: Instant::now(),
             started_at: SystemTime::now(),
             stop,
-            fuel_used: AtomicU64::new(0),
+            force,
+            account,
+            wasm_fuel: AtomicU64::new(0),
+            host_fuel: AtomicU64::new(0),
             memory_bytes: AtomicU64::new(0),
-            memory_exceeded: AtomicBool::new(false),
+            memory_exceeded: AtomicU64::new(0),
             host_calls: AtomicU64::new(0),
             records_read: AtomicU64::new(0),
             records_written: AtomicU64::new(0),
             logs_dropped: AtomicU64::new(0),
             paused_us: AtomicU64::new(0),
+            pause_request_us: AtomicU64::new(0),
             logs: Mutex::new(LogBook {
                 lines: VecDeque::new(),
                 next_seq: 0,
@@ -154,10 +200,83 @@ impl RunContext {
         })
     }
 
+    /// Fuel used so far: guest code plus host calls.
+    pub(crate) fn fuel_used(&self) -> u64 {
+        self.wasm_fuel
+            .load(Ordering::Acquire)
+            .saturating_add(self.host_fuel.load(Ordering::Acquire))
+    }
+
+    /// Fuel the guest code burned, as last recorded.
+    pub(crate) fn wasm_fuel(&self) -> u64 {
+        self.wasm_fuel.load(Ordering::Acquire)
+    }
+
+    /// Records that the guest code has burned `total` fuel since the run
+    /// began, and charges what is new to the account chain.
+    pub(crate) fn record_wasm_fuel(&self, total: u64) {
+        let before = self.wasm_fuel.fetch_max(total, Ordering::AcqRel);
+        self.account.charge_fuel(total.saturating_sub(before));
+    }
+
+    /// Counts one call of a bgpmon interface and charges it `extra_fuel`
+    /// for the work it asks of the host (the entry itself is charged by
+    /// [`RunContext::enter_host`]).
+    ///
+    /// Returns an error, which ends the run, once the charge uses up the
+    /// family's budget.
+    pub(crate) fn host_call(&self, extra_fuel: u64) -> Result<(), OutOfBudget> {
+        self.host_calls.fetch_add(1, Ordering::Relaxed);
+        self.charge_host(extra_fuel)
+    }
+
+    /// Charges [`HOST_CALL_FUEL`] for one entry of the guest into the host:
+    /// a bgpmon call, a WASI call, or an engine call such as a fuel yield.
+    /// The store's call hook calls it, so no way into the host is free.
+    ///
+    /// Returns an error, which ends the run, once the charge uses up the
+    /// family's budget.
+    pub(crate) fn enter_host(&self) -> Result<(), OutOfBudget> {
+        self.charge_host(HOST_CALL_FUEL)
+    }
+
+    fn charge_host(&self, fuel: u64) -> Result<(), OutOfBudget> {
+        if fuel > 0 {
+            self.host_fuel.fetch_add(fuel, Ordering::AcqRel);
+            self.account.charge_fuel(fuel);
+        }
+        match self.account.exhausted_budget() {
+            Some(budget) => Err(OutOfBudget { budget }),
+            None => Ok(()),
+        }
+    }
+
+    /// Asks the run to pause for `pause` at its next yield.
+    pub(crate) fn request_pause(&self, pause: Duration) {
+        let us = u64::try_from(pause.as_micros()).unwrap_or(u64::MAX).max(1);
+        self.pause_request_us.store(us, Ordering::Release);
+    }
+
+    /// Takes the pause asked for, if any.
+    pub(crate) fn take_pause(&self) -> Option<Duration> {
+        match self.pause_request_us.swap(0, Ordering::AcqRel) {
+            0 => None,
+            us => Some(Duration::from_micros(us)),
+        }
+    }
+
+    /// Adds time spent paused.
+    pub(crate) fn add_paused(&self, paused: Duration) {
+        self.paused_us.fetch_add(
+            u64::try_from(paused.as_micros()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+    }
+
     pub(crate) fn counters(&self) -> Counters {
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
         Counters {
-            fuel_used: get(&self.fuel_used),
+            fuel_used: self.fuel_used(),
             memory_bytes: get(&self.memory_bytes),
             host_calls: get(&self.host_calls),
             records_read: get(&self.records_read),
@@ -168,21 +287,13 @@ impl RunContext {
         }
     }
 
-    pub(crate) fn count_call(&self) {
-        self.host_calls.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// Logs one line through `tracing` and keeps it, unless the run is over
-    /// its log rate, in which case it is counted as dropped.
+    /// Logs one line: keeps it in the run's log, and writes it to the
+    /// daemon's log as an escaped field at most at info, unless the run is
+    /// over its log rate, in which case it is counted as dropped.
+    ///
+    /// `message` is cut to [`MAX_LOG_LINE_BYTES`].
     pub(crate) fn log(&self, level: LogLevel, message: &str) {
-        let mut message = message.trim_end().to_owned();
-        if message.len() > MAX_LOG_LINE_BYTES {
-            let mut cut = MAX_LOG_LINE_BYTES;
-            while !message.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            message.truncate(cut);
-        }
+        let message = cut(message.trim_end(), MAX_LOG_LINE_BYTES).to_owned();
         {
             let Ok(mut book) = self.logs.lock() else {
                 return;
@@ -208,13 +319,21 @@ impl RunContext {
                 message: message.clone(),
             });
         }
-        let module = self.id.as_str();
+        // Module text goes in a Debug-formatted field, which escapes
+        // newlines and control characters, so it can never forge a line of
+        // the daemon's own log; and it never reaches warn or error, which
+        // are for the operator.
+        let (module, guest_level) = (&self.id, level.name());
         match level {
-            LogLevel::Trace => tracing::trace!(module, "{message}"),
-            LogLevel::Debug => tracing::debug!(module, "{message}"),
-            LogLevel::Info => tracing::info!(module, "{message}"),
-            LogLevel::Warn => tracing::warn!(module, "{message}"),
-            LogLevel::Error => tracing::error!(module, "{message}"),
+            LogLevel::Trace => {
+                tracing::trace!(module = %module, guest_level, text = ?message, "module log");
+            }
+            LogLevel::Debug => {
+                tracing::debug!(module = %module, guest_level, text = ?message, "module log");
+            }
+            LogLevel::Info | LogLevel::Warn | LogLevel::Error => {
+                tracing::info!(module = %module, guest_level, text = ?message, "module log");
+            }
         }
     }
 
@@ -223,5 +342,30 @@ impl RunContext {
             .lock()
             .map(|book| book.lines.iter().cloned().collect())
             .unwrap_or_default()
+    }
+}
+
+/// The longest prefix of `text` of at most `max` bytes that ends on a
+/// character boundary.
+pub(crate) fn cut(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cut_keeps_whole_characters() {
+        assert_eq!(cut("abc", 10), "abc");
+        assert_eq!(cut("abc", 2), "ab");
+        assert_eq!(cut("aé", 2), "a");
     }
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine};
 
-use crate::bindings::Analysis;
+use crate::bindings::{modules, runtime, sessions, streams, types};
 use crate::cache::ComponentCache;
 use crate::epoch::EpochTicker;
 use crate::error::HostError;
@@ -60,8 +60,20 @@ impl HostEngine {
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| HostError::Engine(e.to_string()))?;
-        Analysis::add_to_linker::<ModuleState, HasSelf<ModuleState>>(&mut linker, |s| s)
-            .map_err(|e| HostError::Engine(e.to_string()))?;
+        // Each interface of the world, linked one by one so logging can be
+        // linked by hand (see `wit::logging`).
+        let link = |e: wasmtime::Error| HostError::Engine(e.to_string());
+        types::add_to_linker::<ModuleState, HasSelf<ModuleState>>(&mut linker, |s| s)
+            .map_err(link)?;
+        runtime::add_to_linker::<ModuleState, HasSelf<ModuleState>>(&mut linker, |s| s)
+            .map_err(link)?;
+        streams::add_to_linker::<ModuleState, HasSelf<ModuleState>>(&mut linker, |s| s)
+            .map_err(link)?;
+        sessions::add_to_linker::<ModuleState, HasSelf<ModuleState>>(&mut linker, |s| s)
+            .map_err(link)?;
+        modules::add_to_linker::<ModuleState, HasSelf<ModuleState>>(&mut linker, |s| s)
+            .map_err(link)?;
+        crate::wit::logging::add_to_linker(&mut linker).map_err(link)?;
         let cache = match &options.cache_dir {
             Some(dir) => {
                 Some(

@@ -85,10 +85,22 @@ pub enum HostError {
     /// The host is shutting down.
     #[error("the module host is shutting down; retry after the daemon restarts")]
     ShuttingDown,
-    /// A module asked to close itself.
-    #[error("module {id:?} cannot close itself; return from run instead")]
-    SelfClose {
+    /// A module asked for something its grants do not allow.
+    #[error("module {id:?} was not granted {grant}; the operator grants it in the run's grants")]
+    NotGranted {
         /// The module's id.
         id: String,
+        /// The grant it lacks, such as `may_run_modules`.
+        grant: &'static str,
+    },
+    /// A module's family is at one of its caps.
+    #[error("module {id:?} cannot start {child:?}: {reason}")]
+    FamilyLimit {
+        /// The parent's id.
+        id: String,
+        /// The child it tried to start.
+        child: String,
+        /// Which cap, and what to do.
+        reason: String,
     },
 }

@@ -68,6 +68,25 @@ pub struct RunResult {
     pub findings: Vec<Finding>,
 }
 
+impl RunResult {
+    /// The bytes of text in the result: what storing and listing it costs.
+    pub fn text_bytes(&self) -> usize {
+        self.message.len()
+            + self
+                .findings
+                .iter()
+                .map(|f| {
+                    f.kind.len()
+                        + f.summary.len()
+                        + f.fields
+                            .iter()
+                            .map(|(k, v)| k.len() + v.len())
+                            .sum::<usize>()
+                })
+                .sum::<usize>()
+    }
+}
+
 impl From<wit::ModuleInfo> for ModuleInfo {
     fn from(info: wit::ModuleInfo) -> Self {
         Self {

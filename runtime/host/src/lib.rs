@@ -25,17 +25,22 @@
 //! # }
 //! ```
 
+mod account;
 mod bindings;
 mod cache;
 mod catalog;
 mod context;
+mod control;
 mod directory;
 mod engine;
 mod epoch;
 mod error;
 mod info;
+mod lifecycle;
 mod limits;
+mod meter;
 mod options;
+mod registry;
 mod run;
 mod state;
 mod status;
@@ -53,8 +58,12 @@ pub use info::{Finding, ModuleInfo, ModuleKind, OptionSpec, RunResult};
 pub use limits::{
     DEFAULT_DAEMON_FUEL_PER_SECOND, DEFAULT_LOGS_PER_SECOND, DEFAULT_MAX_BATCH,
     DEFAULT_MAX_HANDLES, DEFAULT_MEMORY_BYTES, DEFAULT_STOP_GRACE, DEFAULT_TASK_DEADLINE,
-    DEFAULT_TASK_FUEL, MAX_BATCH, MAX_LOG_LINE_BYTES, MAX_MEMORY_BYTES, ModuleLimits,
+    DEFAULT_TASK_FUEL, FILTER_TERM_FUEL, HOST_CALL_FUEL, LimitError, LimitName, MAX_BATCH,
+    MAX_CHILD_DEPTH, MAX_ERROR_BYTES, MAX_FILTER_TERMS, MAX_HOSTCALL_BYTES, MAX_INFO_BYTES,
+    MAX_INFO_OPTIONS, MAX_LIVE_DESCENDANTS, MAX_LOG_LINE_BYTES, MAX_MEMORY_BYTES,
+    MAX_OPTIONS_BYTES, MAX_RESULT_BYTES, MAX_RETAINED_RUNS, ModuleLimits, RECORD_FUEL,
 };
+pub use meter::{MAX_FUEL_SLICE, MIN_FUEL_SLICE};
 pub use options::resolve_options;
 pub use status::{FailureReason, ModuleStatus, RunState};
 pub use supervisor::{

@@ -1,10 +1,7 @@
-//! Per-module limits, their defaults and caps, and the memory limiter.
+//! Per-module limits: their defaults, the hard caps no config can raise,
+//! and the one check of requested limits against a ceiling.
 
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
-
-use crate::context::RunContext;
 
 /// The default fuel budget of a task: tens of seconds of guest compute.
 pub const DEFAULT_TASK_FUEL: u64 = 200_000_000_000;
@@ -39,9 +36,67 @@ pub const MAX_MEMORY_BYTES: u64 = 4 << 30;
 /// says: it bounds the host memory one call can make the host allocate.
 pub const MAX_BATCH: u32 = bgpmon_store::MAX_READ_BATCH as u32;
 
-/// The longest log line kept; longer lines are cut, so a guest cannot make
-/// the host hold an unbounded string.
+/// The longest log line kept; longer lines are cut before they are copied
+/// out of the guest, so a guest cannot make the host hold an unbounded
+/// string.
 pub const MAX_LOG_LINE_BYTES: usize = 4096;
+
+/// The most bytes of guest data one host call, or one export's return
+/// value, may make the host allocate: wasmtime's hostcall fuel. It matches
+/// the store's cap on one read (`bgpmon_store::MAX_READ_BYTES`), so a full
+/// write batch fits, while a guest that passes more traps instead of
+/// making the host copy it.
+pub const MAX_HOSTCALL_BYTES: usize = 16 << 20;
+
+/// The largest result a run may return (message, findings and their
+/// fields, in bytes of text). Every retained run is listed in one API
+/// response, so this times [`MAX_RETAINED_RUNS`] must stay under the API's
+/// message cap.
+pub const MAX_RESULT_BYTES: usize = 256 << 10;
+
+/// The longest error message a run may return; a longer one is cut.
+pub const MAX_ERROR_BYTES: usize = 4096;
+
+/// The most ended runs kept for listing; past it the oldest are dropped
+/// early, so retained results stay within one API response.
+pub const MAX_RETAINED_RUNS: usize = 128;
+
+/// The largest `info` a module type may export (names, descriptions and
+/// defaults, in bytes of text). Every type is listed in one API response.
+pub const MAX_INFO_BYTES: usize = 64 << 10;
+
+/// The most options a module type may declare.
+pub const MAX_INFO_OPTIONS: usize = 64;
+
+/// The largest set of options one run may be given (names and values, in
+/// bytes).
+pub const MAX_OPTIONS_BYTES: usize = 64 << 10;
+
+/// The most values one capture filter may carry, over all its terms. Each
+/// term is work for the store, so a filter over it is refused at the
+/// border.
+pub const MAX_FILTER_TERMS: usize = 1024;
+
+/// The fuel every entry into the host costs the module, on top of its
+/// guest code: a bgpmon call, a WASI call (clocks, random, stdio), or an
+/// engine call such as a fuel yield. About what a microsecond of guest
+/// compute burns, so a loop of cheap calls is held to its fuel like a loop
+/// of compute.
+pub const HOST_CALL_FUEL: u64 = 10_000;
+
+/// The fuel each filter value costs the module when it opens a reader.
+pub const FILTER_TERM_FUEL: u64 = 100_000;
+
+/// The fuel each record a host call moves costs the module.
+pub const RECORD_FUEL: u64 = 1_000;
+
+/// The deepest a module may nest other modules: its children are depth 1,
+/// their children depth 2, and so on.
+pub const MAX_CHILD_DEPTH: u32 = 3;
+
+/// The most descendants one module may have running at once, counted at
+/// every ancestor.
+pub const MAX_LIVE_DESCENDANTS: u32 = 16;
 
 /// The limits one module run is held to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -108,58 +163,145 @@ impl ModuleLimits {
     }
 }
 
-/// Caps the linear memory and tables of one store, in total.
-///
-/// Growth past the cap traps at once, and the run is reported as failed by
-/// the memory limit.
-pub(crate) struct MemoryLimiter {
-    limit: usize,
-    used: usize,
-    ctx: Arc<RunContext>,
+/// One limit, by the name the API and the config give it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LimitName {
+    /// `fuel`.
+    Fuel,
+    /// `fuel_per_second`.
+    FuelPerSecond,
+    /// `memory_bytes` (`memory_mb` in the config).
+    MemoryBytes,
+    /// `deadline_secs`.
+    Deadline,
+    /// `max_batch`.
+    MaxBatch,
+    /// `max_handles`.
+    MaxHandles,
+    /// `logs_per_second`.
+    LogsPerSecond,
+    /// `stop_grace_secs`.
+    StopGrace,
 }
 
-impl MemoryLimiter {
-    pub(crate) fn new(limit: u64, ctx: Arc<RunContext>) -> Self {
-        Self {
-            limit: usize::try_from(limit).unwrap_or(usize::MAX),
-            used: 0,
-            ctx,
-        }
-    }
-
-    fn grow(&mut self, current: usize, desired: usize) -> wasmtime::Result<bool> {
-        let after = self.used + desired.saturating_sub(current);
-        if after > self.limit {
-            self.ctx.memory_exceeded.store(true, Ordering::Relaxed);
-            return Err(wasmtime::format_err!(
-                "memory limit of {} bytes exceeded: the module asked for {after} bytes",
-                self.limit
-            ));
-        }
-        self.used = after;
-        self.ctx.memory_bytes.store(after as u64, Ordering::Relaxed);
-        Ok(true)
+impl std::fmt::Display for LimitName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Fuel => "fuel",
+            Self::FuelPerSecond => "fuel_per_second",
+            Self::MemoryBytes => "memory_bytes",
+            Self::Deadline => "deadline_secs",
+            Self::MaxBatch => "max_batch",
+            Self::MaxHandles => "max_handles",
+            Self::LogsPerSecond => "logs_per_second",
+            Self::StopGrace => "stop_grace_secs",
+        })
     }
 }
 
-impl wasmtime::ResourceLimiter for MemoryLimiter {
-    fn memory_growing(
-        &mut self,
-        current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        self.grow(current, desired)
+/// A requested limit above its ceiling.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "limit {limit} = {requested} is over its ceiling of {ceiling}; ask for at most {ceiling}, or have the operator raise `limits` in the daemon's config"
+)]
+pub struct LimitError {
+    /// Which limit.
+    pub limit: LimitName,
+    /// What was asked for, with its unit where it has one.
+    pub requested: String,
+    /// The ceiling, likewise.
+    pub ceiling: String,
+}
+
+impl ModuleLimits {
+    /// Checks every limit against `ceiling`, the operator's configured
+    /// limits. The API and the config both check runs with this one
+    /// function, so no client gets more than the config allows.
+    ///
+    /// Returns an error naming the first limit over its ceiling.
+    pub fn check_within(&self, ceiling: &ModuleLimits) -> Result<(), LimitError> {
+        fn over<T: PartialOrd + std::fmt::Debug + Copy>(
+            limit: LimitName,
+            asked: T,
+            max: T,
+        ) -> Result<(), LimitError> {
+            if asked > max {
+                return Err(LimitError {
+                    limit,
+                    requested: format!("{asked:?}"),
+                    ceiling: format!("{max:?}"),
+                });
+            }
+            Ok(())
+        }
+        over(LimitName::Fuel, self.fuel, ceiling.fuel)?;
+        over(
+            LimitName::FuelPerSecond,
+            self.fuel_per_second,
+            ceiling.fuel_per_second,
+        )?;
+        over(
+            LimitName::MemoryBytes,
+            self.memory_bytes,
+            ceiling.memory_bytes,
+        )?;
+        over(LimitName::Deadline, self.deadline, ceiling.deadline)?;
+        over(LimitName::MaxBatch, self.max_batch, ceiling.max_batch)?;
+        over(LimitName::MaxHandles, self.max_handles, ceiling.max_handles)?;
+        over(
+            LimitName::LogsPerSecond,
+            self.logs_per_second,
+            ceiling.logs_per_second,
+        )?;
+        over(LimitName::StopGrace, self.stop_grace, ceiling.stop_grace)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_at_or_under_the_ceiling_pass() {
+        let ceiling = ModuleLimits::default();
+        assert_eq!(ceiling.check_within(&ceiling), Ok(()));
+        let smaller = ModuleLimits {
+            fuel: 1,
+            deadline: Duration::from_millis(300),
+            ..ModuleLimits::default()
+        };
+        assert_eq!(smaller.check_within(&ceiling), Ok(()));
     }
 
-    fn table_growing(
-        &mut self,
-        current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        // Table elements are pointer-sized on the host.
-        let size = std::mem::size_of::<usize>();
-        self.grow(current.saturating_mul(size), desired.saturating_mul(size))
+    #[test]
+    fn the_first_limit_over_names_itself_and_the_ceiling() {
+        let ceiling = ModuleLimits::default();
+        let asked = ModuleLimits {
+            memory_bytes: MAX_MEMORY_BYTES,
+            ..ModuleLimits::default()
+        };
+        let err = asked.check_within(&ceiling).unwrap_err();
+        assert_eq!(err.limit, LimitName::MemoryBytes);
+        assert!(
+            err.to_string()
+                .starts_with("limit memory_bytes = 4294967296 is over its ceiling of 268435456"),
+            "{err}"
+        );
+        let late = ModuleLimits {
+            deadline: DEFAULT_TASK_DEADLINE + Duration::from_millis(1),
+            ..ModuleLimits::default()
+        };
+        assert_eq!(
+            late.check_within(&ceiling).unwrap_err().limit,
+            LimitName::Deadline
+        );
+    }
+
+    #[test]
+    fn retained_results_fit_one_api_response() {
+        // The API's message cap is 64 MiB (bgpmon_server::rpc::MAX_MESSAGE_BYTES).
+        let listed = MAX_RESULT_BYTES * MAX_RETAINED_RUNS + MAX_ERROR_BYTES * MAX_RETAINED_RUNS;
+        assert!(listed < 48 << 20, "{listed}");
     }
 }

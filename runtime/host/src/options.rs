@@ -4,16 +4,24 @@ use std::collections::BTreeMap;
 
 use crate::error::HostError;
 use crate::info::ModuleInfo;
+use crate::limits::MAX_OPTIONS_BYTES;
 
 /// Checks `given` against `info`'s option schema and fills in defaults.
 ///
-/// Returns every problem at once: unknown names (listing the known ones)
-/// and missing required options.
+/// Returns every problem at once: unknown names (listing the known ones),
+/// missing required options, and options over [`MAX_OPTIONS_BYTES`] in
+/// all.
 pub fn resolve_options(
     info: &ModuleInfo,
     given: &BTreeMap<String, String>,
 ) -> Result<Vec<(String, String)>, HostError> {
     let mut problems = Vec::new();
+    let bytes: usize = given.iter().map(|(k, v)| k.len() + v.len()).sum();
+    if bytes > MAX_OPTIONS_BYTES {
+        problems.push(format!(
+            "the options take {bytes} bytes, over the cap of {MAX_OPTIONS_BYTES} (MAX_OPTIONS_BYTES); pass large inputs through a session"
+        ));
+    }
     for name in given.keys() {
         if !info.options.iter().any(|o| &o.name == name) {
             let known: Vec<&str> = info.options.iter().map(|o| o.name.as_str()).collect();
@@ -89,6 +97,18 @@ mod tests {
                 ("session".to_string(), "s1".to_string()),
                 ("limit".to_string(), "10".to_string())
             ]
+        );
+    }
+
+    #[test]
+    fn oversized_options_are_refused() {
+        let big = "x".repeat(MAX_OPTIONS_BYTES);
+        let err = resolve_options(&info(), &given(&[("session", "s1"), ("note", &big)]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("over the cap of 65536 (MAX_OPTIONS_BYTES)"),
+            "{err}"
         );
     }
 

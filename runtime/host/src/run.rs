@@ -3,25 +3,25 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
 
-use wasmtime::{Store, StoreContextMut, Trap, UpdateDeadline};
+use wasmtime::{CallHook, Store, Trap, UpdateDeadline};
 
+use crate::account::OutOfBudget;
 use crate::bindings::types::OptionValue;
 use crate::catalog::ModuleType;
-use crate::context::RunContext;
+use crate::context::{RunContext, cut};
+use crate::control::ModuleControl;
+use crate::directory::SessionDirectory;
+use crate::engine::HostEngine;
 use crate::info::{ModuleKind, RunResult};
+use crate::limits::{MAX_ERROR_BYTES, MAX_HOSTCALL_BYTES, MAX_RESULT_BYTES};
+use crate::meter::{self, Interrupt, supervise};
 use crate::state::ModuleState;
 use crate::status::FailureReason;
-use crate::supervisor::Shared;
 
 /// The fuel a daemon's store starts with. A daemon is held to a rate, not a
 /// budget, so this only has to outlast any real run.
 const DAEMON_FUEL_TANK: u64 = u64::MAX / 4;
-
-/// The longest single pause of a daemon over its fuel rate, so a paused
-/// daemon still notices a stop request often.
-const MAX_PAUSE: Duration = Duration::from_millis(500);
 
 /// How a run ended.
 pub(crate) enum Outcome {
@@ -30,37 +30,66 @@ pub(crate) enum Outcome {
     Stopped,
 }
 
-/// Runs `module_type` once with `options`, reporting into `ctx`.
+/// What a run needs besides its type and context.
+pub(crate) struct RunParts {
+    pub(crate) sessions: Arc<dyn SessionDirectory>,
+    pub(crate) control: Arc<dyn ModuleControl>,
+    pub(crate) options: Vec<(String, String)>,
+    /// A task's fuel: its own budget, or what its parent gave it.
+    pub(crate) fuel: u64,
+}
+
+/// Whether `e` is wasmtime's refusal to copy more than the hostcall fuel.
+pub(crate) fn is_hostcall_fuel(e: &wasmtime::Error) -> bool {
+    e.chain()
+        .any(|c| c.to_string().contains("fuel allocated for hostcalls"))
+}
+
+/// Runs `module_type` once, reporting into `ctx`.
 ///
 /// `started` is called once the instance exists and `run` is about to be
-/// called.
+/// called. The run's fuel counter is read exactly when it ends, however it
+/// ends.
 pub(crate) async fn execute(
-    shared: Arc<Shared>,
+    engine: &HostEngine,
     module_type: Arc<ModuleType>,
     ctx: Arc<RunContext>,
-    options: Vec<(String, String)>,
+    parts: RunParts,
     started: impl FnOnce(),
 ) -> Outcome {
-    let engine = &shared.engine;
-    let state = ModuleState::new(
-        ctx.clone(),
-        shared.sessions.clone(),
-        Arc::downgrade(&shared),
-    );
+    let state = ModuleState::new(ctx.clone(), parts.sessions, parts.control);
     let mut store = Store::new(&engine.engine, state);
     store.limiter(|s| &mut s.limiter);
+    store.set_hostcall_fuel(MAX_HOSTCALL_BYTES);
+    // Every way into the host costs fuel, WASI's included.
+    store.call_hook(|store, hook| {
+        if matches!(hook, CallHook::CallingHost) {
+            store.data().ctx.enter_host()?;
+        }
+        Ok(())
+    });
     let tank = match ctx.kind {
-        ModuleKind::Task => ctx.limits.fuel,
+        ModuleKind::Task => parts.fuel,
         ModuleKind::Daemon => DAEMON_FUEL_TANK,
     };
     let metered = engine.fuel_metering;
-    if metered && let Err(e) = store.set_fuel(tank) {
-        return Outcome::Failed(FailureReason::Trap(format!("cannot set fuel: {e}")));
+    let slice =
+        metered.then(|| meter::slice(ctx.kind, ctx.limits.fuel_per_second, ctx.account.has_rate()));
+    if let Some(slice) = slice {
+        let set = store
+            .set_fuel(tank)
+            .and_then(|()| store.fuel_async_yield_interval(Some(slice)));
+        if let Err(e) = set {
+            return Outcome::Failed(FailureReason::Trap(format!("cannot set fuel: {e}")));
+        }
+        store.epoch_deadline_callback(meter::epoch_callback(ctx.clone(), tank));
+    } else {
+        store.epoch_deadline_callback(|_| Ok(UpdateDeadline::Yield(1)));
     }
-    store.epoch_deadline_callback(epoch_callback(ctx.clone(), tank, metered));
     store.set_epoch_deadline(1);
 
-    let options: Vec<OptionValue> = options
+    let options: Vec<OptionValue> = parts
+        .options
         .into_iter()
         .map(|(name, value)| OptionValue { name, value })
         .collect();
@@ -69,35 +98,58 @@ pub(crate) async fn execute(
         started();
         instance.call_run(&mut store, &options).await
     };
-    let result = match ctx.kind {
-        ModuleKind::Task => tokio::time::timeout(ctx.limits.deadline, call).await.ok(),
-        ModuleKind::Daemon => Some(call.await),
-    };
+    let deadline = (ctx.kind == ModuleKind::Task).then_some(ctx.limits.deadline);
+    let result = supervise(call, &ctx, slice, deadline, &ctx.force).await;
     if metered && let Ok(left) = store.get_fuel() {
-        ctx.fuel_used
-            .store(tank.saturating_sub(left), Ordering::Relaxed);
+        ctx.record_wasm_fuel(tank.saturating_sub(left));
     }
+    drop(store);
     let stop_requested = ctx.stop.is_cancelled();
     match result {
-        None => Outcome::Failed(FailureReason::Deadline {
+        Err(Interrupt::Deadline) => Outcome::Failed(FailureReason::Deadline {
             after: ctx.limits.deadline,
         }),
-        Some(Ok(Ok(_))) if stop_requested && ctx.kind == ModuleKind::Daemon => Outcome::Stopped,
-        Some(Ok(Ok(result))) => Outcome::Finished(result.into()),
-        Some(Ok(Err(message))) => Outcome::Failed(FailureReason::Error(message)),
-        Some(Err(e)) => Outcome::Failed(classify(&e, &ctx, tank)),
+        Err(Interrupt::Forced) => Outcome::Stopped,
+        Err(Interrupt::OutOfBudget(budget)) => Outcome::Failed(FailureReason::OutOfFuel { budget }),
+        Ok(Ok(Ok(_))) if stop_requested && ctx.kind == ModuleKind::Daemon => Outcome::Stopped,
+        Ok(Ok(Ok(result))) => {
+            let result = RunResult::from(result);
+            let bytes = result.text_bytes();
+            if bytes > MAX_RESULT_BYTES {
+                Outcome::Failed(FailureReason::Oversized {
+                    what: "result",
+                    bytes: Some(bytes as u64),
+                    limit: MAX_RESULT_BYTES as u64,
+                })
+            } else {
+                Outcome::Finished(result)
+            }
+        }
+        Ok(Ok(Err(message))) => Outcome::Failed(FailureReason::Error(
+            cut(&message, MAX_ERROR_BYTES).to_owned(),
+        )),
+        Ok(Err(e)) => Outcome::Failed(classify(&e, &ctx, tank)),
     }
 }
 
 /// Names why a guest call failed.
 fn classify(e: &wasmtime::Error, ctx: &RunContext, tank: u64) -> FailureReason {
-    if ctx.memory_exceeded.load(Ordering::Relaxed) {
-        return FailureReason::MemoryLimit {
-            limit_bytes: ctx.limits.memory_bytes,
-        };
+    match ctx.memory_exceeded.load(Ordering::Relaxed) {
+        0 => {}
+        limit_bytes => return FailureReason::MemoryLimit { limit_bytes },
     }
     if e.downcast_ref::<Trap>() == Some(&Trap::OutOfFuel) {
         return FailureReason::OutOfFuel { budget: tank };
+    }
+    if let Some(out) = e.downcast_ref::<OutOfBudget>() {
+        return FailureReason::OutOfFuel { budget: out.budget };
+    }
+    if is_hostcall_fuel(e) {
+        return FailureReason::Oversized {
+            what: "host call or result",
+            bytes: None,
+            limit: MAX_HOSTCALL_BYTES as u64,
+        };
     }
     let mut message = e.to_string();
     if let Some(trap) = e.downcast_ref::<Trap>() {
@@ -115,42 +167,5 @@ fn classify(e: &wasmtime::Error, ctx: &RunContext, tank: u64) -> FailureReason {
         let text = logged.get(at + 1).map_or("", |l| l.message.as_str());
         message = format!("{message}: guest panicked at {location}: {text}");
     }
-    FailureReason::Trap(message)
-}
-
-/// At each epoch tick: record fuel used, hold a daemon to its fuel rate,
-/// and yield so other tasks run and deadlines and stops take effect.
-fn epoch_callback(
-    ctx: Arc<RunContext>,
-    tank: u64,
-    metered: bool,
-) -> impl FnMut(StoreContextMut<'_, ModuleState>) -> wasmtime::Result<UpdateDeadline>
-+ Send
-+ Sync
-+ 'static {
-    move |store| {
-        if !metered {
-            return Ok(UpdateDeadline::Yield(1));
-        }
-        let used = tank.saturating_sub(store.get_fuel()?);
-        ctx.fuel_used.store(used, Ordering::Relaxed);
-        if ctx.kind == ModuleKind::Daemon {
-            let rate = ctx.limits.fuel_per_second as f64;
-            // One second of burst, then the rate.
-            let allowed = rate * (1.0 + ctx.started.elapsed().as_secs_f64());
-            let over = used as f64 - allowed;
-            if over > 0.0 {
-                let pause = Duration::from_secs_f64(over / rate).min(MAX_PAUSE);
-                ctx.paused_us.fetch_add(
-                    u64::try_from(pause.as_micros()).unwrap_or(u64::MAX),
-                    Ordering::Relaxed,
-                );
-                return Ok(UpdateDeadline::YieldCustom(
-                    1,
-                    Box::pin(tokio::time::sleep(pause)),
-                ));
-            }
-        }
-        Ok(UpdateDeadline::Yield(1))
-    }
+    FailureReason::Trap(cut(&message, MAX_ERROR_BYTES).to_owned())
 }

@@ -1,16 +1,17 @@
 //! The data of one instance's store: WASI context, resource table, memory
-//! limiter, and the run's shared context.
+//! limiter, the run's shared context, and the narrow control the module has
+//! over other modules.
 
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
 use wasmtime::component::{Resource, ResourceTable};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
+use crate::account::MemoryLimiter;
 use crate::context::{LogLevel, RunContext};
+use crate::control::ModuleControl;
 use crate::directory::SessionDirectory;
-use crate::limits::MemoryLimiter;
 use crate::stdio::LogStream;
-use crate::supervisor::Shared;
 use crate::wit::HostCallError;
 
 /// The store data of one module instance.
@@ -20,7 +21,7 @@ pub(crate) struct ModuleState {
     pub(crate) limiter: MemoryLimiter,
     pub(crate) ctx: Arc<RunContext>,
     pub(crate) sessions: Arc<dyn SessionDirectory>,
-    pub(crate) host: Weak<Shared>,
+    pub(crate) control: Arc<dyn ModuleControl>,
     handles: u32,
 }
 
@@ -28,7 +29,7 @@ impl ModuleState {
     pub(crate) fn new(
         ctx: Arc<RunContext>,
         sessions: Arc<dyn SessionDirectory>,
-        host: Weak<Shared>,
+        control: Arc<dyn ModuleControl>,
     ) -> Self {
         // No preopened directories, no environment, no arguments, no
         // sockets: a module starts with no ambient authority.
@@ -42,10 +43,10 @@ impl ModuleState {
         Self {
             wasi,
             table: ResourceTable::new(),
-            limiter: MemoryLimiter::new(ctx.limits.memory_bytes, ctx.clone()),
+            limiter: MemoryLimiter::new(ctx.clone()),
             ctx,
             sessions,
-            host,
+            control,
             handles: 0,
         }
     }

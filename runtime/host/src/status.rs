@@ -25,8 +25,20 @@ pub enum FailureReason {
         /// The deadline it had.
         after: Duration,
     },
-    /// The guest's `run` returned an error.
+    /// The guest's `run` returned an error; the message is cut to
+    /// `MAX_ERROR_BYTES`.
     Error(String),
+    /// The guest passed the host more data than a cap allows: a result
+    /// over `MAX_RESULT_BYTES`, or a host call over `MAX_HOSTCALL_BYTES`.
+    Oversized {
+        /// What was too large.
+        what: &'static str,
+        /// Its size in bytes, when known (a host call stops being copied at
+        /// the cap).
+        bytes: Option<u64>,
+        /// The cap in bytes.
+        limit: u64,
+    },
 }
 
 impl std::fmt::Display for FailureReason {
@@ -39,6 +51,22 @@ impl std::fmt::Display for FailureReason {
             }
             Self::Deadline { after } => write!(f, "deadline: still running after {after:?}"),
             Self::Error(message) => write!(f, "error returned: {message}"),
+            Self::Oversized {
+                what,
+                bytes: Some(bytes),
+                limit,
+            } => write!(
+                f,
+                "oversized: the module's {what} took {bytes} bytes, over the cap of {limit}"
+            ),
+            Self::Oversized {
+                what,
+                bytes: None,
+                limit,
+            } => write!(
+                f,
+                "oversized: the module's {what} passed more than the cap of {limit} bytes"
+            ),
         }
     }
 }

@@ -27,7 +27,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use bgpmon_host::{Grants, MAX_MEMORY_BYTES, ModuleLimits};
+use bgpmon_host::{Grants, LimitName, MAX_MEMORY_BYTES, ModuleLimits};
 use bgpmon_store::{MAX_WORKERS, Node};
 use serde::{Deserialize, Serialize};
 
@@ -71,7 +71,24 @@ pub struct Config {
     /// `cache_dir`: where compiled modules are cached; none by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_dir: Option<PathBuf>,
-    /// `limits`: the default limits of a module run.
+    /// `api_token_file`: a file holding the API's bearer token. With it,
+    /// every RPC that changes state (see `rpc::PROTECTED_RPCS`) needs the
+    /// token; none by default, which leaves the API open to whoever can
+    /// reach `rpc_address` (loopback only by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_token_file: Option<PathBuf>,
+    /// `tls_cert_file`: the API's TLS certificate chain (PEM). With
+    /// `tls_key_file`, the API serves TLS only; none by default (plain
+    /// HTTP/2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_cert_file: Option<PathBuf>,
+    /// `tls_key_file`: the private key of `tls_cert_file` (PEM); none by
+    /// default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_key_file: Option<PathBuf>,
+    /// `limits`: the limits of a module run, over the built-in defaults.
+    /// They are both the defaults and the ceilings: a run (from the API or
+    /// `modules.<id>.limits`) may ask for less, never for more.
     #[serde(default)]
     pub limits: LimitsConfig,
     /// `sessions.<name>`: the session types.
@@ -92,6 +109,9 @@ impl Default for Config {
             metrics_address: None,
             module_dir: None,
             cache_dir: None,
+            api_token_file: None,
+            tls_cert_file: None,
+            tls_key_file: None,
             limits: LimitsConfig::default(),
             sessions: BTreeMap::new(),
             modules: BTreeMap::new(),
@@ -141,7 +161,7 @@ fn default_timeout_secs() -> u64 {
 }
 
 /// Module limits as configured; each key left out takes the built-in
-/// default.
+/// default. Under `limits` they are also the ceilings of every run.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsConfig {
@@ -260,9 +280,14 @@ pub struct GrantsConfig {
     /// all.
     #[serde(default)]
     pub read_sessions: Vec<String>,
-    /// `may_run_modules`: whether it may run and close other modules.
+    /// `may_run_modules`: whether it may run other modules, and list and
+    /// close those it ran. By default false.
     #[serde(default)]
     pub may_run_modules: bool,
+    /// `may_run_daemons`: whether the modules it runs may be daemons; needs
+    /// `may_run_modules`. By default false.
+    #[serde(default)]
+    pub may_run_daemons: bool,
 }
 
 impl From<&GrantsConfig> for Grants {
@@ -271,7 +296,23 @@ impl From<&GrantsConfig> for Grants {
             sessions: g.sessions.clone(),
             read_sessions: g.read_sessions.clone(),
             may_run_modules: g.may_run_modules,
+            may_run_daemons: g.may_run_daemons,
         }
+    }
+}
+
+/// The config key of a limit, under `limits`.
+pub(crate) fn limit_key(limit: LimitName) -> &'static str {
+    match limit {
+        LimitName::Fuel => "fuel",
+        LimitName::FuelPerSecond => "fuel_per_second",
+        LimitName::MemoryBytes => "memory_mb",
+        LimitName::Deadline => "deadline_secs",
+        LimitName::MaxBatch => "max_batch",
+        LimitName::MaxHandles => "max_handles",
+        LimitName::LogsPerSecond => "logs_per_second",
+        LimitName::StopGrace => "stop_grace_secs",
+        _ => "(limit)",
     }
 }
 
@@ -353,12 +394,34 @@ impl Config {
         if let Some(dir) = &mut self.cache_dir {
             resolve(dir);
         }
+        for file in [
+            &mut self.api_token_file,
+            &mut self.tls_cert_file,
+            &mut self.tls_key_file,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            resolve(file);
+        }
     }
 
     /// Checks values serde cannot: ranges, names and cross-references.
     fn check(&self) -> Result<(), (String, String)> {
         let mut problems = Vec::new();
+        match (&self.tls_cert_file, &self.tls_key_file) {
+            (Some(_), None) => problems.push((
+                "tls_key_file".into(),
+                "is missing; tls_cert_file needs its private key too".into(),
+            )),
+            (None, Some(_)) => problems.push((
+                "tls_cert_file".into(),
+                "is missing; tls_key_file needs its certificate too".into(),
+            )),
+            _ => {}
+        }
         self.limits.check("limits", &mut problems);
+        let ceiling = self.ceiling();
         for (name, session) in &self.sessions {
             let key = format!("sessions.{name}");
             if !(1..=MAX_WORKERS).contains(&session.workers) {
@@ -383,6 +446,18 @@ impl Config {
                 problems.push((format!("{key}.type"), "is empty; name a module type".into()));
             }
             module.limits.check(&format!("{key}.limits"), &mut problems);
+            if let Err(e) = module.limits.apply(&ceiling).check_within(&ceiling) {
+                problems.push((
+                    format!("{key}.limits.{}", limit_key(e.limit)),
+                    e.to_string(),
+                ));
+            }
+            if module.grants.may_run_daemons && !module.grants.may_run_modules {
+                problems.push((
+                    format!("{key}.grants.may_run_daemons"),
+                    "needs may_run_modules = true as well".into(),
+                ));
+            }
             for session in &module.grants.sessions {
                 if session != "*" && self.sessions.is_empty() {
                     problems.push((
@@ -411,6 +486,56 @@ impl Config {
             Some(p) => Err(p),
             None => Ok(()),
         }
+    }
+
+    /// The API token from `api_token_file`, if one is configured.
+    ///
+    /// Returns an error naming the key if the file cannot be read or holds
+    /// no usable token.
+    pub fn api_token(&self) -> Result<Option<crate::rpc::ApiToken>, ConfigError> {
+        self.api_token_file
+            .as_deref()
+            .map(crate::rpc::ApiToken::load)
+            .transpose()
+    }
+
+    /// The API's TLS identity from `tls_cert_file` and `tls_key_file`, if
+    /// they are configured.
+    ///
+    /// Returns an error naming the key of a file that cannot be read.
+    pub fn tls_identity(&self) -> Result<Option<tonic::transport::Identity>, ConfigError> {
+        let (Some(cert), Some(key)) = (&self.tls_cert_file, &self.tls_key_file) else {
+            return Ok(None);
+        };
+        let read = |path: &Path, key: &str| {
+            std::fs::read(path).map_err(|e| ConfigError {
+                file: path.display().to_string(),
+                key: key.into(),
+                message: format!("cannot read it: {e}"),
+            })
+        };
+        Ok(Some(tonic::transport::Identity::from_pem(
+            read(cert, "tls_cert_file")?,
+            read(key, "tls_key_file")?,
+        )))
+    }
+
+    /// How the API is guarded: its token and its TLS identity.
+    ///
+    /// Returns an error as [`Config::api_token`] and
+    /// [`Config::tls_identity`] do.
+    pub fn api_guard(&self) -> Result<crate::rpc::ApiGuard, ConfigError> {
+        Ok(crate::rpc::ApiGuard {
+            token: self.api_token()?,
+            tls: self.tls_identity()?,
+        })
+    }
+
+    /// The limits of every module run: the built-in defaults under
+    /// `limits`. A run without limits of its own gets them, and no run may
+    /// ask for more (see [`ModuleLimits::check_within`]).
+    pub fn ceiling(&self) -> ModuleLimits {
+        self.limits.apply(&ModuleLimits::default())
     }
 
     /// The configured nodes.
@@ -521,6 +646,26 @@ mod tests {
         assert!(e.key.starts_with("nodes."), "{e}");
         let e = err("[modules.m]\ntype = \"t\"\n[modules.m.limits]\nmemory_mb = 0\n");
         assert_eq!(e.key, "modules.m.limits.memory_mb");
+    }
+
+    #[test]
+    fn module_limits_stay_under_the_ceiling() {
+        let e = err(
+            "[limits]\nmemory_mb = 64\n[modules.m]\ntype = \"t\"\n[modules.m.limits]\nmemory_mb = 128\n",
+        );
+        assert_eq!(e.key, "modules.m.limits.memory_mb");
+        assert!(
+            e.message
+                .contains("memory_bytes = 134217728 is over its ceiling of 67108864"),
+            "{e}"
+        );
+        let c = Config::parse(
+            "[limits]\nfuel = 1000\n[modules.m]\ntype = \"t\"\n[modules.m.limits]\nfuel = 10\n",
+        )
+        .unwrap();
+        assert_eq!(c.ceiling().fuel, 1000);
+        let e = err("[modules.m]\ntype = \"t\"\ngrants = { may_run_daemons = true }\n");
+        assert_eq!(e.key, "modules.m.grants.may_run_daemons");
     }
 
     #[test]

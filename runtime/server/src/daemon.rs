@@ -87,8 +87,9 @@ pub async fn run(args: DaemonArgs) -> anyhow::Result<()> {
         print!("{}", config.to_toml());
         return Ok(());
     }
+    let guard = config.api_guard()?;
     init_tracing(args.log_format);
-    tracing::info!(config = %path.display(), "starting");
+    tracing::info!(config = %path.display(), api_token = guard.token.is_some(), tls = guard.tls.is_some(), "starting");
     let rpc_address = config.rpc_address;
     let metrics_address = config.metrics_address;
     let server = Server::start(config).await?;
@@ -106,7 +107,7 @@ pub async fn run(args: DaemonArgs) -> anyhow::Result<()> {
     tasks.spawn({
         let (server, metrics, shutdown) = (server.clone(), metrics.clone(), shutdown.clone());
         async move {
-            serve_rpc(listener, server, metrics, shutdown)
+            serve_rpc(listener, server, metrics, guard, shutdown)
                 .await
                 .context("the gRPC API stopped")
         }

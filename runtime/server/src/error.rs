@@ -1,6 +1,6 @@
 //! Errors of server operations, each with the kind an API maps to a status.
 
-use bgpmon_host::HostError;
+use bgpmon_host::{HostError, LimitError};
 use bgpmon_store::StoreError;
 
 use crate::config::ConfigError;
@@ -76,6 +76,9 @@ pub enum ServerError {
     /// A configuration error.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// A run asked for a limit over the daemon's ceiling.
+    #[error("invalid limits: {0}")]
+    OverCeiling(#[from] LimitError),
 }
 
 impl ServerError {
@@ -84,7 +87,9 @@ impl ServerError {
         match self {
             Self::UnknownSessionType { .. } | Self::UnknownSession { .. } => ErrorKind::NotFound,
             Self::DuplicateSession { .. } => ErrorKind::AlreadyExists,
-            Self::InvalidArgument { .. } | Self::Config(_) => ErrorKind::InvalidArgument,
+            Self::InvalidArgument { .. } | Self::Config(_) | Self::OverCeiling(_) => {
+                ErrorKind::InvalidArgument
+            }
             Self::ShuttingDown => ErrorKind::Unavailable,
             Self::Store(e) => match e {
                 StoreError::Closed { .. } | StoreError::ImportComplete { .. } => {
@@ -113,7 +118,8 @@ impl ServerError {
                 HostError::InvalidId { .. }
                 | HostError::InvalidOptions { .. }
                 | HostError::Load(_)
-                | HostError::SelfClose { .. } => ErrorKind::InvalidArgument,
+                | HostError::NotGranted { .. } => ErrorKind::InvalidArgument,
+                HostError::FamilyLimit { .. } => ErrorKind::ResourceExhausted,
                 HostError::ShuttingDown => ErrorKind::Unavailable,
                 HostError::NoModuleDir => ErrorKind::FailedPrecondition,
                 _ => ErrorKind::Internal,

@@ -62,7 +62,7 @@ impl Server {
     /// [`Server::load_failures`]). Returns an error if the engine cannot
     /// start or a configured module cannot run; the key names it.
     pub async fn start(config: Config) -> Result<Self> {
-        let default_limits = config.limits.apply(&ModuleLimits::default());
+        let default_limits = config.ceiling();
         let host_config = HostConfig {
             engine: EngineOptions {
                 cache_dir: config.cache_dir.clone(),
@@ -126,8 +126,9 @@ impl Server {
         Ok(server)
     }
 
-    /// The limits of a module run that sets none of its own: the built-in
-    /// defaults under the config's `limits`.
+    /// The limits of a module run that sets none of its own, and the
+    /// ceilings of every run: the built-in defaults under the config's
+    /// `limits`.
     pub fn default_limits(&self) -> &ModuleLimits {
         &self.inner.default_limits
     }
@@ -409,10 +410,13 @@ impl Server {
 
     /// Starts a module.
     ///
-    /// Returns an error if the server is closing, or as
-    /// [`ModuleHost::run`] does.
+    /// Returns an error if the server is closing, a limit is over its
+    /// ceiling (the config's `limits`), or as [`ModuleHost::run`] does.
     pub fn run_module(&self, request: RunRequest) -> Result<ModuleStatus> {
         self.check_open()?;
+        if let Some(limits) = &request.limits {
+            limits.check_within(&self.inner.default_limits)?;
+        }
         Ok(self.inner.modules.run(request)?)
     }
 

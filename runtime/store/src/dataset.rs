@@ -103,5 +103,5 @@ pub enum CaptureSelection {
     /// Every capture of one import, and the import's record.
     Import(u32),
     /// Every capture the filter matches.
-    Filter(CaptureFilter),
+    Filter(Box<CaptureFilter>),
 }

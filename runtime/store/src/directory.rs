@@ -110,7 +110,7 @@ impl Directory {
         self.blocks.get(number as usize)?.as_ref()
     }
 
-    /// Appends a block; it gets number [`next_block`](Self::next_block).
+    /// Appends a block; it gets the number after the last one.
     pub(crate) fn push(&mut self, info: BlockInfo) {
         self.blocks.push(Some(info));
     }

@@ -394,7 +394,7 @@ impl Side {
             }
             Op::DeleteFilter { name, filter } => {
                 let opened = self.open(rt, *name);
-                let selection = CaptureSelection::Filter(filter.clone());
+                let selection = CaptureSelection::Filter(Box::new(filter.clone()));
                 outcome(rt.block_on(opened.session.delete_captures(selection)))
             }
             Op::DeleteDataset(name) => self.delete_dataset(rt, *name),
@@ -531,7 +531,9 @@ impl Side {
             ),
             (
                 "delete",
-                outcome(b.delete_captures(dataset, &CaptureSelection::Filter(filter.clone()))),
+                outcome(
+                    b.delete_captures(dataset, &CaptureSelection::Filter(Box::new(filter.clone()))),
+                ),
             ),
             ("put entities", outcome(b.put_entities(dataset, &[]))),
             (

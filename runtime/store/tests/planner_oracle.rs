@@ -202,7 +202,7 @@ proptest! {
             seqs.push(last);
             if let Some(filter) = delete {
                 let deleted = backend
-                    .delete_captures(ds, &CaptureSelection::Filter(filter.clone()))
+                    .delete_captures(ds, &CaptureSelection::Filter(Box::new(filter.clone())))
                     .unwrap();
                 prop_assert_eq!(deleted, expected.delete(filter), "deleted by {:?}", filter);
             }
@@ -304,7 +304,7 @@ fn the_planner_answers_like_the_oracle_across_posting_chunks() {
     ];
     for filter in &deletes {
         let deleted = backend
-            .delete_captures(ds, &CaptureSelection::Filter(filter.clone()))
+            .delete_captures(ds, &CaptureSelection::Filter(Box::new(filter.clone())))
             .unwrap();
         assert_eq!(deleted, expected.delete(filter), "deleted by {filter:?}");
         assert!(deleted > 0, "{filter:?} deletes something");

@@ -74,7 +74,7 @@ fn page_across_deletes(
         position = page.next;
         if let Some(Some(doomed)) = between.get(page_number) {
             let deleted = backend
-                .delete_captures(ds, &CaptureSelection::Filter(doomed.clone()))
+                .delete_captures(ds, &CaptureSelection::Filter(Box::new(doomed.clone())))
                 .unwrap();
             let mut want = 0;
             for k in known.values_mut() {

@@ -57,9 +57,12 @@ pub enum ModuleCommand {
         /// `*` for all.
         #[arg(long = "grant-read", value_name = "SESSION")]
         read_grants: Vec<String>,
-        /// Let the module run and close other modules.
+        /// Let the module run other modules, and list and close those it ran.
         #[arg(long)]
         may_run_modules: bool,
+        /// Let the modules it runs be daemons (with --may-run-modules).
+        #[arg(long, requires = "may_run_modules")]
+        may_run_daemons: bool,
         /// A task's fuel budget.
         #[arg(long)]
         fuel: Option<u64>,
@@ -220,6 +223,7 @@ impl ModuleCommand {
                 grants,
                 read_grants,
                 may_run_modules,
+                may_run_daemons,
                 fuel,
                 fuel_per_second,
                 memory_mb,
@@ -243,6 +247,7 @@ impl ModuleCommand {
                         sessions: grants,
                         read_sessions: read_grants,
                         may_run_modules,
+                        may_run_daemons,
                     }),
                     wait,
                 };

@@ -205,6 +205,19 @@ pub(crate) fn prefix_event_to_wit(e: store::PrefixEvent) -> wit::PrefixEvent {
     }
 }
 
+/// How many values a capture filter carries, over all its terms: the work
+/// it asks of the store.
+pub(crate) fn filter_terms(f: &wit::CaptureFilter) -> usize {
+    f.collectors.len()
+        + usize::from(f.time.is_some())
+        + f.peer_ips.len()
+        + f.peer_ases.len()
+        + f.origin_ases.len()
+        + f.prefixes.len()
+        + f.path_contains.len()
+        + f.communities.len()
+}
+
 pub(crate) fn capture_filter_from_wit(
     f: wit::CaptureFilter,
 ) -> Result<store::CaptureFilter, HostCallError> {

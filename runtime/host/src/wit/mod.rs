@@ -5,7 +5,7 @@
 //! and exceeded limits trap.
 
 pub(crate) mod convert;
-mod logging;
+pub(crate) mod logging;
 mod modules;
 mod runtime;
 pub(crate) mod sessions;
@@ -36,6 +36,12 @@ impl HostCallError {
 
     pub(crate) fn denied(message: impl Into<String>) -> Self {
         Self::Guest(Error::Denied(message.into()))
+    }
+}
+
+impl From<crate::account::OutOfBudget> for HostCallError {
+    fn from(e: crate::account::OutOfBudget) -> Self {
+        Self::Trap(wasmtime::Error::from(e))
     }
 }
 

@@ -1,5 +1,5 @@
-//! `bgpmon:module/modules`: list, run and close other modules, with the
-//! `may-run-modules` grant.
+//! `bgpmon:module/modules`: list types, and run, list and close the
+//! module's own children, through its narrow control (see `control`).
 
 use std::collections::BTreeMap;
 
@@ -7,8 +7,8 @@ use super::HostCallError;
 use crate::bindings::modules::{Host, ModuleSummary};
 use crate::bindings::types::{self, Error, OptionValue};
 use crate::error::HostError;
+use crate::limits::MAX_OPTIONS_BYTES;
 use crate::state::ModuleState;
-use crate::supervisor::{ModuleHost, RunRequest};
 
 impl From<HostError> for HostCallError {
     fn from(e: HostError) -> Self {
@@ -19,40 +19,19 @@ impl From<HostError> for HostCallError {
             HostError::DuplicateModule { .. } | HostError::DuplicateType { .. } => {
                 Error::DuplicateId(message)
             }
+            HostError::NotGranted { .. } => Error::Denied(message),
+            HostError::FamilyLimit { .. } => Error::LimitReached(message),
             HostError::ShuttingDown => Error::Closed(message),
             _ => Error::InvalidArgument(message),
         })
     }
 }
 
-impl ModuleState {
-    fn module_host(&self) -> Result<ModuleHost, HostCallError> {
-        let shared = self.host.upgrade().ok_or_else(|| {
-            HostCallError::Guest(Error::Closed("the module host is shutting down".to_owned()))
-        })?;
-        Ok(ModuleHost::from_shared(shared))
-    }
-
-    fn require_run_grant(&self) -> Result<(), HostCallError> {
-        if !self.ctx.grants.may_run_modules {
-            return Err(HostCallError::denied(format!(
-                "module {:?} was not granted may-run-modules; grant it in the run's grants",
-                self.ctx.id
-            )));
-        }
-        Ok(())
-    }
-}
-
 impl Host for ModuleState {
     #[tracing::instrument(name = "bgpmon_host.modules.list_types", skip_all)]
     async fn list_types(&mut self) -> wasmtime::Result<Vec<types::ModuleInfo>> {
-        self.ctx.count_call();
-        let types = match self.module_host() {
-            Ok(host) => host.types(),
-            Err(_) => Vec::new(),
-        };
-        Ok(types.iter().map(Into::into).collect())
+        self.ctx.host_call(0)?;
+        Ok(self.control.types().iter().map(Into::into).collect())
     }
 
     #[tracing::instrument(name = "bgpmon_host.modules.run", skip_all)]
@@ -62,47 +41,38 @@ impl Host for ModuleState {
         id: String,
         options: Vec<OptionValue>,
     ) -> Result<(), HostCallError> {
-        self.ctx.count_call();
-        self.require_run_grant()?;
-        let host = self.module_host()?;
+        self.ctx.host_call(0).map_err(wasmtime::Error::from)?;
+        let bytes: usize = options.iter().map(|o| o.name.len() + o.value.len()).sum();
+        if bytes > MAX_OPTIONS_BYTES {
+            return Err(HostCallError::limit(format!(
+                "options take {bytes} bytes, over the cap of {MAX_OPTIONS_BYTES} (MAX_OPTIONS_BYTES); pass less"
+            )));
+        }
         let options: BTreeMap<String, String> =
             options.into_iter().map(|o| (o.name, o.value)).collect();
-        // The child runs under the parent's own limits and grants, so it can
-        // never do more than its parent could.
-        let request = RunRequest {
-            type_name,
-            id,
-            options,
-            limits: Some(self.ctx.limits.clone()),
-            grants: self.ctx.grants.clone(),
-        };
-        host.run(request)?;
+        self.control.run(&type_name, &id, options)?;
         Ok(())
     }
 
     #[tracing::instrument(name = "bgpmon_host.modules.list_running", skip_all)]
     async fn list_running(&mut self) -> wasmtime::Result<Vec<ModuleSummary>> {
-        self.ctx.count_call();
-        let list = match self.module_host() {
-            Ok(host) => host.list(),
-            Err(_) => Vec::new(),
-        };
-        Ok(list
+        self.ctx.host_call(0)?;
+        Ok(self
+            .control
+            .list()
             .into_iter()
             .map(|s| ModuleSummary {
                 id: s.id,
                 type_name: s.type_name,
-                state: s.state.name().to_owned(),
+                state: s.state.to_owned(),
             })
             .collect())
     }
 
     #[tracing::instrument(name = "bgpmon_host.modules.close", skip_all)]
     async fn close(&mut self, id: String) -> Result<(), HostCallError> {
-        self.ctx.count_call();
-        self.require_run_grant()?;
-        ModuleHost::check_not_self(&id, &self.ctx.id)?;
-        self.module_host()?.close(&id).await?;
+        self.ctx.host_call(0).map_err(wasmtime::Error::from)?;
+        self.control.close(&id).await?;
         Ok(())
     }
 }

@@ -10,7 +10,7 @@ use crate::state::ModuleState;
 impl Host for ModuleState {
     #[tracing::instrument(name = "bgpmon_host.runtime.granted", skip_all)]
     async fn granted(&mut self) -> wasmtime::Result<Grants> {
-        self.ctx.count_call();
+        self.ctx.host_call(0)?;
         Ok(Grants {
             sessions: self.ctx.grants.sessions.clone(),
             may_run_modules: self.ctx.grants.may_run_modules,
@@ -19,14 +19,14 @@ impl Host for ModuleState {
 
     #[tracing::instrument(name = "bgpmon_host.runtime.budget_left", skip_all)]
     async fn budget_left(&mut self) -> wasmtime::Result<Budget> {
-        self.ctx.count_call();
+        self.ctx.host_call(0)?;
         let ctx = &self.ctx;
-        let fuel_used = ctx.fuel_used.load(Ordering::Relaxed);
+        let fuel_used = ctx.fuel_used();
         let (fuel_left, deadline_left_ms) = match ctx.kind {
             ModuleKind::Task => {
                 let left = ctx.limits.deadline.saturating_sub(ctx.started.elapsed());
                 (
-                    ctx.limits.fuel.saturating_sub(fuel_used),
+                    ctx.account.fuel_left().unwrap_or(0),
                     Some(u64::try_from(left.as_millis()).unwrap_or(u64::MAX)),
                 )
             }
@@ -47,13 +47,13 @@ impl Host for ModuleState {
 
     #[tracing::instrument(name = "bgpmon_host.runtime.stop_requested", skip_all)]
     async fn stop_requested(&mut self) -> wasmtime::Result<bool> {
-        self.ctx.count_call();
+        self.ctx.host_call(0)?;
         Ok(self.ctx.stop.is_cancelled())
     }
 
     #[tracing::instrument(name = "bgpmon_host.runtime.sleep", skip_all)]
     async fn sleep(&mut self, ms: u64) -> wasmtime::Result<()> {
-        self.ctx.count_call();
+        self.ctx.host_call(0)?;
         tokio::select! {
             () = tokio::time::sleep(Duration::from_millis(ms)) => {}
             () = self.ctx.stop.cancelled() => {}

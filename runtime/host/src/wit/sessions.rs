@@ -7,12 +7,13 @@ use bgpmon_store::{EntityFilter, ReadOnlySession, Session};
 use wasmtime::component::Resource;
 
 use super::HostCallError;
-use super::convert::capture_filter_from_wit;
+use super::convert::{capture_filter_from_wit, filter_terms};
 use crate::bindings::sessions::{Host, HostSession, SessionInfo};
 use crate::bindings::streams::{
     CaptureReader, CaptureWriter, EntityReader, EntityWriter, PrefixReader,
 };
 use crate::bindings::types::{self, Error};
+use crate::limits::{FILTER_TERM_FUEL, MAX_FILTER_TERMS};
 use crate::state::ModuleState;
 
 /// A module's handle on an open session.
@@ -28,6 +29,20 @@ pub struct SessionHandle {
 }
 
 impl ModuleState {
+    /// Charges a reader's filter to the module, and refuses one with more
+    /// than [`MAX_FILTER_TERMS`] values before the host does any work for
+    /// it.
+    fn charge_filter(&self, terms: usize) -> Result<(), HostCallError> {
+        if terms > MAX_FILTER_TERMS {
+            return Err(HostCallError::invalid(format!(
+                "filter has {terms} values, over the cap of {MAX_FILTER_TERMS} (MAX_FILTER_TERMS); split it into several readers"
+            )));
+        }
+        self.ctx
+            .host_call(FILTER_TERM_FUEL.saturating_mul(terms as u64))?;
+        Ok(())
+    }
+
     fn session(&self, handle: &Resource<SessionHandle>) -> Result<Arc<Session>, HostCallError> {
         Ok(self.table.get(handle)?.session.clone())
     }
@@ -47,7 +62,7 @@ impl ModuleState {
 impl Host for ModuleState {
     #[tracing::instrument(name = "bgpmon_host.sessions.open_session", skip_all)]
     async fn open_session(&mut self, id: String) -> Result<Resource<SessionHandle>, HostCallError> {
-        self.ctx.count_call();
+        self.ctx.host_call(0)?;
         if !self.ctx.grants.allows_session(&id) {
             return Err(HostCallError::denied(format!(
                 "module {:?} was not granted session {id:?}; grant it in the run's grants",
@@ -65,7 +80,7 @@ impl Host for ModuleState {
 
     #[tracing::instrument(name = "bgpmon_host.sessions.list_sessions", skip_all)]
     async fn list_sessions(&mut self) -> wasmtime::Result<Vec<SessionInfo>> {
-        self.ctx.count_call();
+        self.ctx.host_call(0)?;
         Ok(self
             .sessions
             .sessions()
@@ -82,7 +97,7 @@ impl Host for ModuleState {
 
 impl HostSession for ModuleState {
     async fn id(&mut self, handle: Resource<SessionHandle>) -> wasmtime::Result<String> {
-        self.ctx.count_call();
+        self.ctx.host_call(0)?;
         Ok(self.table.get(&handle)?.session.id().to_owned())
     }
 
@@ -91,7 +106,7 @@ impl HostSession for ModuleState {
         &mut self,
         handle: Resource<SessionHandle>,
     ) -> Result<Resource<CaptureWriter>, HostCallError> {
-        self.ctx.count_call();
+        self.ctx.host_call(0)?;
         let writer = self.writable(&handle)?.capture_writer().await?;
         self.push(writer)
     }
@@ -101,7 +116,7 @@ impl HostSession for ModuleState {
         &mut self,
         handle: Resource<SessionHandle>,
     ) -> Result<Resource<EntityWriter>, HostCallError> {
-        self.ctx.count_call();
+        self.ctx.host_call(0)?;
         let writer = self.writable(&handle)?.entity_writer().await?;
         self.push(writer)
     }
@@ -113,7 +128,7 @@ impl HostSession for ModuleState {
         filter: types::CaptureFilter,
         follow: bool,
     ) -> Result<Resource<CaptureReader>, HostCallError> {
-        self.ctx.count_call();
+        self.charge_filter(filter_terms(&filter))?;
         let filter = capture_filter_from_wit(filter)?;
         let reader = self
             .session(&handle)?
@@ -128,7 +143,7 @@ impl HostSession for ModuleState {
         handle: Resource<SessionHandle>,
         filter: types::CaptureFilter,
     ) -> Result<Resource<PrefixReader>, HostCallError> {
-        self.ctx.count_call();
+        self.charge_filter(filter_terms(&filter))?;
         let filter = capture_filter_from_wit(filter)?;
         let reader = self.session(&handle)?.prefix_reader(filter).await?;
         self.push(reader)
@@ -140,7 +155,7 @@ impl HostSession for ModuleState {
         handle: Resource<SessionHandle>,
         filter: types::EntityFilter,
     ) -> Result<Resource<EntityReader>, HostCallError> {
-        self.ctx.count_call();
+        self.charge_filter(filter.names.len())?;
         let filter = EntityFilter {
             names: filter.names,
         };

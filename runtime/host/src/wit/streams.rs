@@ -13,9 +13,17 @@ use crate::bindings::streams::{
     HostCaptureWriter, HostEntityReader, HostEntityWriter, HostPrefixReader, PrefixReader,
 };
 use crate::bindings::types;
+use crate::limits::RECORD_FUEL;
 use crate::state::ModuleState;
 
 impl ModuleState {
+    /// Counts a host call that moves `records` records, charging each.
+    fn records_call(&self, records: usize) -> Result<(), HostCallError> {
+        self.ctx
+            .host_call(RECORD_FUEL.saturating_mul(records as u64))?;
+        Ok(())
+    }
+
     fn check_batch(&self, len: usize) -> Result<(), HostCallError> {
         let max = self.ctx.limits.max_batch as usize;
         if len > max {
@@ -44,8 +52,8 @@ impl HostCaptureWriter for ModuleState {
         handle: Resource<CaptureWriter>,
         batch: Vec<types::Capture>,
     ) -> Result<(), HostCallError> {
-        self.ctx.count_call();
         self.check_batch(batch.len())?;
+        self.records_call(batch.len())?;
         let captures = batch
             .into_iter()
             .map(capture_from_wit)
@@ -56,14 +64,14 @@ impl HostCaptureWriter for ModuleState {
 
     #[tracing::instrument(name = "bgpmon_host.streams.capture_writer.flush", skip_all)]
     async fn flush(&mut self, handle: Resource<CaptureWriter>) -> Result<u64, HostCallError> {
-        self.ctx.count_call();
+        self.ctx.host_call(0)?;
         let n = self.table.get_mut(&handle)?.flush().await?;
         self.count_written(n);
         Ok(n)
     }
 
     async fn cancel(&mut self, handle: Resource<CaptureWriter>) -> wasmtime::Result<()> {
-        self.ctx.count_call();
+        self.ctx.host_call(0)?;
         self.table.get_mut(&handle)?.cancel();
         Ok(())
     }
@@ -80,8 +88,8 @@ impl HostEntityWriter for ModuleState {
         handle: Resource<EntityWriter>,
         batch: Vec<types::Entity>,
     ) -> Result<(), HostCallError> {
-        self.ctx.count_call();
         self.check_batch(batch.len())?;
+        self.records_call(batch.len())?;
         let entities = batch
             .into_iter()
             .map(entity_from_wit)
@@ -92,14 +100,14 @@ impl HostEntityWriter for ModuleState {
 
     #[tracing::instrument(name = "bgpmon_host.streams.entity_writer.flush", skip_all)]
     async fn flush(&mut self, handle: Resource<EntityWriter>) -> Result<u64, HostCallError> {
-        self.ctx.count_call();
+        self.ctx.host_call(0)?;
         let n = self.table.get_mut(&handle)?.flush().await?;
         self.count_written(n);
         Ok(n)
     }
 
     async fn cancel(&mut self, handle: Resource<EntityWriter>) -> wasmtime::Result<()> {
-        self.ctx.count_call();
+        self.ctx.host_call(0)?;
         self.table.get_mut(&handle)?.cancel();
         Ok(())
     }
@@ -116,11 +124,11 @@ impl HostCaptureReader for ModuleState {
         handle: Resource<CaptureReader>,
         max: u32,
     ) -> Result<Vec<types::Capture>, HostCallError> {
-        self.ctx.count_call();
         let max = self.batch(max);
         let stop = self.ctx.stop.clone();
         let batch = self.table.get_mut(&handle)?.read(max, &stop).await?;
         self.count_read(batch.len());
+        self.records_call(batch.len())?;
         Ok(batch.into_iter().map(capture_to_wit).collect())
     }
 
@@ -136,11 +144,11 @@ impl HostPrefixReader for ModuleState {
         handle: Resource<PrefixReader>,
         max: u32,
     ) -> Result<Vec<types::PrefixEvent>, HostCallError> {
-        self.ctx.count_call();
         let max = self.batch(max);
         let stop = self.ctx.stop.clone();
         let batch = self.table.get_mut(&handle)?.read(max, &stop).await?;
         self.count_read(batch.len());
+        self.records_call(batch.len())?;
         Ok(batch.into_iter().map(prefix_event_to_wit).collect())
     }
 
@@ -156,10 +164,10 @@ impl HostEntityReader for ModuleState {
         handle: Resource<EntityReader>,
         max: u32,
     ) -> Result<Vec<types::Entity>, HostCallError> {
-        self.ctx.count_call();
         let max = self.batch(max);
         let batch = self.table.get_mut(&handle)?.read(max).await?;
         self.count_read(batch.len());
+        self.records_call(batch.len())?;
         Ok(batch.into_iter().map(entity_to_wit).collect())
     }
 

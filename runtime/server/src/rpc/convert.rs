@@ -383,7 +383,8 @@ pub(crate) fn status_to_proto(s: ModuleStatus) -> v1::ModuleStatus {
         ),
         RunState::Failed(reason) => {
             let kind = match &reason {
-                FailureReason::Trap(_) => v1::FailureKind::Trap,
+                // An oversized value is a limit the guest broke, as a trap is.
+                FailureReason::Trap(_) | FailureReason::Oversized { .. } => v1::FailureKind::Trap,
                 FailureReason::OutOfFuel { .. } => v1::FailureKind::OutOfFuel,
                 FailureReason::MemoryLimit { .. } => v1::FailureKind::MemoryLimit,
                 FailureReason::Deadline { .. } => v1::FailureKind::Deadline,
@@ -477,6 +478,7 @@ pub(crate) fn grants_from_proto(g: Option<v1::Grants>) -> Grants {
         sessions: g.sessions,
         read_sessions: g.read_sessions,
         may_run_modules: g.may_run_modules,
+        may_run_daemons: g.may_run_daemons,
     })
     .unwrap_or_default()
 }

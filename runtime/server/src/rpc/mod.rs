@@ -1,5 +1,6 @@
 //! The network face of the server: the gRPC API and the metrics endpoint.
 
+mod auth;
 mod capture_wire;
 mod convert;
 mod metrics;
@@ -13,6 +14,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::server::TcpIncoming;
 
+pub use auth::{ApiToken, Auth, AuthLayer, MIN_TOKEN_BYTES, PROTECTED_RPCS, is_protected};
 pub use metrics::Metrics;
 pub use service::{BgpmonService, DEFAULT_READ_BATCH};
 
@@ -23,19 +25,41 @@ use crate::server::Server;
 /// one request's memory.
 pub const MAX_MESSAGE_BYTES: usize = 64 << 20;
 
-/// Serves the gRPC API on `listener` until `shutdown` is cancelled.
+/// How the API is guarded.
 ///
-/// Returns an error if the transport fails.
+/// By default it is not: no token, plain HTTP/2.
+#[derive(Clone, Debug, Default)]
+pub struct ApiGuard {
+    /// The bearer token the RPCs that change state need (see
+    /// [`AuthLayer`]).
+    pub token: Option<ApiToken>,
+    /// The TLS identity the API serves with; without one it serves plain
+    /// HTTP/2.
+    pub tls: Option<tonic::transport::Identity>,
+}
+
+/// Serves the gRPC API on `listener` until `shutdown` is cancelled, guarded
+/// by `guard`.
+///
+/// Returns an error if the TLS identity is unusable or the transport
+/// fails.
 pub async fn serve_rpc(
     listener: TcpListener,
     server: Server,
     metrics: Arc<Metrics>,
+    guard: ApiGuard,
     shutdown: CancellationToken,
 ) -> Result<(), tonic::transport::Error> {
     let service = BgpmonService::new(server, metrics, shutdown.clone());
     // Without TCP_NODELAY a small reply can wait out a delayed ACK (40 ms).
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
-    tonic::transport::Server::builder()
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(identity) = guard.tls {
+        builder =
+            builder.tls_config(tonic::transport::ServerTlsConfig::new().identity(identity))?;
+    }
+    builder
+        .layer(AuthLayer::new(guard.token))
         .add_service(
             BgpmonServer::new(service)
                 .max_decoding_message_size(MAX_MESSAGE_BYTES)

@@ -254,7 +254,7 @@ impl Bgpmon for BgpmonService {
                 CaptureSelection::Import(id)
             }
             Some(v1::delete_captures_request::Selection::Filter(filter)) => {
-                CaptureSelection::Filter(filter_from_proto(Some(filter))?)
+                CaptureSelection::Filter(Box::new(filter_from_proto(Some(filter))?))
             }
             None => {
                 return Err(Status::invalid_argument(

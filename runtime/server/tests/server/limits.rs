@@ -58,7 +58,7 @@ pub(crate) async fn a_task_within_its_fuel_finishes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-pub(crate) async fn the_memory_cap_fails_a_hog() {
+async fn the_memory_cap_fails_a_hog() {
     let h = Harness::start(&[guests::MEMORY_HOG, guests::BUSY]).await;
     let status = h
         .run_to_end(
@@ -88,7 +88,7 @@ pub(crate) async fn the_memory_cap_fails_a_hog() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-pub(crate) async fn a_panic_is_reported_as_a_trap_with_its_message() {
+async fn a_panic_is_reported_as_a_trap_with_its_message() {
     let h = Harness::start(&[guests::PANIC]).await;
     let status = h.run_to_end(RunRequest::new("panic", "p")).await;
     let FailureReason::Trap(message) = failure(&status) else {
@@ -151,7 +151,6 @@ async fn a_task_past_its_deadline_fails() {
     let status = h
         .run_to_end(RunRequest::new("spin-forever", "late").limits(limits(|l| {
             l.deadline = Duration::from_millis(300);
-            l.fuel = u64::MAX / 2;
         })))
         .await;
     assert_eq!(
@@ -163,12 +162,11 @@ async fn a_task_past_its_deadline_fails() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-pub(crate) async fn a_task_that_ignores_stop_is_ended_after_its_grace() {
+async fn a_task_that_ignores_stop_is_ended_after_its_grace() {
     let h = Harness::start(&[guests::SPIN_FOREVER]).await;
     h.server
         .run_module(RunRequest::new("spin-forever", "spin").limits(limits(|l| {
             l.stop_grace = Duration::from_millis(100);
-            l.fuel = u64::MAX / 2;
         })))
         .unwrap();
     let server = h.server.clone();

@@ -43,6 +43,46 @@ const TRAPPING_INFO: &str = r#"(component
 )"#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn huge_initial_tables_and_memories_are_refused_at_load() {
+    // 10 million table elements (80 MB on the host) and 4 GiB of memory,
+    // both over the 64 MiB a type's info read may use: refused before any
+    // of it is allocated, and the other types load.
+    let table = TRAPPING_INFO.replace(
+        "(memory (export \"memory\") 1)",
+        "(memory (export \"memory\") 1) (table 10000000 funcref)",
+    );
+    let memory = TRAPPING_INFO.replace(
+        "(memory (export \"memory\") 1)",
+        "(memory (export \"memory\") 65536)",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let modules = dir.path().join("modules");
+    std::fs::create_dir_all(&modules).unwrap();
+    std::fs::copy(guests::NOOP, modules.join("noop.wasm")).unwrap();
+    std::fs::write(modules.join("huge-table.wasm"), table).unwrap();
+    std::fs::write(modules.join("huge-memory.wasm"), memory).unwrap();
+    let config = bgpmon_server::Config::parse(&crate::util::config_text(dir.path(), "")).unwrap();
+    let server = bgpmon_server::Server::start(config).await.unwrap();
+    let names: Vec<String> = server
+        .list_module_types()
+        .into_iter()
+        .map(|t| t.type_name)
+        .collect();
+    assert_eq!(names, vec!["noop"]);
+    let failures = server.load_failures();
+    assert_eq!(failures.len(), 2, "{failures:#?}");
+    for failure in failures {
+        assert!(
+            failure
+                .reason
+                .contains("memory limit of 67108864 bytes exceeded"),
+            "{failure:?}"
+        );
+    }
+    server.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broken_modules_are_refused_at_load_and_the_rest_load() {
     let dir = tempfile::tempdir().unwrap();
     let modules = dir.path().join("modules");
@@ -183,7 +223,6 @@ async fn module_ids_and_types_are_checked() {
 
     let limits = bgpmon_host::ModuleLimits {
         stop_grace: std::time::Duration::from_millis(50),
-        fuel: u64::MAX / 2,
         ..Default::default()
     };
     h.server

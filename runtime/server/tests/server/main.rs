@@ -8,21 +8,45 @@
     reason = "a test reports failure by panicking"
 )]
 
+mod auth;
+mod hostile;
+mod hostile_io;
+mod hostile_memory;
 mod limits;
 mod loading;
 mod modules;
 mod sessions;
+mod tls;
 mod util;
 
 /// The test that runs each guest, under the guest's name. A guest added to
 /// `bgpmon-test-modules` without an entry here fails to compile.
 mod guest_tests {
+    pub(crate) use crate::hostile::{
+        a_call_free_daemon_is_held_to_its_fuel_rate as call_free_spinner,
+        a_host_call_flood_is_charged_until_its_fuel_runs_out as host_call_flood,
+        a_panic_beside_a_good_module_fails_alone as panic,
+        an_endless_loop_meets_its_deadline_with_its_fuel_counted as spin_forever,
+        an_unreachable_instruction_is_a_trap as trap,
+        unbounded_recursion_traps_on_the_stack_cap as deep_recursion,
+    };
+    pub(crate) use crate::hostile_io::{
+        a_filter_bomb_is_refused_and_filters_are_charged as filter_bomb,
+        module_text_cannot_forge_a_daemon_log_line as log_inject,
+        wasi_offers_no_escape as wasi_escape,
+    };
+    pub(crate) use crate::hostile_memory::{
+        a_fork_bomb_stays_inside_its_family as fork_bomb,
+        a_huge_initial_memory_is_refused_before_it_runs as huge_memory,
+        a_memory_bomb_stops_at_its_cap_and_the_rss_stays_bounded as memory_hog,
+        an_oversized_info_is_refused_and_nothing_stays_installed as huge_info,
+        an_oversized_log_line_is_cut_before_it_is_copied as huge_log,
+        an_oversized_result_fails_and_listing_stays_small as huge_result,
+    };
     pub(crate) use crate::limits::{
         a_daemon_over_its_fuel_rate_is_paused_not_killed as spin_daemon,
         a_module_that_writes_then_traps_leaves_nothing_unflushed as write_then_trap,
-        a_panic_is_reported_as_a_trap_with_its_message as panic,
-        a_task_that_ignores_stop_is_ended_after_its_grace as spin_forever,
-        a_task_within_its_fuel_finishes as busy, the_memory_cap_fails_a_hog as memory_hog,
+        a_task_within_its_fuel_finishes as busy,
     };
     pub(crate) use crate::modules::{
         a_daemon_follows_new_captures_until_closed as example_daemon,

@@ -277,10 +277,13 @@ pub(crate) async fn a_module_runs_another_only_with_the_grant() {
         .await;
     let reason = crate::util::failure(&denied).to_string();
     assert!(
-        reason.contains("was not granted may-run-modules"),
+        reason.contains("was not granted may_run_modules"),
         "{reason}"
     );
-    assert!(h.server.module_status("child").is_err(), "no child started");
+    assert!(
+        h.server.module_status("parent/child").is_err(),
+        "no child started"
+    );
 
     let grants = bgpmon_host::Grants {
         may_run_modules: true,
@@ -297,6 +300,46 @@ pub(crate) async fn a_module_runs_another_only_with_the_grant() {
         panic!("spawner did not finish: {:?}", status.state);
     };
     assert_eq!(result.message, "child child finished");
-    let child = h.server.module_status("child").unwrap();
+    // The child's id lives in its parent's namespace.
+    assert!(h.server.module_status("child").is_err());
+    let child = h.server.module_status("parent2/child").unwrap();
     assert!(matches!(child.state, RunState::Finished(_)), "{child:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_child_draws_on_its_parents_fuel() {
+    let h = Harness::start(&[guests::SPAWNER, guests::BUSY]).await;
+    let budget = 50_000_000;
+    let grants = bgpmon_host::Grants {
+        may_run_modules: true,
+        ..Default::default()
+    };
+    let parent = h
+        .run_to_end(
+            RunRequest::new("spawner", "parent")
+                .option("child-type", "busy")
+                .limits(bgpmon_host::ModuleLimits {
+                    fuel: budget,
+                    ..Default::default()
+                })
+                .grants(grants),
+        )
+        .await;
+    let child = h.server.modules().wait("parent/child").await.unwrap();
+    // The child got what its parent had left, not a copy of its budget.
+    let bgpmon_host::FailureReason::OutOfFuel { budget: given } = crate::util::failure(&child)
+    else {
+        panic!("{:?}", child.state);
+    };
+    assert!(given < budget, "{given}");
+    // Its fuel was the family's, so the parent ran out as well.
+    assert_eq!(
+        crate::util::failure(&parent),
+        bgpmon_host::FailureReason::OutOfFuel { budget }
+    );
+    let family = parent.counters.fuel_used + child.counters.fuel_used;
+    assert!(
+        family <= budget + 4 * bgpmon_host::MAX_FUEL_SLICE,
+        "the family used {family} of {budget}"
+    );
 }
