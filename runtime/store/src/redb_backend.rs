@@ -358,15 +358,23 @@ impl RedbBackend {
         self.db.begin_read().during("starting a read")
     }
 
-    fn record(txn: &WriteTransaction, dataset: DatasetId) -> Result<SessionRecord> {
-        let table = txn
-            .open_table(SESSIONS)
-            .during("opening the session table")?;
+    /// The record of `dataset` in a table of [`SESSIONS`], read or write.
+    fn record_in(
+        table: &impl ReadableTable<u32, &'static [u8]>,
+        dataset: DatasetId,
+    ) -> Result<SessionRecord> {
         let bytes = table
             .get(dataset.0)
             .during("reading a session")?
             .ok_or_else(|| unknown(dataset))?;
         decode("session record", bytes.value())
+    }
+
+    fn record(txn: &WriteTransaction, dataset: DatasetId) -> Result<SessionRecord> {
+        let table = txn
+            .open_table(SESSIONS)
+            .during("opening the session table")?;
+        Self::record_in(&table, dataset)
     }
 
     fn put_record(
@@ -387,11 +395,7 @@ impl RedbBackend {
         let table = txn
             .open_table(SESSIONS)
             .during("opening the session table")?;
-        let bytes = table
-            .get(dataset.0)
-            .during("reading a session")?
-            .ok_or_else(|| unknown(dataset))?;
-        decode("session record", bytes.value())
+        Self::record_in(&table, dataset)
     }
 
     fn stored(dataset: DatasetId, record: SessionRecord) -> StoredSession {
