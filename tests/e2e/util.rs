@@ -184,6 +184,11 @@ impl Daemon {
         String::from_utf8(out.stderr).unwrap()
     }
 
+    /// The daemon's process id, to read its `/proc` entry.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The daemon's log so far.
     pub(crate) fn log(&self) -> String {
         self.log.lock().unwrap().join("\n")
