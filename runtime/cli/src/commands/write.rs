@@ -293,6 +293,20 @@ fn report(path: &Path, load: &FileLoad) -> bool {
     true
 }
 
+/// The user interrupted a load; the files after it are not loaded.
+#[derive(Debug)]
+struct Interrupted;
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(
+            "interrupted; what was committed stays stored as a partial import, which loading the file again replaces",
+        )
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
 /// Loads one file, or stops when the user interrupts: the daemon then rolls
 /// back what it did not commit, and the import stays partial.
 async fn load_interruptibly(
@@ -304,9 +318,7 @@ async fn load_interruptibly(
 ) -> anyhow::Result<FileLoad> {
     tokio::select! {
         load = write_file(client, session, path, names, force) => load,
-        _ = tokio::signal::ctrl_c() => anyhow::bail!(
-            "interrupted; what was committed stays stored as a partial import, which loading the file again replaces"
-        ),
+        _ = tokio::signal::ctrl_c() => Err(Interrupted.into()),
     }
 }
 
@@ -329,7 +341,7 @@ async fn write_captures(
             Err(e) => {
                 eprintln!("error: {}: {e:#}", path.display());
                 ok = false;
-                if e.to_string().starts_with("interrupted") {
+                if e.downcast_ref::<Interrupted>().is_some() {
                     break;
                 }
             }
