@@ -1,7 +1,9 @@
 //! End-to-end ingest against parsing alone, in the same run.
 //!
 //! - parse only: bgpkit-parser decompresses and parses
-//!   `ris-rrc00.updates.20190101.0000.gz` and counts its UPDATE messages;
+//!   `ris-rrc00.updates.20190101.0000.gz` and counts its UPDATE messages,
+//!   reading through the same buffers as the CLI's reader (a
+//!   [`READ_BUFFER_SIZE`] buffer on each side of the gzip decoder);
 //! - ingest: `bgpmon write captures` sends the same file to a running
 //!   `bgpmond`, which stores it in redb and flushes; timed from the CLI's
 //!   start to its exit.
@@ -18,10 +20,12 @@
 #[path = "../tests/e2e/util.rs"]
 mod util;
 
+use std::io::BufReader;
 use std::time::{Duration, Instant};
 
 use bgpkit_parser::BgpkitParser;
 use bgpkit_parser::models::{Bgp4MpEnum, BgpMessage, MrtMessage};
+use bgpmon_ingest::READ_BUFFER_SIZE;
 
 const FILE: &str = "ris-rrc00.updates.20190101.0000.gz";
 const UPDATES: u64 = 54_107;
@@ -35,7 +39,9 @@ fn median(mut v: Vec<Duration>) -> Duration {
 fn parse_only(path: &std::path::Path) -> Duration {
     let start = Instant::now();
     let file = std::fs::File::open(path).unwrap();
-    let reader = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file));
+    let decoder =
+        flate2::bufread::MultiGzDecoder::new(BufReader::with_capacity(READ_BUFFER_SIZE, file));
+    let reader = BufReader::with_capacity(READ_BUFFER_SIZE, decoder);
     let mut updates = 0u64;
     for record in BgpkitParser::from_reader(reader).into_record_iter() {
         if let MrtMessage::Bgp4Mp(Bgp4MpEnum::Message(m)) = &record.message

@@ -16,7 +16,7 @@
 //! capture. Entries carry their own `seq` so that a delete can drop some of
 //! them and keep the rest in place.
 
-use crate::encoded::{EncodedCaptures, EncodedRow};
+use crate::encoded::{EncodedCaptures, EncodedRow, TermId};
 use crate::error::{Result, StoreError};
 use crate::index::{Posting, Term, put_varint, take_varint};
 
@@ -33,10 +33,11 @@ pub(crate) const MAX_BLOCK_SPAN_US: u64 = 60_000_000;
 /// The codec byte of a zstd-compressed block (the only codec so far).
 pub(crate) const CODEC_ZSTD: u8 = 1;
 
-/// The zstd level blocks are written with. Level 6 stores about 10% less
-/// than 3, but its lazy match finder took a fifth of the daemon's ingest
-/// CPU; 3 keeps the store well within its size bound.
-pub(crate) const ZSTD_LEVEL: i32 = 3;
+/// The zstd level blocks are written with. On the shared MRT files' blocks
+/// (84 MB raw) level 6 stores 9% less than 2 but compresses 4x slower, and
+/// level 3 stores 1.7% less than 2 for a third more time; level 2 keeps
+/// the store well within its size bound.
+pub(crate) const ZSTD_LEVEL: i32 = 2;
 
 /// The most raw bytes a stored block may claim, so a damaged length never
 /// makes a reader allocate without bound: a block holds at most
@@ -54,8 +55,45 @@ pub(crate) struct NewBlock {
     pub(crate) count: u32,
     /// Its raw bytes.
     pub(crate) raw: Vec<u8>,
-    /// Its terms, sorted, each with how many of its captures carry it.
-    pub(crate) terms: Vec<(Term, u32)>,
+    /// Its terms (numbered as in the captures it was built from), each
+    /// with how many of its captures carry it, in the order it first
+    /// lists them.
+    pub(crate) terms: Vec<(TermId, u32)>,
+}
+
+/// Counts the terms of one block as its captures are added.
+struct TermCounter {
+    /// By term number, how many of the block's captures carry it.
+    counts: Vec<u32>,
+    /// The numbers whose count is not zero, in the order first counted.
+    counted: Vec<TermId>,
+}
+
+impl TermCounter {
+    fn new(terms: usize) -> Self {
+        Self {
+            counts: vec![0; terms],
+            counted: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, terms: &[TermId]) {
+        for &number in terms {
+            let count = &mut self.counts[number as usize];
+            if *count == 0 {
+                self.counted.push(number);
+            }
+            *count += 1;
+        }
+    }
+
+    /// The counts so far, which it then forgets.
+    fn take(&mut self) -> Vec<(TermId, u32)> {
+        self.counted
+            .drain(..)
+            .map(|number| (number, std::mem::take(&mut self.counts[number as usize])))
+            .collect()
+    }
 }
 
 /// Sorts `captures` by timestamp (stably, so equal times keep their write
@@ -66,7 +104,7 @@ pub(crate) fn build_blocks(captures: &EncodedCaptures) -> Vec<NewBlock> {
     let mut sorted: Vec<&EncodedRow> = captures.rows().iter().collect();
     sorted.sort_by_key(|row| row.timestamp_us);
     let mut blocks: Vec<NewBlock> = Vec::new();
-    let mut terms: Vec<Term> = Vec::new();
+    let mut counter = TermCounter::new(captures.term_count());
     let mut in_block: u64 = 0;
     for row in sorted {
         let open = blocks.last().is_some_and(|b| {
@@ -76,13 +114,13 @@ pub(crate) fn build_blocks(captures: &EncodedCaptures) -> Vec<NewBlock> {
         });
         if !open {
             if let Some(last) = blocks.last_mut() {
-                last.terms = count_terms(&mut terms);
+                last.terms = counter.take();
             }
             blocks.push(NewBlock {
                 first_us: row.timestamp_us,
                 last_us: row.timestamp_us,
                 count: 0,
-                raw: Vec::new(),
+                raw: Vec::with_capacity(MAX_BLOCK_BYTES + MAX_BLOCK_BYTES / 4),
                 terms: Vec::new(),
             });
             in_block = 0;
@@ -97,53 +135,73 @@ pub(crate) fn build_blocks(captures: &EncodedCaptures) -> Vec<NewBlock> {
         block.raw.extend_from_slice(bytes);
         block.count += 1;
         in_block += 1;
-        terms.extend_from_slice(captures.terms(row));
+        counter.add(captures.terms(row));
     }
     if let Some(last) = blocks.last_mut() {
-        last.terms = count_terms(&mut terms);
+        last.terms = counter.take();
     }
     blocks
 }
 
-/// Sorts and counts `terms`, emptying it.
-fn count_terms(terms: &mut Vec<Term>) -> Vec<(Term, u32)> {
-    terms.sort_unstable();
-    let mut out: Vec<(Term, u32)> = Vec::new();
-    for term in terms.drain(..) {
-        match out.last_mut() {
-            Some((t, n)) if *t == term => *n += 1,
-            _ => out.push((term, 1)),
-        }
-    }
-    out
+/// The postings of a commit's new blocks: for each term, in term order,
+/// the blocks that carry it, in block order.
+#[derive(Debug)]
+pub(crate) struct NewPostings {
+    /// Each term and where its postings lie in `postings`.
+    terms: Vec<(Term, std::ops::Range<usize>)>,
+    postings: Vec<Posting>,
 }
 
-/// The postings of `blocks`, numbered from `first_block`, by term, in term
-/// order.
-pub(crate) fn postings_of(blocks: &[NewBlock], first_block: u32) -> Vec<(Term, Vec<Posting>)> {
-    let mut all: Vec<(Term, Posting)> = Vec::new();
-    for (i, block) in blocks.iter().enumerate() {
-        let number = first_block + i as u32;
-        all.extend(block.terms.iter().map(|(term, count)| {
-            (
-                *term,
-                Posting {
-                    block: number,
-                    count: *count,
-                },
-            )
-        }));
+impl NewPostings {
+    /// Each term with its postings, in term order.
+    pub(crate) fn lists(&self) -> Vec<(Term, &[Posting])> {
+        self.terms
+            .iter()
+            .map(|(term, range)| (*term, &self.postings[range.clone()]))
+            .collect()
     }
-    // Stable, so each term's postings stay in block order.
-    all.sort_by_key(|(term, _)| *term);
-    let mut out: Vec<(Term, Vec<Posting>)> = Vec::new();
-    for (term, posting) in all {
-        match out.last_mut() {
-            Some((t, list)) if *t == term => list.push(posting),
-            _ => out.push((term, vec![posting])),
+}
+
+/// The postings of `blocks` (built from `captures`), numbered from
+/// `first_block`.
+///
+/// Each term's postings are placed by counting first, so nothing is
+/// sorted but the distinct terms.
+pub(crate) fn postings_of(
+    captures: &EncodedCaptures,
+    blocks: &[NewBlock],
+    first_block: u32,
+) -> NewPostings {
+    // starts[n] .. starts[n + 1] will hold term n's postings.
+    let mut starts = vec![0usize; captures.term_count() + 1];
+    for block in blocks {
+        for (number, _) in &block.terms {
+            starts[*number as usize + 1] += 1;
         }
     }
-    out
+    for n in 1..starts.len() {
+        starts[n] += starts[n - 1];
+    }
+    let mut postings = vec![Posting { block: 0, count: 0 }; starts[starts.len() - 1]];
+    let mut next = starts.clone();
+    for (i, block) in blocks.iter().enumerate() {
+        for (number, count) in &block.terms {
+            let at = &mut next[*number as usize];
+            postings[*at] = Posting {
+                block: first_block + i as u32,
+                count: *count,
+            };
+            *at += 1;
+        }
+    }
+    let mut terms: Vec<(Term, std::ops::Range<usize>)> = starts
+        .windows(2)
+        .enumerate()
+        .filter(|(_, w)| w[1] > w[0])
+        .map(|(number, w)| (captures.term(number as TermId), w[0]..w[1]))
+        .collect();
+    terms.sort_unstable_by_key(|(term, _)| *term);
+    NewPostings { terms, postings }
 }
 
 fn corrupt(detail: impl Into<String>) -> StoreError {
@@ -348,7 +406,8 @@ mod tests {
             capture(10, 4),
             capture(10 + MAX_BLOCK_SPAN_US, 5),
         ];
-        let blocks = build_blocks(&EncodedCaptures::from_captures(&captures).unwrap());
+        let encoded = EncodedCaptures::from_captures(&captures).unwrap();
+        let blocks = build_blocks(&encoded);
         let spans: Vec<(u64, u64, u32)> = blocks
             .iter()
             .map(|b| (b.first_us, b.last_us, b.count))
@@ -365,20 +424,24 @@ mod tests {
             .map(|(t, s, c)| (t, s, c.peer_as))
             .collect();
         assert_eq!(entries, [(0, 0, 2), (0, 1, 4), (10, 2, 1), (10, 3, 3)]);
-        let peer_terms: Vec<(u64, u32)> = blocks[0]
-            .terms
-            .iter()
-            .filter(|((kind, _), _)| *kind == TermKind::PeerAs)
-            .map(|((_, key), n)| (*key, *n))
-            .collect();
-        assert_eq!(peer_terms, [(1, 1), (2, 1), (3, 1), (4, 1)]);
-        let collector: Vec<u32> = blocks[0]
-            .terms
-            .iter()
-            .filter(|((kind, _), _)| *kind == TermKind::Collector)
-            .map(|(_, n)| *n)
-            .collect();
+        let terms = |kind| -> Vec<(u64, u32)> {
+            let mut found: Vec<(u64, u32)> = blocks[0]
+                .terms
+                .iter()
+                .map(|(number, n)| (encoded.term(*number), *n))
+                .filter(|((k, _), _)| *k == kind)
+                .map(|((_, key), n)| (key, n))
+                .collect();
+            found.sort_unstable();
+            found
+        };
+        assert_eq!(terms(TermKind::PeerAs), [(1, 1), (2, 1), (3, 1), (4, 1)]);
+        let collector: Vec<u32> = terms(TermKind::Collector).iter().map(|t| t.1).collect();
         assert_eq!(collector, [4]);
+    }
+
+    fn half_of_block() -> u32 {
+        MAX_BLOCK_CAPTURES as u32 / 2
     }
 
     #[test]
@@ -386,16 +449,31 @@ mod tests {
         let captures: Vec<Capture> = (0..MAX_BLOCK_CAPTURES as u32 + 1)
             .map(|n| capture(5, n % 2))
             .collect();
-        let blocks = build_blocks(&EncodedCaptures::from_captures(&captures).unwrap());
+        let encoded = EncodedCaptures::from_captures(&captures).unwrap();
+        let blocks = build_blocks(&encoded);
         let counts: Vec<u32> = blocks.iter().map(|b| b.count).collect();
         assert_eq!(counts, [MAX_BLOCK_CAPTURES as u32, 1]);
         assert_eq!(decoded(&blocks[1])[0].2.peer_as, 0);
-        let postings = postings_of(&blocks, 40);
-        let peer0 = postings
+        let postings = postings_of(&encoded, &blocks, 40);
+        let lists = postings.lists();
+        let order: Vec<Term> = lists.iter().map(|(term, _)| *term).collect();
+        assert!(order.is_sorted(), "terms come in term order");
+        let peer0 = lists
             .iter()
             .find(|(term, _)| *term == (TermKind::PeerAs, 0))
             .unwrap();
-        let half = MAX_BLOCK_CAPTURES as u32 / 2;
+        let peer1 = lists
+            .iter()
+            .find(|(term, _)| *term == (TermKind::PeerAs, 1))
+            .unwrap();
+        assert_eq!(
+            peer1.1,
+            [Posting {
+                block: 40,
+                count: half_of_block()
+            }]
+        );
+        let half = half_of_block();
         assert_eq!(
             peer0.1,
             [

@@ -4,10 +4,22 @@
 //! decoded value until the flush: the buffer is a third of the size, its
 //! memory is one growing arena instead of a handful of allocations per
 //! capture, and the commit only sorts and copies bytes.
+//!
+//! Index terms are numbered as they are first seen, and each capture keeps
+//! the numbers of its terms, each once. A number is 4 bytes where a term is
+//! 16, and it lets a commit count a block's terms and gather their postings
+//! in arrays indexed by number instead of sorting every occurrence.
+
+use std::collections::hash_map::Entry;
+
+use rustc_hash::FxHashMap;
 
 use crate::error::{Result, StoreError};
-use crate::index::{Term, capture_terms};
+use crate::index::{Term, for_each_term};
 use crate::model::Capture;
+
+/// A term's number in one buffer's dictionary.
+pub(crate) type TermId = u32;
 
 /// Where one capture lies in the arena.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,7 +30,7 @@ pub(crate) struct EncodedRow {
     pub(crate) start: usize,
     /// Where they end.
     pub(crate) end: usize,
-    /// Where its index terms start in the term arena.
+    /// Where its term numbers start in the term arena.
     pub(crate) terms_start: usize,
     /// Where they end.
     pub(crate) terms_end: usize,
@@ -28,8 +40,50 @@ pub(crate) struct EncodedRow {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EncodedCaptures {
     arena: Vec<u8>,
-    terms: Vec<Term>,
     rows: Vec<EncodedRow>,
+    /// The term numbers of every capture, row after row.
+    terms: Vec<TermId>,
+    /// Every distinct term seen, by number.
+    dictionary: Vec<Term>,
+    /// Each term's number in `dictionary`, and the push that last listed
+    /// it, so that a capture lists each of its terms once.
+    numbers: FxHashMap<Term, (TermId, u64)>,
+    /// How many pushes there were, truncated ones included.
+    pushes: u64,
+}
+
+/// The parts of an [`EncodedCaptures`] that number one capture's terms.
+struct TermNumbering<'a> {
+    terms: &'a mut Vec<TermId>,
+    dictionary: &'a mut Vec<Term>,
+    numbers: &'a mut FxHashMap<Term, (TermId, u64)>,
+    push: u64,
+}
+
+impl TermNumbering<'_> {
+    /// Lists `term` for the capture being pushed, unless it already is.
+    fn list(&mut self, term: Term) -> Result<()> {
+        match self.numbers.entry(term) {
+            Entry::Occupied(mut e) => {
+                let (number, listed_by) = e.get_mut();
+                if *listed_by != self.push {
+                    *listed_by = self.push;
+                    self.terms.push(*number);
+                }
+            }
+            Entry::Vacant(e) => {
+                let number =
+                    TermId::try_from(self.dictionary.len()).map_err(|_| StoreError::Corrupt {
+                        what: "capture encoding",
+                        detail: "a write buffer holds over 4 G distinct index terms".into(),
+                    })?;
+                self.dictionary.push(term);
+                e.insert((number, self.push));
+                self.terms.push(number);
+            }
+        }
+        Ok(())
+    }
 }
 
 impl EncodedCaptures {
@@ -67,8 +121,25 @@ impl EncodedCaptures {
                 detail: "a capture is over 4 GiB encoded".into(),
             });
         }
+        self.pushes += 1;
         let terms_start = self.terms.len();
-        capture_terms(capture, &mut self.terms);
+        let mut numbering = TermNumbering {
+            terms: &mut self.terms,
+            dictionary: &mut self.dictionary,
+            numbers: &mut self.numbers,
+            push: self.pushes,
+        };
+        let mut listed = Ok(());
+        for_each_term(capture, |term| {
+            if listed.is_ok() {
+                listed = numbering.list(term);
+            }
+        });
+        if let Err(e) = listed {
+            self.arena.truncate(start);
+            self.terms.truncate(terms_start);
+            return Err(e);
+        }
         self.rows.push(EncodedRow {
             timestamp_us: capture.timestamp_us,
             start,
@@ -108,7 +179,8 @@ impl EncodedCaptures {
         })
     }
 
-    /// Drops every capture after the first `len`.
+    /// Drops every capture after the first `len`. Their terms stay in the
+    /// dictionary; a term no capture lists is never counted.
     pub(crate) fn truncate(&mut self, len: usize) {
         if let Some(row) = self.rows.get(len) {
             self.arena.truncate(row.start);
@@ -127,15 +199,27 @@ impl EncodedCaptures {
         &self.arena[row.start..row.end]
     }
 
-    /// The index terms of `row`.
-    pub(crate) fn terms(&self, row: &EncodedRow) -> &[Term] {
+    /// The numbers of `row`'s index terms, each once.
+    pub(crate) fn terms(&self, row: &EncodedRow) -> &[TermId] {
         &self.terms[row.terms_start..row.terms_end]
+    }
+
+    /// The term numbered `number`.
+    pub(crate) fn term(&self, number: TermId) -> Term {
+        self.dictionary[number as usize]
+    }
+
+    /// How many terms are numbered: every number is below this.
+    pub(crate) fn term_count(&self) -> usize {
+        self.dictionary.len()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::index::TermKind;
+    use crate::model::PathSegment;
 
     #[test]
     fn keeps_each_capture_as_postcard_and_truncates_whole_captures() {
@@ -158,5 +242,51 @@ mod tests {
         assert_eq!((encoded.len(), encoded.encoded_bytes()), (1, one));
         encoded.truncate(5);
         assert_eq!(encoded.len(), 1);
+    }
+
+    fn terms_of(encoded: &EncodedCaptures, row: usize) -> Vec<Term> {
+        let row = encoded.rows()[row];
+        encoded
+            .terms(&row)
+            .iter()
+            .map(|n| encoded.term(*n))
+            .collect()
+    }
+
+    #[test]
+    fn lists_each_term_of_a_capture_once_and_numbers_terms_across_captures() {
+        let net = |s: &str| s.parse::<ipnet::IpNet>().unwrap();
+        let prepended = Capture {
+            as_path: vec![PathSegment::Sequence(vec![1, 2, 2, 3])],
+            origin_as: Some(3),
+            advertised: vec![net("10.0.1.0/24"), net("10.0.2.0/24")],
+            ..Capture::bare(0)
+        };
+        let mut encoded = EncodedCaptures::from_captures(&[prepended.clone()]).unwrap();
+        let terms = terms_of(&encoded, 0);
+        let path: Vec<u64> = terms
+            .iter()
+            .filter(|t| t.0 == TermKind::PathAs)
+            .map(|t| t.1)
+            .collect();
+        assert_eq!(path, [1, 2, 3]);
+        let advertised = terms.iter().filter(|t| t.0 == TermKind::Advertised);
+        assert_eq!(advertised.count(), 1, "both /24s share a bucket");
+        let distinct = encoded.term_count();
+
+        // The same capture again lists the same terms under the same numbers.
+        encoded.push(&prepended).unwrap();
+        assert_eq!(terms_of(&encoded, 1), terms);
+        assert_eq!(encoded.term_count(), distinct);
+        assert_eq!(
+            encoded.terms(&encoded.rows()[0]),
+            encoded.terms(&encoded.rows()[1])
+        );
+
+        // A truncated capture's terms stay numbered; a later capture lists
+        // them again.
+        encoded.truncate(1);
+        encoded.push(&prepended).unwrap();
+        assert_eq!(terms_of(&encoded, 1), terms);
     }
 }

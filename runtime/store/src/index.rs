@@ -213,39 +213,29 @@ pub(crate) fn less_specific_keys(prefix: &IpNet) -> Vec<u64> {
     keys
 }
 
-/// Appends every term of `capture` to `out`, each once.
-pub(crate) fn capture_terms(capture: &Capture, out: &mut Vec<Term>) {
-    let start = out.len();
+/// Calls `visit` with every term of `capture`; a term the capture holds
+/// twice (an AS prepended on the path) is visited twice.
+pub(crate) fn for_each_term(capture: &Capture, mut visit: impl FnMut(Term)) {
     if let Some(origin) = capture.origin_as {
-        out.push((TermKind::Origin, u64::from(origin)));
+        visit((TermKind::Origin, u64::from(origin)));
     }
-    out.push((TermKind::PeerAs, u64::from(capture.peer_as)));
-    out.push((TermKind::PeerIp, peer_ip_key(&capture.peer_ip)));
-    out.push((TermKind::Collector, collector_key(&capture.collector)));
+    visit((TermKind::PeerAs, u64::from(capture.peer_as)));
+    visit((TermKind::PeerIp, peer_ip_key(&capture.peer_ip)));
+    visit((TermKind::Collector, collector_key(&capture.collector)));
     for segment in &capture.as_path {
         for asn in segment.asns() {
-            out.push((TermKind::PathAs, u64::from(*asn)));
+            visit((TermKind::PathAs, u64::from(*asn)));
         }
     }
     for community in &capture.communities {
-        out.push((TermKind::Community, community_key(community)));
+        visit((TermKind::Community, community_key(community)));
     }
     for prefix in &capture.advertised {
-        out.push((TermKind::Advertised, prefix_key(prefix)));
+        visit((TermKind::Advertised, prefix_key(prefix)));
     }
     for prefix in &capture.withdrawn {
-        out.push((TermKind::Withdrawn, prefix_key(prefix)));
+        visit((TermKind::Withdrawn, prefix_key(prefix)));
     }
-    let terms = &mut out[start..];
-    terms.sort_unstable();
-    let mut kept = start;
-    for i in start..out.len() {
-        if i == start || out[i] != out[kept - 1] {
-            out[kept] = out[i];
-            kept += 1;
-        }
-    }
-    out.truncate(kept);
 }
 
 /// One posting: a block and how many of its captures carry the term.
@@ -350,9 +340,17 @@ pub(crate) fn append_postings(chunk: &mut Vec<u8>, first: u32, postings: &[Posti
     }
 }
 
-/// The last block a chunk lists.
-fn last_block(chunk: &[u8], first: u32) -> Option<u32> {
-    decode_chunk(chunk, first).ok()?.last().map(|p| p.block)
+/// The last block a chunk lists; `None` for an empty or malformed chunk.
+fn last_block(mut chunk: &[u8], first: u32) -> Option<u32> {
+    // The first delta is from `first`, each next from the previous block.
+    let mut block = u64::from(first);
+    let mut last = None;
+    while !chunk.is_empty() {
+        block += take_varint(&mut chunk)?;
+        take_varint(&mut chunk)?;
+        last = Some(u32::try_from(block).ok()?);
+    }
+    last
 }
 
 /// The postings of a chunk starting at block `first`.
@@ -381,7 +379,6 @@ pub(crate) fn decode_chunk(mut chunk: &[u8], first: u32) -> Result<Vec<Posting>>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::PathSegment;
 
     fn net(s: &str) -> IpNet {
         s.parse().unwrap()
@@ -435,28 +432,6 @@ mod tests {
         }
         assert!(!keys.contains(&prefix_key(&net("9.0.0.0/8"))));
         assert_eq!(less_specific_keys(&net("10.0.0.0/8")).len(), 9);
-    }
-
-    #[test]
-    fn terms_are_deduplicated() {
-        let capture = Capture {
-            as_path: vec![PathSegment::Sequence(vec![1, 2, 2, 3])],
-            origin_as: Some(3),
-            advertised: vec![net("10.0.1.0/24"), net("10.0.2.0/24")],
-            ..Capture::bare(0)
-        };
-        let mut terms = Vec::new();
-        capture_terms(&capture, &mut terms);
-        let path: Vec<u64> = terms
-            .iter()
-            .filter(|t| t.0 == TermKind::PathAs)
-            .map(|t| t.1)
-            .collect();
-        assert_eq!(path, [1, 2, 3]);
-        assert_eq!(
-            terms.iter().filter(|t| t.0 == TermKind::Advertised).count(),
-            1
-        );
     }
 
     #[test]

@@ -1144,7 +1144,8 @@ impl Backend for RedbBackend {
         }
         {
             let mut postings = txn.open_table(POSTINGS).during("opening the index")?;
-            let new = postings_of(&blocks, first_block);
+            let new_postings = postings_of(captures, &blocks, first_block);
+            let new = new_postings.lists();
             let mut i = 0;
             while i < new.len() {
                 // One bucket's new terms: `new` is in term order.
