@@ -262,7 +262,7 @@ mod tests {
             advertised: vec![net("10.0.1.0/24"), net("10.0.2.0/24")],
             ..Capture::bare(0)
         };
-        let mut encoded = EncodedCaptures::from_captures(&[prepended.clone()]).unwrap();
+        let mut encoded = EncodedCaptures::from_captures(std::slice::from_ref(&prepended)).unwrap();
         let terms = terms_of(&encoded, 0);
         let path: Vec<u64> = terms
             .iter()
