@@ -6,6 +6,7 @@ mod convert;
 mod metrics;
 mod service;
 mod status;
+pub mod untrusted;
 
 use std::sync::Arc;
 
