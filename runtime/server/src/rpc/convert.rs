@@ -547,6 +547,37 @@ mod tests {
     }
 
     #[test]
+    fn an_import_name_may_be_up_to_its_limit_and_a_sha256_must_be_hex() {
+        let spec = |file_name: String, sha256: &str| v1::ImportSpec {
+            file_name,
+            sha256: sha256.into(),
+            force: false,
+        };
+        let hash = "AB".repeat(32);
+        let longest = "n".repeat(MAX_IMPORT_NAME_BYTES);
+        let not_hex = "zz".repeat(32);
+        let ok = import_spec_from_proto(spec(longest.clone(), &hash)).unwrap();
+        assert_eq!(
+            (ok.file_name, ok.sha256),
+            (longest, hash.to_ascii_lowercase())
+        );
+        for (name, sha256, field) in [
+            (
+                "n".repeat(MAX_IMPORT_NAME_BYTES + 1),
+                hash.as_str(),
+                "import.file_name",
+            ),
+            (String::new(), hash.as_str(), "import.file_name"),
+            ("f.gz".into(), &hash[1..], "import.sha256"),
+            ("f.gz".into(), not_hex.as_str(), "import.sha256"),
+        ] {
+            let e = import_spec_from_proto(spec(name, sha256)).unwrap_err();
+            assert_eq!(e.code(), tonic::Code::InvalidArgument);
+            assert!(e.message().starts_with(field), "{}", e.message());
+        }
+    }
+
+    #[test]
     fn exact_communities_and_patterns_are_one_term() {
         let f = filter_from_proto(Some(v1::CaptureFilter {
             communities: vec![v1::Community {
