@@ -697,6 +697,33 @@ impl RedbBackend {
         Ok(page)
     }
 
+    /// Lowers the capture counts of imports by the captures a delete took
+    /// from them (import 0 is "none").
+    fn lower_imports(
+        txn: &WriteTransaction,
+        dataset: DatasetId,
+        deleted: &std::collections::BTreeMap<u32, u64>,
+    ) -> Result<()> {
+        let mut imports = txn.open_table(IMPORTS).during("opening the import table")?;
+        for (&id, &captures) in deleted {
+            if id == 0 {
+                continue;
+            }
+            let found: Option<Import> = imports
+                .get((dataset.0, id))
+                .during("reading an import")?
+                .map(|v| decode("import", v.value()))
+                .transpose()?;
+            if let Some(mut import) = found {
+                import.captures = import.captures.saturating_sub(captures);
+                imports
+                    .insert((dataset.0, id), encode(&import).as_slice())
+                    .during("writing an import")?;
+            }
+        }
+        Ok(())
+    }
+
     /// Deletes blocks from a transaction and returns how many captures
     /// they held and their stored bytes.
     fn remove_blocks(
@@ -1341,6 +1368,8 @@ impl Backend for RedbBackend {
                 let mut changes = Vec::new();
                 let mut removed = Vec::new();
                 let mut moved: Vec<(u32, u64, u64)> = Vec::new();
+                // Captures deleted, by the import that stored them.
+                let mut by_import: std::collections::BTreeMap<u32, u64> = Default::default();
                 let mut data = txn
                     .open_table(BLOCK_DATA)
                     .during("opening the block table")?;
@@ -1362,6 +1391,7 @@ impl Backend for RedbBackend {
                         Ok(!filter.matches(&capture))
                     })?;
                     let Some(retained) = retained else {
+                        *by_import.entry(info.import).or_default() += u64::from(info.count);
                         removed.push((number, info));
                         changes.push((number, None));
                         continue;
@@ -1370,6 +1400,7 @@ impl Backend for RedbBackend {
                     if kept == info.count {
                         continue;
                     }
+                    *by_import.entry(info.import).or_default() += u64::from(info.count - kept);
                     let new_stored = compress(&retained.raw)?;
                     let new_info = BlockInfo {
                         first_us: retained.first_us,
@@ -1403,6 +1434,7 @@ impl Backend for RedbBackend {
                         .during("rewriting a block")?;
                 }
                 drop(time);
+                Self::lower_imports(&txn, dataset, &by_import)?;
                 let (captures, bytes) = Self::remove_blocks(&txn, dataset, &removed)?;
                 record.stats.captures -= captures.min(record.stats.captures);
                 record.stats.blocks -= (removed.len() as u64).min(record.stats.blocks);

@@ -120,6 +120,10 @@ impl Dataset {
         for seq in &seqs {
             if let Some(stored) = self.captures.remove(seq) {
                 self.by_time.remove(&(stored.capture.timestamp_us, *seq));
+                // An import counts the captures of its that are still stored.
+                if let Some(import) = stored.import.and_then(|id| self.imports.get_mut(&id)) {
+                    import.captures = import.captures.saturating_sub(1);
+                }
             }
         }
         seqs.len() as u64

@@ -21,8 +21,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use bgpmon_store::{
-    AddressFamily, AsPathRegex, Backend, Capture, CaptureFilter, CaptureKind, Community,
-    CommunityPattern, DatasetId, EncodedCaptures, Entity, EntityFilter, MAX_READ_BYTES,
+    AddressFamily, AsPathRegex, Backend, Capture, CaptureFilter, CaptureKind, CaptureSelection,
+    Community, CommunityPattern, DatasetId, EncodedCaptures, Entity, EntityFilter, MAX_READ_BYTES,
     MAX_WRITE_BUFFER_BYTES, OwnedPrefix, PathSegment, PrefixMatch, PrefixScope, PrefixTerm,
     RedbBackend, ScanLimits, Session, SessionOptions, StoreError, TimeRange,
 };
@@ -369,6 +369,49 @@ async fn cancel_and_drop_roll_back_and_flush_is_durable_across_reopen() {
         2,
         "sequence numbers continue after a reopen"
     );
+}
+
+#[tokio::test]
+async fn a_delete_by_filter_lowers_the_counts_of_the_imports_it_takes_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = session(&dir);
+    let spec = |name: &str| bgpmon_store::ImportSpec {
+        file_name: name.into(),
+        sha256: format!("{:0>64}", name.len()),
+        force: false,
+    };
+    let mut ids = Vec::new();
+    for (name, origins) in [("a.gz", [1, 2, 2]), ("bb.gz", [2, 3, 3])] {
+        let id = s.begin_import(spec(name)).await.unwrap().import.id;
+        let mut w = s.import_writer(id).await.unwrap();
+        w.write(
+            origins
+                .iter()
+                .enumerate()
+                .map(|(i, o)| capture(i as u64, *o, &[])),
+        )
+        .unwrap();
+        w.flush().await.unwrap();
+        s.finish_import(id).await.unwrap();
+        ids.push(id);
+    }
+    let origin_2 = CaptureFilter {
+        origin_ases: vec![2],
+        ..CaptureFilter::default()
+    };
+    let deleted = s
+        .delete_captures(CaptureSelection::Filter(Box::new(origin_2)))
+        .await
+        .unwrap();
+    assert_eq!(deleted, 3);
+    let counts: Vec<(u32, u64)> = s
+        .imports()
+        .await
+        .unwrap()
+        .iter()
+        .map(|i| (i.id, i.captures))
+        .collect();
+    assert_eq!(counts, [(ids[0], 1), (ids[1], 2)]);
 }
 
 #[tokio::test]
