@@ -31,8 +31,12 @@ pub struct SessionTypeInfo {
     pub kind: StoreKind,
     /// The store file.
     pub path: PathBuf,
-    /// Its default worker count.
+    /// Its default worker count, for API clients.
     pub workers: u32,
+    /// Its module worker count, for modules together.
+    pub module_workers: u32,
+    /// Streams one module family may hold on one session.
+    pub module_streams: u32,
     /// How long a stream open waits for a worker.
     pub worker_wait: Duration,
 }
@@ -172,6 +176,8 @@ impl SessionRegistry {
         }
         let options = SessionOptions {
             workers: workers.unwrap_or(store.info.workers),
+            module_workers: store.info.module_workers,
+            module_streams: store.info.module_streams,
             worker_wait: store.info.worker_wait,
         };
         let session = Arc::new(Session::new(
