@@ -19,6 +19,7 @@ mod sessions;
 mod starvation;
 mod tls;
 mod util;
+mod writes;
 
 /// The test that runs each guest, under the guest's name. A guest added to
 /// `bgpmon-test-modules` without an entry here fails to compile.
