@@ -10,8 +10,10 @@
 )]
 
 mod bgpdump;
+mod crash;
 mod daemon;
 mod filters;
+mod grpc;
 mod ingest;
 mod modules;
 mod python;

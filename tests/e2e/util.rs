@@ -201,6 +201,15 @@ impl Daemon {
         (dir, status)
     }
 
+    /// Kills the daemon with SIGKILL, as a crash would, waits for it, and
+    /// returns its folder for a restart with [`Daemon::start_in`].
+    pub(crate) fn kill(mut self) -> tempfile::TempDir {
+        // `Child::kill` sends SIGKILL on Unix.
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap())
+    }
+
     fn terminate(&mut self) -> std::process::ExitStatus {
         let _ = Command::new("kill")
             .arg("-TERM")
