@@ -15,6 +15,7 @@ mod daemon;
 mod filters;
 mod grpc;
 mod ingest;
+mod load;
 mod modules;
 mod python;
 mod sessions;
