@@ -6,7 +6,7 @@
 //! `module_streams` streams of a session. The test config has 4 of each
 //! and `module_streams = 2`, with `timeout_secs = 1`.
 
-use bgpmon_host::{FailureReason, RunRequest, RunState};
+use bgpmon_host::{FailureReason, Grants, RunRequest, RunState};
 use bgpmon_store::CaptureFilter;
 use bgpmon_test_modules as guests;
 use tokio_util::sync::CancellationToken;
@@ -127,4 +127,47 @@ pub(crate) async fn a_module_holding_every_stream_it_may_starves_no_one() {
     })
     .await;
     h.assert_serves().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_module_and_its_children_share_one_allowance() {
+    let h = Harness::start(&[guests::STREAM_HOG, guests::ORIGIN_STATS]).await;
+    let good = h.good_module().await;
+    let session = h.server.session("good").unwrap();
+    h.server
+        .run_module(
+            RunRequest::new("stream-hog", "parent")
+                .option("session", "good")
+                .option("child", "kid")
+                .grants(Grants {
+                    may_run_modules: true,
+                    may_run_daemons: true,
+                    ..grants(&["good"])
+                }),
+        )
+        .unwrap();
+    // The child's readers count against the family of the run the operator
+    // started, so it gets none: children cannot multiply the allowance.
+    let mut kid = String::new();
+    eventually("the child to report", || {
+        if let Ok(lines) = h.server.module_logs("parent/kid")
+            && let Some(line) = lines.first()
+        {
+            kid = line.message.clone();
+        }
+        !kid.is_empty()
+    })
+    .await;
+    assert_eq!(
+        kid,
+        "held 0 readers; refused: limit reached: module \"parent\" has 2 streams open on \
+         session \"good\", its limit (module_streams = 2); drop a stream before opening another"
+    );
+    assert_eq!(session.module_workers_busy(), 2);
+    h.good_beside(&good, "good-beside-family").await;
+    h.server.close_module("parent").await.unwrap();
+    eventually("the family's readers to be released", || {
+        session.module_workers_busy() == 0
+    })
+    .await;
 }
