@@ -54,6 +54,10 @@ pub struct SessionInfo {
     pub workers: u32,
     /// How many are open now.
     pub workers_busy: u32,
+    /// How many streams modules may have open at once; 0 when not open.
+    pub module_workers: u32,
+    /// How many modules have open now.
+    pub module_workers_busy: u32,
     /// When it was created, in microseconds since the unix epoch.
     pub created_us: u64,
     /// What it stores.
@@ -255,6 +259,8 @@ impl SessionRegistry {
             open: open.is_some(),
             workers: open.as_ref().map_or(0, |s| s.workers()),
             workers_busy: open.as_ref().map_or(0, |s| s.workers_busy()),
+            module_workers: open.as_ref().map_or(0, |s| s.module_workers()),
+            module_workers_busy: open.as_ref().map_or(0, |s| s.module_workers_busy()),
             created_us: stored.created_us,
             stats: stored.stats,
         }

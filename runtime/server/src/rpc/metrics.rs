@@ -187,7 +187,7 @@ impl Metrics {
         f.header(
             "bgpmon_session_workers",
             "gauge",
-            "Workers of each open session.",
+            "API workers of each open session.",
         );
         for s in sessions.iter().filter(|s| s.open) {
             let labels = [
@@ -199,7 +199,7 @@ impl Metrics {
         f.header(
             "bgpmon_session_workers_busy",
             "gauge",
-            "Streams open on each session.",
+            "Streams API clients have open on each session.",
         );
         for s in sessions.iter().filter(|s| s.open) {
             let labels = [
@@ -210,6 +210,23 @@ impl Metrics {
                 "bgpmon_session_workers_busy",
                 &labels,
                 u64::from(s.workers_busy),
+            );
+        }
+
+        f.header(
+            "bgpmon_session_module_workers_busy",
+            "gauge",
+            "Streams modules have open on each session, out of its module_workers.",
+        );
+        for s in sessions.iter().filter(|s| s.open) {
+            let labels = [
+                ("session", s.id.as_str()),
+                ("session_type", s.session_type.as_str()),
+            ];
+            f.sample(
+                "bgpmon_session_module_workers_busy",
+                &labels,
+                u64::from(s.module_workers_busy),
             );
         }
 

@@ -50,6 +50,14 @@ pub(crate) async fn a_module_holding_every_stream_it_may_starves_no_one() {
     );
     assert_eq!(session.module_workers_busy(), 2);
     assert_eq!(session.workers_busy(), 0);
+    let sessions = h.server.list_sessions().await.unwrap();
+    let metrics = bgpmon_server::rpc::Metrics::default().render(&h.server, &sessions);
+    assert!(
+        metrics.contains(
+            "bgpmon_session_module_workers_busy{session=\"good\",session_type=\"local\"} 2\n"
+        ),
+        "{metrics}"
+    );
 
     // Another module and an API client still get exact results.
     h.good_beside(&good, "good-beside-hog").await;
