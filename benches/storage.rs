@@ -989,7 +989,8 @@ fn scale(
                         .collect();
                     sent += room as u64;
                     since_flush += room as u64;
-                    let flush = since_flush >= FLUSH_EVERY;
+                    // Only a flush commits, so the last message flushes.
+                    let flush = since_flush >= FLUSH_EVERY || sent == size;
                     if flush {
                         since_flush = 0;
                     }

@@ -13,7 +13,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::util::{Daemon, shared_mrt};
+use crate::util::{Daemon, shared_mrt, skip};
 
 /// Every MRT file of `../shared/data/mrt`, each checked by its own test
 /// below; [`every_shared_file_has_a_test`] fails when one is added without
@@ -45,10 +45,10 @@ fn bgpdump(path: &Path) -> Option<(Vec<String>, bool)> {
     {
         Ok(output) => output,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            eprintln!(
-                "SKIPPED: bgpdump is not installed (scripts/setup.sh installs it), so {} was not compared",
+            skip(&format!(
+                "bgpdump is not installed (scripts/setup.sh installs it), so {} was not compared",
                 path.display()
-            );
+            ));
             return None;
         }
         Err(e) => panic!("cannot run bgpdump: {e}"),
@@ -81,7 +81,9 @@ fn timestamp_us(line: &str) -> u64 {
 /// compares them with bgpdump's own, line by line.
 fn same_lines_as_bgpdump(file: &str) {
     let Some(dir) = shared_mrt() else {
-        eprintln!("SKIPPED: ../shared/data/mrt is not here, so {file} was not compared");
+        skip(&format!(
+            "../shared/data/mrt is not here, so {file} was not compared"
+        ));
         return;
     };
     let path = dir.join(file);
@@ -131,7 +133,7 @@ fn same_lines_as_bgpdump(file: &str) {
 #[test]
 fn every_shared_file_has_a_test() {
     let Some(dir) = shared_mrt() else {
-        eprintln!("SKIPPED: ../shared/data/mrt is not here");
+        skip("../shared/data/mrt is not here");
         return;
     };
     let mut files: Vec<String> = std::fs::read_dir(dir)

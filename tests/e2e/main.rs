@@ -10,9 +10,12 @@
 )]
 
 mod bgpdump;
+mod crash;
 mod daemon;
 mod filters;
+mod grpc;
 mod ingest;
+mod load;
 mod modules;
 mod python;
 mod sessions;

@@ -22,19 +22,47 @@ pub(crate) fn shared_mrt() -> Option<PathBuf> {
     dir.is_dir().then_some(dir)
 }
 
-/// The shared MRT file `name`, or `None` after printing a visible skip
-/// line when `../shared` is absent.
+/// Records that the running test cannot run, for `reason` (missing
+/// `../shared` data or a tool `scripts/setup.sh` installs): prints
+/// `SKIPPED: <test>: <reason>` to stderr and appends that line to the file
+/// `BGPMON_SKIP_LOG` names, which `scripts/test.sh` counts apart from
+/// passes. With `CI=true` a skip fails the test instead.
+pub(crate) fn skip(reason: &str) {
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("(unnamed test)")
+        .to_owned();
+    let line = format!("SKIPPED: {test}: {reason}");
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{line}; with CI=true every test must run, so give the checkout its ../shared");
+    }
+    eprintln!("{line}");
+    if let Ok(path) = std::env::var("BGPMON_SKIP_LOG") {
+        use std::io::Write;
+        let mut log = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(path)
+            .unwrap();
+        writeln!(log, "{line}").unwrap();
+    }
+}
+
+/// The shared MRT file `name`, or `None` after recording a [`skip`] when
+/// `../shared` is absent.
 pub(crate) fn mrt(name: &str) -> Option<PathBuf> {
     match shared_mrt() {
         Some(dir) => Some(dir.join(name)),
         None => {
-            eprintln!("SKIPPED: ../shared/data/mrt is not here, so the test on {name} did not run");
+            skip(&format!(
+                "../shared/data/mrt is not here, so {name} was not read"
+            ));
             None
         }
     }
 }
 
-/// The shared entity file `name`, or `None` after a visible skip line.
+/// The shared entity file `name`, or `None` after recording a [`skip`].
 pub(crate) fn entity_file(name: &str) -> Option<PathBuf> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/data/entities")
@@ -42,7 +70,7 @@ pub(crate) fn entity_file(name: &str) -> Option<PathBuf> {
     if path.exists() {
         Some(path)
     } else {
-        eprintln!("SKIPPED: ../shared/data/entities/{name} is not here");
+        skip(&format!("../shared/data/entities/{name} is not here"));
         None
     }
 }
@@ -199,6 +227,15 @@ impl Daemon {
         let status = self.terminate();
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
         (dir, status)
+    }
+
+    /// Kills the daemon with SIGKILL, as a crash would, waits for it, and
+    /// returns its folder for a restart with [`Daemon::start_in`].
+    pub(crate) fn kill(mut self) -> tempfile::TempDir {
+        // `Child::kill` sends SIGKILL on Unix.
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap())
     }
 
     fn terminate(&mut self) -> std::process::ExitStatus {

@@ -39,6 +39,7 @@ const GUESTS: &[(&str, &str)] = &[
     ("wasi-escape", "tests/guests/wasi-escape"),
     ("host-call-flood", "tests/guests/host-call-flood"),
     ("trap", "tests/guests/trap"),
+    ("stream-hog", "tests/guests/stream-hog"),
 ];
 
 fn main() {

@@ -164,6 +164,16 @@ pub(crate) struct RunIdentity {
 }
 
 impl RunContext {
+    /// The id of the run's family: its root's, the run the operator
+    /// started. Operator ids cannot hold the namespace separator, so the
+    /// id's first part is the root's.
+    pub(crate) fn family(&self) -> &str {
+        self.id
+            .split(crate::lifecycle::NAMESPACE_SEPARATOR)
+            .next()
+            .unwrap_or(&self.id)
+    }
+
     pub(crate) fn new(
         who: RunIdentity,
         account: Arc<Account>,

@@ -47,7 +47,7 @@ use crate::supervisor::{RunRequest, check_id};
 
 /// What separates a parent's id from its child's. Operator ids cannot
 /// contain it, so a child's id never equals an operator's.
-const NAMESPACE_SEPARATOR: char = '/';
+pub(crate) const NAMESPACE_SEPARATOR: char = '/';
 
 struct Running {
     ctx: Arc<RunContext>,

@@ -9,6 +9,8 @@
 //! type = "redb"
 //! path = "bgpmon.redb"
 //! workers = 4
+//! module_workers = 4
+//! module_streams = 2
 //! timeout_secs = 10
 //!
 //! [modules.watch]
@@ -36,6 +38,12 @@ pub const DEFAULT_RPC_ADDRESS: &str = "127.0.0.1:12289";
 
 /// The default number of workers of a session type.
 pub const DEFAULT_SESSION_WORKERS: u32 = bgpmon_store::DEFAULT_WORKERS;
+
+/// The default number of module workers of a session type.
+pub const DEFAULT_SESSION_MODULE_WORKERS: u32 = bgpmon_store::DEFAULT_MODULE_WORKERS;
+
+/// The default number of streams one module family may hold on a session.
+pub const DEFAULT_SESSION_MODULE_STREAMS: u32 = bgpmon_store::DEFAULT_MODULE_STREAMS;
 
 /// The default seconds a stream open waits for a free worker.
 pub const DEFAULT_SESSION_TIMEOUT_SECS: u64 = 10;
@@ -142,10 +150,22 @@ pub struct SessionTypeConfig {
     /// `path`: the redb file; relative paths are relative to the config
     /// file's folder.
     pub path: PathBuf,
-    /// `workers`: streams open at once on one session. By default
-    /// [`DEFAULT_SESSION_WORKERS`].
+    /// `workers`: streams API clients may have open at once on one
+    /// session. By default [`DEFAULT_SESSION_WORKERS`]; 1 to
+    /// [`MAX_WORKERS`].
     #[serde(default = "default_workers")]
     pub workers: u32,
+    /// `module_workers`: streams modules may have open at once on one
+    /// session, all together, apart from the API's `workers`. By default
+    /// [`DEFAULT_SESSION_MODULE_WORKERS`]; 2 to [`MAX_WORKERS`].
+    #[serde(default = "default_module_workers")]
+    pub module_workers: u32,
+    /// `module_streams`: streams one module and its children may have open
+    /// at once on one session. By default
+    /// [`DEFAULT_SESSION_MODULE_STREAMS`]; at least 1 and below
+    /// `module_workers`, so one module never takes every module worker.
+    #[serde(default = "default_module_streams")]
+    pub module_streams: u32,
     /// `timeout_secs`: how long a stream open waits for a free worker. By
     /// default [`DEFAULT_SESSION_TIMEOUT_SECS`].
     #[serde(default = "default_timeout_secs")]
@@ -154,6 +174,14 @@ pub struct SessionTypeConfig {
 
 fn default_workers() -> u32 {
     DEFAULT_SESSION_WORKERS
+}
+
+fn default_module_workers() -> u32 {
+    DEFAULT_SESSION_MODULE_WORKERS
+}
+
+fn default_module_streams() -> u32 {
+    DEFAULT_SESSION_MODULE_STREAMS
 }
 
 fn default_timeout_secs() -> u64 {
@@ -433,6 +461,25 @@ impl Config {
                     ),
                 ));
             }
+            if !(2..=MAX_WORKERS).contains(&session.module_workers) {
+                problems.push((
+                    format!("{key}.module_workers"),
+                    format!(
+                        "{} is out of range; use 2 to {MAX_WORKERS}, so module_streams can stay below it",
+                        session.module_workers
+                    ),
+                ));
+            } else if !(1..session.module_workers).contains(&session.module_streams) {
+                problems.push((
+                    format!("{key}.module_streams"),
+                    format!(
+                        "{} is out of range; use 1 to {} (below module_workers = {}), so one module never takes every module worker",
+                        session.module_streams,
+                        session.module_workers - 1,
+                        session.module_workers
+                    ),
+                ));
+            }
             if session.path.as_os_str().is_empty() {
                 problems.push((
                     format!("{key}.path"),
@@ -610,6 +657,14 @@ mod tests {
         .unwrap();
         assert_eq!(c.sessions["local"].workers, 2);
         assert_eq!(
+            c.sessions["local"].module_workers,
+            DEFAULT_SESSION_MODULE_WORKERS
+        );
+        assert_eq!(
+            c.sessions["local"].module_streams,
+            DEFAULT_SESSION_MODULE_STREAMS
+        );
+        assert_eq!(
             c.sessions["local"].timeout_secs,
             DEFAULT_SESSION_TIMEOUT_SECS
         );
@@ -640,6 +695,19 @@ mod tests {
         let e = err("[sessions.local]\ntype = \"redb\"\npath = \"x\"\nworkers = 0\n");
         assert_eq!(e.key, "sessions.local.workers");
         assert!(e.message.contains("out of range"), "{e}");
+        let e = err("[sessions.local]\ntype = \"redb\"\npath = \"x\"\nmodule_workers = 1\n");
+        assert_eq!(e.key, "sessions.local.module_workers");
+        assert!(e.message.contains("use 2 to 1024"), "{e}");
+        let e = err(
+            "[sessions.local]\ntype = \"redb\"\npath = \"x\"\nmodule_workers = 3\nmodule_streams = 3\n",
+        );
+        assert_eq!(e.key, "sessions.local.module_streams");
+        assert!(
+            e.message.contains("use 1 to 2 (below module_workers = 3)"),
+            "{e}"
+        );
+        let e = err("[sessions.local]\ntype = \"redb\"\npath = \"x\"\nmodule_streams = 0\n");
+        assert_eq!(e.key, "sessions.local.module_streams");
         let e = err("rpc_address = \"nowhere\"\n");
         assert_eq!(e.key, "rpc_address");
         let e = err("[nodes.\"not-an-ip\"]\nname = \"x\"\n");
@@ -674,6 +742,8 @@ mod tests {
         let c = Config::load(&path).unwrap();
         assert_eq!(c.rpc_address.to_string(), DEFAULT_RPC_ADDRESS);
         assert_eq!(c.sessions["local"].workers, 4);
+        assert_eq!(c.sessions["local"].module_workers, 4);
+        assert_eq!(c.sessions["local"].module_streams, 2);
         assert!(
             c.sessions["local"]
                 .path

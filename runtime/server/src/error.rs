@@ -96,6 +96,7 @@ impl ServerError {
                     ErrorKind::FailedPrecondition
                 }
                 StoreError::WorkersBusy { .. }
+                | StoreError::ModuleStreamsBusy { .. }
                 | StoreError::BufferFull { .. }
                 | StoreError::BufferBytesFull { .. } => ErrorKind::ResourceExhausted,
                 StoreError::EmptyEntityName

@@ -33,9 +33,9 @@ mod server;
 mod sessions;
 
 pub use config::{
-    Config, ConfigError, DEFAULT_RPC_ADDRESS, DEFAULT_SESSION_TIMEOUT_SECS,
-    DEFAULT_SESSION_WORKERS, GrantsConfig, LimitsConfig, ModuleConfig, NodeConfig,
-    SessionTypeConfig, StoreKind,
+    Config, ConfigError, DEFAULT_RPC_ADDRESS, DEFAULT_SESSION_MODULE_STREAMS,
+    DEFAULT_SESSION_MODULE_WORKERS, DEFAULT_SESSION_TIMEOUT_SECS, DEFAULT_SESSION_WORKERS,
+    GrantsConfig, LimitsConfig, ModuleConfig, NodeConfig, SessionTypeConfig, StoreKind,
 };
 pub use error::{ErrorKind, Result, ServerError};
 pub use server::{Server, SessionInfo, SessionTypeInfo};

@@ -80,6 +80,8 @@ impl Server {
                 kind: s.kind,
                 path: s.path.clone(),
                 workers: s.workers,
+                module_workers: s.module_workers,
+                module_streams: s.module_streams,
                 worker_wait: Duration::from_secs(s.timeout_secs),
             })
             .collect();

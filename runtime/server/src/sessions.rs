@@ -31,8 +31,12 @@ pub struct SessionTypeInfo {
     pub kind: StoreKind,
     /// The store file.
     pub path: PathBuf,
-    /// Its default worker count.
+    /// Its default worker count, for API clients.
     pub workers: u32,
+    /// Its module worker count, for modules together.
+    pub module_workers: u32,
+    /// Streams one module family may hold on one session.
+    pub module_streams: u32,
     /// How long a stream open waits for a worker.
     pub worker_wait: Duration,
 }
@@ -50,6 +54,10 @@ pub struct SessionInfo {
     pub workers: u32,
     /// How many are open now.
     pub workers_busy: u32,
+    /// How many streams modules may have open at once; 0 when not open.
+    pub module_workers: u32,
+    /// How many modules have open now.
+    pub module_workers_busy: u32,
     /// When it was created, in microseconds since the unix epoch.
     pub created_us: u64,
     /// What it stores.
@@ -172,6 +180,8 @@ impl SessionRegistry {
         }
         let options = SessionOptions {
             workers: workers.unwrap_or(store.info.workers),
+            module_workers: store.info.module_workers,
+            module_streams: store.info.module_streams,
             worker_wait: store.info.worker_wait,
         };
         let session = Arc::new(Session::new(
@@ -249,6 +259,8 @@ impl SessionRegistry {
             open: open.is_some(),
             workers: open.as_ref().map_or(0, |s| s.workers()),
             workers_busy: open.as_ref().map_or(0, |s| s.workers_busy()),
+            module_workers: open.as_ref().map_or(0, |s| s.module_workers()),
+            module_workers_busy: open.as_ref().map_or(0, |s| s.module_workers_busy()),
             created_us: stored.created_us,
             stats: stored.stats,
         }

@@ -53,17 +53,32 @@ pub enum StoreError {
         /// The session id.
         session: String,
     },
-    /// Every worker of the session stayed busy for the whole wait.
+    /// Every worker of a pool of the session stayed busy for the whole
+    /// wait.
     #[error(
-        "session {session:?} has all {workers} workers busy after waiting {waited:?}; close a stream or open the session with more workers"
+        "session {session:?} has all {workers} {pool} busy after waiting {waited:?}; close a stream or configure more {pool}"
     )]
     WorkersBusy {
         /// The session id.
         session: String,
+        /// The pool: the API's or the modules'.
+        pool: crate::session::WorkerPool,
         /// Its worker count.
         workers: u32,
         /// How long the open waited.
         waited: Duration,
+    },
+    /// A module family holds as many streams of the session as it may.
+    #[error(
+        "module {module:?} has {limit} streams open on session {session:?}, its limit (module_streams = {limit}); drop a stream before opening another"
+    )]
+    ModuleStreamsBusy {
+        /// The session id.
+        session: String,
+        /// The module family: its root run's id.
+        module: String,
+        /// The limit, `module_streams`.
+        limit: u32,
     },
     /// A write stream's buffer is full.
     #[error("write buffer holds {limit} records, its limit; flush before writing more")]

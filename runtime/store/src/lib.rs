@@ -59,7 +59,8 @@ pub use model::{
 };
 pub use redb_backend::RedbBackend;
 pub use session::{
-    DEFAULT_WORKER_WAIT, DEFAULT_WORKERS, MAX_WORKERS, ReadOnlySession, Session, SessionOptions,
+    DEFAULT_MODULE_STREAMS, DEFAULT_MODULE_WORKERS, DEFAULT_WORKER_WAIT, DEFAULT_WORKERS,
+    MAX_WORKERS, ModuleStreams, ReadOnlySession, Session, SessionOptions, WorkerPool,
 };
 pub use stream::{
     CaptureReader, CaptureWriter, Committable, EntityReader, EntityWriter, MAX_READ_BATCH,

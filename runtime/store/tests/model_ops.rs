@@ -225,6 +225,7 @@ fn options() -> SessionOptions {
     SessionOptions {
         workers: 64,
         worker_wait: Duration::from_secs(5),
+        ..SessionOptions::default()
     }
 }
 

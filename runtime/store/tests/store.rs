@@ -13,6 +13,7 @@ mod model_ops;
 mod oracle;
 mod pages;
 mod planner_oracle;
+mod pools;
 mod regression;
 mod rib_paging;
 mod scan_resume;

@@ -206,11 +206,13 @@ async fn write_file(
             }
         }
         let summary = reader.finish();
-        // Only a file read to its end completes the import; a cut one
-        // stays partial, so loading it again replaces it.
-        if sent_all && summary.stopped.is_none() {
+        // Only a flush commits, so the last message flushes. Only a file
+        // read to its end completes the import; a cut one stays partial,
+        // so loading it again replaces it.
+        if sent_all {
             let _ = tx.blocking_send(v1::WriteCapturesRequest {
-                finish_import: true,
+                flush: true,
+                finish_import: summary.stopped.is_none(),
                 ..v1::WriteCapturesRequest::default()
             });
         }
@@ -373,6 +375,10 @@ async fn write_entities(
                 entities: chunk.to_vec(),
                 flush: (i + 1) % 50 == 0,
             });
+        }
+        // Only a flush commits: the last message flushes the rest.
+        if let Some(last) = messages.last_mut() {
+            last.flush = true;
         }
         let written = client
             .write_entities(tokio_stream::iter(messages))

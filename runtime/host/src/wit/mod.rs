@@ -65,6 +65,7 @@ impl From<StoreError> for HostCallError {
         Self::Guest(match e {
             StoreError::Closed { .. } => Error::Closed(message),
             StoreError::WorkersBusy { .. }
+            | StoreError::ModuleStreamsBusy { .. }
             | StoreError::BufferFull { .. }
             | StoreError::BufferBytesFull { .. } => Error::LimitReached(message),
             StoreError::EmptyEntityName

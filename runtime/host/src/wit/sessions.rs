@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use bgpmon_store::{EntityFilter, ReadOnlySession, Session};
+use bgpmon_store::{EntityFilter, ModuleStreams, ReadOnlySession};
 use wasmtime::component::Resource;
 
 use super::HostCallError;
@@ -16,13 +16,14 @@ use crate::bindings::types::{self, Error};
 use crate::limits::{FILTER_TERM_FUEL, MAX_FILTER_TERMS};
 use crate::state::ModuleState;
 
-/// A module's handle on an open session.
+/// A module's handle on an open session. Its streams draw on the session's
+/// module pool, within the module family's own allowance.
 #[allow(
     unreachable_pub,
     reason = "bindgen! re-exports it, so it must be `pub`; its module is private"
 )]
 pub struct SessionHandle {
-    session: Arc<Session>,
+    streams: Arc<ModuleStreams>,
     /// Set when the grant allows reading only; writers are then refused by
     /// the store's read-only view.
     read_only: Option<ReadOnlySession>,
@@ -43,18 +44,24 @@ impl ModuleState {
         Ok(())
     }
 
-    fn session(&self, handle: &Resource<SessionHandle>) -> Result<Arc<Session>, HostCallError> {
-        Ok(self.table.get(handle)?.session.clone())
+    fn session(
+        &self,
+        handle: &Resource<SessionHandle>,
+    ) -> Result<Arc<ModuleStreams>, HostCallError> {
+        Ok(self.table.get(handle)?.streams.clone())
     }
 
     /// The session of `handle` for writing.
     ///
     /// Returns the store's read-only error for a read-only grant.
-    fn writable(&self, handle: &Resource<SessionHandle>) -> Result<Arc<Session>, HostCallError> {
+    fn writable(
+        &self,
+        handle: &Resource<SessionHandle>,
+    ) -> Result<Arc<ModuleStreams>, HostCallError> {
         let handle = self.table.get(handle)?;
         match &handle.read_only {
             Some(view) => Err(view.refuse_write().into()),
-            None => Ok(handle.session.clone()),
+            None => Ok(handle.streams.clone()),
         }
     }
 }
@@ -75,7 +82,10 @@ impl Host for ModuleState {
             ))));
         };
         let read_only = (!self.ctx.grants.allows_write(&id)).then(|| session.read_only());
-        self.push(SessionHandle { session, read_only })
+        // A family shares one allowance: children count against the
+        // module the operator started.
+        let streams = Arc::new(session.for_module(self.ctx.family()));
+        self.push(SessionHandle { streams, read_only })
     }
 
     #[tracing::instrument(name = "bgpmon_host.sessions.list_sessions", skip_all)]
@@ -98,7 +108,7 @@ impl Host for ModuleState {
 impl HostSession for ModuleState {
     async fn id(&mut self, handle: Resource<SessionHandle>) -> wasmtime::Result<String> {
         self.ctx.host_call(0)?;
-        Ok(self.table.get(&handle)?.session.id().to_owned())
+        Ok(self.table.get(&handle)?.streams.session().id().to_owned())
     }
 
     #[tracing::instrument(name = "bgpmon_host.sessions.open_capture_writer", skip_all)]

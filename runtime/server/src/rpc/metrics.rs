@@ -10,6 +10,8 @@ use crate::server::{Server, SessionInfo};
 #[derive(Debug, Default)]
 pub struct Metrics {
     captures_written: AtomicU64,
+    captures_received: AtomicU64,
+    captures_rolled_back: AtomicU64,
     entities_written: AtomicU64,
     captures_read: AtomicU64,
 }
@@ -58,6 +60,33 @@ impl Metrics {
         self.captures_written.fetch_add(n, Ordering::Relaxed);
     }
 
+    /// Counts captures received in `WriteCaptures` streams, committed or
+    /// not.
+    pub fn captures_received(&self, n: u64) {
+        self.captures_received.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Counts captures a `WriteCaptures` stream received but did not flush,
+    /// rolled back when it ended, failed or was cancelled.
+    pub fn captures_rolled_back(&self, n: u64) {
+        self.captures_rolled_back.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// The captures received in `WriteCaptures` streams so far.
+    pub fn received_captures(&self) -> u64 {
+        self.captures_received.load(Ordering::Relaxed)
+    }
+
+    /// The captures rolled back by `WriteCaptures` streams so far.
+    pub fn rolled_back_captures(&self) -> u64 {
+        self.captures_rolled_back.load(Ordering::Relaxed)
+    }
+
+    /// The captures committed through the API so far.
+    pub fn written_captures(&self) -> u64 {
+        self.captures_written.load(Ordering::Relaxed)
+    }
+
     /// Counts entities committed through the API.
     pub fn entities_written(&self, n: u64) {
         self.entities_written.fetch_add(n, Ordering::Relaxed);
@@ -84,6 +113,26 @@ impl Metrics {
             "bgpmon_ingest_captures_written_total",
             &[],
             get(&self.captures_written),
+        );
+        f.header(
+            "bgpmon_ingest_captures_received_total",
+            "counter",
+            "Captures received in write streams, committed or not.",
+        );
+        f.sample(
+            "bgpmon_ingest_captures_received_total",
+            &[],
+            get(&self.captures_received),
+        );
+        f.header(
+            "bgpmon_ingest_captures_rolled_back_total",
+            "counter",
+            "Captures received but not flushed, rolled back when their stream ended, failed or was cancelled.",
+        );
+        f.sample(
+            "bgpmon_ingest_captures_rolled_back_total",
+            &[],
+            get(&self.captures_rolled_back),
         );
         f.header(
             "bgpmon_ingest_entities_written_total",
@@ -138,7 +187,7 @@ impl Metrics {
         f.header(
             "bgpmon_session_workers",
             "gauge",
-            "Workers of each open session.",
+            "API workers of each open session.",
         );
         for s in sessions.iter().filter(|s| s.open) {
             let labels = [
@@ -150,7 +199,7 @@ impl Metrics {
         f.header(
             "bgpmon_session_workers_busy",
             "gauge",
-            "Streams open on each session.",
+            "Streams API clients have open on each session.",
         );
         for s in sessions.iter().filter(|s| s.open) {
             let labels = [
@@ -161,6 +210,23 @@ impl Metrics {
                 "bgpmon_session_workers_busy",
                 &labels,
                 u64::from(s.workers_busy),
+            );
+        }
+
+        f.header(
+            "bgpmon_session_module_workers_busy",
+            "gauge",
+            "Streams modules have open on each session, out of its module_workers.",
+        );
+        for s in sessions.iter().filter(|s| s.open) {
+            let labels = [
+                ("session", s.id.as_str()),
+                ("session_type", s.session_type.as_str()),
+            ];
+            f.sample(
+                "bgpmon_session_module_workers_busy",
+                &labels,
+                u64::from(s.module_workers_busy),
             );
         }
 

@@ -96,38 +96,113 @@ fn session_of(id: &str) -> Result<&str, Status> {
 /// Feeds a client's write stream, starting with `first`, into `writer`:
 /// `records` converts a message into its records and its flush flag, and
 /// may note what the message says of the stream (such as the end of an
-/// import). Commits when a message asks and at the end, and returns how
-/// many records were committed. A commit runs while the next messages arrive; each is waited
-/// for before the next starts, so commits keep their order. On an error the
-/// writer is left unflushed, so dropping it rolls back what was not flushed.
+/// import). Commits only when a message asks, and returns how many records
+/// were committed. A commit runs while the next messages arrive; each is
+/// waited for before the next starts, so commits keep their order.
+///
+/// Only a flush commits: when the stream ends, fails, or the client
+/// cancels the call (which drops this future), the writer is left
+/// unflushed, so dropping it rolls back what was not flushed. A flush
+/// already started completes either way.
 async fn feed<M, T>(
     first: M,
     stream: &mut Streaming<M>,
     writer: &mut Writer<T>,
+    tally: &mut WriteTally,
     mut records: impl FnMut(M) -> Result<(Vec<T>, bool), Status>,
 ) -> Result<u64, Status>
 where
     T: Committable,
 {
-    let mut next = Some(first);
-    let mut written = 0;
     let mut pending: Option<PendingFlush> = None;
-    while let Some(message) = next {
-        let (batch, flush) = records(message)?;
-        writer.write(batch).map_err(ServerError::from)?;
-        if flush {
-            if let Some(previous) = pending.take() {
-                written += previous.wait().await.map_err(ServerError::from)?;
+    let fed = async {
+        let mut next = Some(first);
+        while let Some(message) = next {
+            let (batch, flush) = records(message)?;
+            let n = batch.len() as u64;
+            writer.write(batch).map_err(ServerError::from)?;
+            tally.receive(n);
+            if flush {
+                if let Some(previous) = pending.take() {
+                    tally.settle(previous.wait().await)?;
+                }
+                let flushing = writer.buffered() as u64;
+                pending = Some(writer.start_flush().map_err(ServerError::from)?);
+                tally.in_flight = flushing;
             }
-            pending = Some(writer.start_flush().map_err(ServerError::from)?);
+            next = stream.message().await?;
         }
-        next = stream.message().await?;
+        Ok::<(), Status>(())
     }
-    if let Some(previous) = pending.take() {
-        written += previous.wait().await.map_err(ServerError::from)?;
+    .await;
+    // A flush asked for commits even when the stream then fails: it is
+    // waited for, so the reply comes after it and says what is stored.
+    let settled = match pending.take() {
+        Some(previous) => tally.settle(previous.wait().await),
+        None => Ok(()),
+    };
+    fed?;
+    settled?;
+    let unflushed = writer.buffered();
+    if unflushed > 0 {
+        tracing::debug!(
+            records = unflushed,
+            "a write stream ended with records it did not flush; they roll back"
+        );
     }
-    written += writer.flush().await.map_err(ServerError::from)?;
-    Ok(written)
+    Ok(tally.committed)
+}
+
+/// What one write stream received and committed. When it drops (the
+/// stream ended, failed, or its call was cancelled and the handler
+/// dropped), what was received and neither committed nor being committed
+/// is counted as rolled back.
+#[derive(Debug, Default)]
+struct WriteTally {
+    /// Where captures are counted; none for entity streams.
+    metrics: Option<Arc<Metrics>>,
+    received: u64,
+    committed: u64,
+    /// Records of a flush started and not yet waited for; it completes
+    /// even if the stream is dropped.
+    in_flight: u64,
+}
+
+impl WriteTally {
+    fn captures(metrics: &Arc<Metrics>) -> Self {
+        Self {
+            metrics: Some(metrics.clone()),
+            ..Self::default()
+        }
+    }
+
+    /// Records `n` records received and buffered.
+    fn receive(&mut self, n: u64) {
+        self.received += n;
+        if let Some(metrics) = &self.metrics {
+            metrics.captures_received(n);
+        }
+    }
+
+    /// Records how the in-flight flush ended.
+    ///
+    /// Returns its error if it failed; then it committed nothing.
+    fn settle(&mut self, result: bgpmon_store::Result<u64>) -> Result<(), Status> {
+        self.in_flight = 0;
+        self.committed += result.map_err(ServerError::from)?;
+        Ok(())
+    }
+}
+
+impl Drop for WriteTally {
+    fn drop(&mut self) {
+        if let Some(metrics) = &self.metrics {
+            metrics.captures_rolled_back(
+                self.received
+                    .saturating_sub(self.committed + self.in_flight),
+            );
+        }
+    }
 }
 
 /// Runs `produce` in a task that feeds a response stream, and cancels the
@@ -312,7 +387,8 @@ impl Bgpmon for BgpmonService {
             None => (None, self.server.capture_writer(&session).await?),
         };
         let mut finish = false;
-        let written = feed(first, &mut stream, &mut writer, |m| {
+        let mut tally = WriteTally::captures(&self.metrics);
+        let written = feed(first, &mut stream, &mut writer, &mut tally, |m| {
             finish |= m.finish_import;
             let captures = m
                 .captures
@@ -320,7 +396,9 @@ impl Bgpmon for BgpmonService {
                 .enumerate()
                 .map(|(i, c)| decode_capture(i, c.as_bytes()))
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok((captures, m.flush))
+            // The message that completes an import commits, so the
+            // import is marked complete only with all its captures.
+            Ok((captures, m.flush || m.finish_import))
         })
         .await?;
         self.metrics.captures_written(written);
@@ -359,7 +437,8 @@ impl Bgpmon for BgpmonService {
             .server
             .entity_writer(session_of(&first.session_id)?)
             .await?;
-        let written = feed(first, &mut stream, &mut writer, |m| {
+        let mut tally = WriteTally::default();
+        let written = feed(first, &mut stream, &mut writer, &mut tally, |m| {
             let entities = m
                 .entities
                 .into_iter()

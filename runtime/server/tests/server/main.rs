@@ -16,8 +16,10 @@ mod limits;
 mod loading;
 mod modules;
 mod sessions;
+mod starvation;
 mod tls;
 mod util;
+mod writes;
 
 /// The test that runs each guest, under the guest's name. A guest added to
 /// `bgpmon-test-modules` without an entry here fails to compile.
@@ -54,6 +56,7 @@ mod guest_tests {
         origin_stats_counts_prefixes_per_origin as origin_stats,
         round_trip_through_a_module as round_trip,
     };
+    pub(crate) use crate::starvation::a_module_holding_every_stream_it_may_starves_no_one as stream_hog;
     // The no-op guest is the child the spawner runs.
     pub(crate) use crate::modules::a_module_runs_another_only_with_the_grant as noop;
 }
