@@ -18,7 +18,11 @@ use crate::state::ModuleState;
 
 /// An error of a host call: a WIT error for the guest, or a trap.
 #[derive(Debug)]
-pub(crate) enum HostCallError {
+#[allow(
+    unreachable_pub,
+    reason = "the generated bindings' public host traits name it; rustc 1.97 refuses a crate-private type there (E0446)"
+)]
+pub enum HostCallError {
     /// Returned to the guest as the WIT `error` variant.
     Guest(Error),
     /// Ends the guest's run.
