@@ -51,6 +51,7 @@ for name in sorted(os.listdir(folder)):
 PY
 fi
 
+found=0
 cd fuzz
 for target in "${targets[@]}"; do
     corpus="$work/corpus-$target"
@@ -59,14 +60,20 @@ for target in "${targets[@]}"; do
     [ "$target" = mrt ] && [ -d "$work/seeds-mrt" ] && seeds+=("$work/seeds-mrt")
     echo "== $target: ${seconds}s"
     log="$work/$target.log"
-    status=0
+    # A crash ends the run early; the next target still runs.
     cargo +nightly fuzz run -O "$target" "$corpus" "${seeds[@]}" -- \
         -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=4096 \
-        -artifact_prefix="$work/crash-$target-" 2>&1 | tee "$log" | grep -E '^(#[0-9]+: *DONE|Done|==[0-9]+==)' || status=$?
-    grep -E 'Done [0-9]+ runs' "$log" | tail -1 | sed "s/^/$target: /"
+        -artifact_prefix="$work/crash-$target-" >"$log" 2>&1 || true
+    grep -E '^(Done [0-9]+ runs|==[0-9]+== ERROR|thread .* panicked)' "$log" | sed "s/^/$target: /" || true
+    grep -A2 'panicked at' "$log" | head -3 || true
     for crash in "$work"/crash-"$target"-*; do
         [ -e "$crash" ] || continue
         cp "$crash" "regressions/$target/"
+        found=1
         echo "$target: crasher kept as fuzz/regressions/$target/$(basename "$crash")"
     done
 done
+if [ "$found" = 1 ]; then
+    echo "crashers found: fix them, then keep them in fuzz/regressions" >&2
+    exit 1
+fi

@@ -204,7 +204,10 @@ fn path_segment(message: &[u8]) -> Result<(i32, Vec<u32>), WireError> {
 #[derive(Default)]
 struct RawCapture<'a> {
     timestamp_us: u64,
-    collector: &'a [u8],
+    collector: &'a str,
+    /// Whether any value of `collector` (not only the last, which wins)
+    /// was not UTF-8: protobuf refuses the message then, as prost does.
+    collector_not_utf8: bool,
     collector_ip: &'a [u8],
     peer_ip: &'a [u8],
     peer_as: u32,
@@ -229,7 +232,10 @@ impl<'a> RawCapture<'a> {
         for_each_field(message, |tag, wire_type, input| {
             match tag {
                 1 => c.timestamp_us = varint(wire_type, input)?,
-                2 => c.collector = delimited(wire_type, input)?,
+                2 => match std::str::from_utf8(delimited(wire_type, input)?) {
+                    Ok(collector) => c.collector = collector,
+                    Err(_) => c.collector_not_utf8 = true,
+                },
                 3 => c.collector_ip = delimited(wire_type, input)?,
                 4 => c.peer_ip = delimited(wire_type, input)?,
                 5 => c.peer_as = uint32(wire_type, input)?,
@@ -308,9 +314,10 @@ pub(crate) fn decode_capture(index: usize, bytes: &[u8]) -> Result<store::Captur
             )),
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let collector = std::str::from_utf8(raw.collector)
-        .map_err(|_| invalid(&field("collector"), "is not UTF-8"))?
-        .to_owned();
+    if raw.collector_not_utf8 {
+        return Err(invalid(&field("collector"), "is not UTF-8"));
+    }
+    let collector = raw.collector.to_owned();
     Ok(store::Capture {
         timestamp_us: raw.timestamp_us,
         collector,
@@ -599,8 +606,11 @@ mod tests {
             "{}",
             status.message()
         );
-        // A collector that is not UTF-8.
+        // A collector that is not UTF-8, also when a valid one follows
+        // (found by fuzzing: prost refuses the message).
         let status = decode_capture(0, &[0x12, 0x01, 0xff]).unwrap_err();
+        assert_eq!(status.message(), "captures[0].collector: is not UTF-8");
+        let status = decode_capture(0, &[0x12, 0x01, 0xff, 0x12, 0x01, b'a']).unwrap_err();
         assert_eq!(status.message(), "captures[0].collector: is not UTF-8");
     }
 
