@@ -9,6 +9,7 @@
     reason = "a test reports failure by panicking"
 )]
 
+mod auth;
 mod bgpdump;
 mod crash;
 mod daemon;

@@ -394,10 +394,17 @@ impl Config {
             message: e.message().to_owned() + &span_note(text, e.span()),
         })?;
         let config: Config =
-            serde_path_to_error::deserialize(deserializer).map_err(|e| ConfigError {
-                file: file.to_owned(),
-                key: e.path().to_string(),
-                message: e.inner().message().to_owned(),
+            serde_path_to_error::deserialize(deserializer).map_err(|e| {
+                // A key named "" (found by fuzzing) has an empty path.
+                let key = match e.path().to_string() {
+                    path if path.is_empty() || path == "." => "(top level)".to_owned(),
+                    path => path,
+                };
+                ConfigError {
+                    file: file.to_owned(),
+                    key,
+                    message: e.inner().message().to_owned(),
+                }
             })?;
         config.check().map_err(|(key, message)| ConfigError {
             file: file.to_owned(),
@@ -686,6 +693,10 @@ mod tests {
         assert!(e.message.contains("unknown field `workerz`"), "{e}");
         let e = err("bogus = 1\n");
         assert!(e.message.contains("unknown field `bogus`"), "{e}");
+        // A key named "" (found by fuzzing).
+        let e = err("\"\" = 1\n");
+        assert_eq!(e.key, "(top level)");
+        assert!(e.message.contains("unknown field ``"), "{e}");
     }
 
     #[test]

@@ -1,0 +1,174 @@
+//! The API's bearer token and TLS, through the CLI's flags and environment.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use crate::util::{BGPMON, Daemon, config_text};
+
+const TOKEN: &str = "0123456789abcdef0123456789abcdef";
+
+/// Starts a daemon whose config begins with `top` (keys before any table).
+fn daemon_with(top: &str) -> Daemon {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("modules")).unwrap();
+    let text = format!("{top}\n{}", config_text(dir.path(), ""));
+    std::fs::write(dir.path().join("bgpmond.toml"), text).unwrap();
+    Daemon::start_in(dir)
+}
+
+/// Runs `bgpmon` against `addr` with `env` set and BGPMON_TOKEN cleared.
+fn cli(addr: &str, env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut command = Command::new(BGPMON);
+    command
+        .args(args)
+        .env("BGPMON_ADDR", addr)
+        .env_remove("BGPMON_TOKEN")
+        .stdin(Stdio::null());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn a_token_file_guards_changes_and_the_cli_sends_it_from_a_flag_or_the_environment() {
+    let secrets = tempfile::tempdir().unwrap();
+    let token_file = secrets.path().join("token");
+    std::fs::write(&token_file, format!("{TOKEN}\n")).unwrap();
+    let wrong_file = secrets.path().join("wrong");
+    std::fs::write(&wrong_file, "not-the-token-but-long-enough").unwrap();
+    let d = daemon_with(&format!("api_token_file = {token_file:?}"));
+    let open = ["session", "open", "local", "--id", "s"];
+
+    let refused = cli(&d.addr, &[], &open);
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("token"), "{}", stderr(&refused));
+    let wrong = cli(
+        &d.addr,
+        &[],
+        &[&["--token-file", wrong_file.to_str().unwrap()], &open[..]].concat(),
+    );
+    assert_eq!(wrong.status.code(), Some(1), "{}", stderr(&wrong));
+    // Reading needs no token; nothing was opened by the refused calls.
+    d.fails(&["session", "info", "s"]);
+
+    let by_flag = cli(
+        &d.addr,
+        &[],
+        &[&["--token-file", token_file.to_str().unwrap()], &open[..]].concat(),
+    );
+    assert!(by_flag.status.success(), "{}", stderr(&by_flag));
+    let by_env = cli(
+        &d.addr,
+        &[("BGPMON_TOKEN", TOKEN)],
+        &["session", "open", "local", "--id", "t"],
+    );
+    assert!(by_env.status.success(), "{}", stderr(&by_env));
+    d.ok(&["session", "info", "s"]);
+    d.ok(&["session", "info", "t"]);
+    assert!(
+        !d.log().contains(TOKEN),
+        "the daemon's log never holds the token"
+    );
+}
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "openssl {args:?}: {}", stderr(&out));
+}
+
+#[test]
+fn tls_serves_a_cli_that_trusts_its_ca_and_refuses_one_that_does_not() {
+    let certs = tempfile::tempdir().unwrap();
+    openssl(
+        certs.path(),
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "key.pem",
+            "-out",
+            "cert.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=bgpmond",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+    );
+    let (cert, key) = (certs.path().join("cert.pem"), certs.path().join("key.pem"));
+    let d = daemon_with(&format!("tls_cert_file = {cert:?}\ntls_key_file = {key:?}"));
+
+    let trusted = cli(
+        &d.addr,
+        &[],
+        &[
+            "--ca-file",
+            cert.to_str().unwrap(),
+            "session",
+            "open",
+            "local",
+            "--id",
+            "s",
+        ],
+    );
+    assert!(trusted.status.success(), "{}", stderr(&trusted));
+    let info = cli(
+        &d.addr,
+        &[],
+        &["--ca-file", cert.to_str().unwrap(), "session", "info", "s"],
+    );
+    assert!(info.status.success(), "{}", stderr(&info));
+
+    // Plain HTTP/2 to a TLS port, and TLS trusting another CA, both fail.
+    let plain = cli(&d.addr, &[], &["session", "list"]);
+    assert_eq!(plain.status.code(), Some(1), "{}", stderr(&plain));
+    let other = tempfile::tempdir().unwrap();
+    openssl(
+        other.path(),
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "key.pem",
+            "-out",
+            "cert.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=other",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+    );
+    let untrusted = cli(
+        &d.addr,
+        &[],
+        &[
+            "--ca-file",
+            other.path().join("cert.pem").to_str().unwrap(),
+            "session",
+            "list",
+        ],
+    );
+    assert_eq!(untrusted.status.code(), Some(1), "{}", stderr(&untrusted));
+}
