@@ -13,14 +13,18 @@ rustup component add rustfmt clippy
 # from runtime/proto by grpcio-tools.
 python3 -m pip install --quiet --disable-pip-version-check "grpcio==1.85.*" "grpcio-tools==1.85.*"
 # The end-to-end tests compare `bgpmon read captures --format bgpdump` with
-# RIPE NCC's bgpdump (the Debian package) on the shared MRT files.
-if ! command -v bgpdump >/dev/null 2>&1; then
+# RIPE NCC's bgpdump (the Debian package) on the shared MRT files, and make
+# TLS certificates with openssl.
+missing=()
+command -v bgpdump >/dev/null 2>&1 || missing+=(bgpdump)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+if [ ${#missing[@]} -gt 0 ]; then
     if command -v apt-get >/dev/null 2>&1; then
         sudo=""
         if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
         $sudo apt-get update
-        $sudo apt-get install -y bgpdump
+        $sudo apt-get install -y "${missing[@]}"
     else
-        echo "warning: bgpdump is not installed and apt-get is not here; the bgpdump e2e tests will skip" >&2
+        echo "warning: ${missing[*]} not installed and apt-get is not here; the tests that need them fail or skip" >&2
     fi
 fi

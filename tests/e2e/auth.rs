@@ -85,32 +85,79 @@ fn openssl(dir: &Path, args: &[&str]) {
     assert!(out.status.success(), "openssl {args:?}: {}", stderr(&out));
 }
 
-#[test]
-fn tls_serves_a_cli_that_trusts_its_ca_and_refuses_one_that_does_not() {
-    let certs = tempfile::tempdir().unwrap();
+/// Makes a CA (`ca.pem`) and a server certificate it signs for 127.0.0.1
+/// (`cert.pem`, `key.pem`) in `dir`, as an operator would with openssl.
+fn certificates(dir: &Path, name: &str) {
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
+    let ca_subject = format!("/CN={name} CA");
     openssl(
-        certs.path(),
+        dir,
         &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "key.pem",
+            &["req", "-x509"],
+            &ec[..],
+            &["-keyout", "ca-key.pem", "-out", "ca.pem"],
+        ]
+        .concat()
+        .into_iter()
+        .chain(["-days", "2", "-subj", &ca_subject])
+        .collect::<Vec<_>>(),
+    );
+    openssl(
+        dir,
+        &[
+            &["req"],
+            &ec[..],
+            &[
+                "-keyout",
+                "key.pem",
+                "-out",
+                "cert.csr",
+                "-subj",
+                "/CN=bgpmond",
+            ],
+        ]
+        .concat(),
+    );
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "basicConstraints = CA:FALSE\nkeyUsage = digitalSignature\n\
+         extendedKeyUsage = serverAuth\nsubjectAltName = IP:127.0.0.1\n",
+    )
+    .unwrap();
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "cert.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca-key.pem",
+            "-CAcreateserial",
             "-out",
             "cert.pem",
             "-days",
             "2",
-            "-subj",
-            "/CN=bgpmond",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
+            "-extfile",
+            "ext.cnf",
         ],
     );
+}
+
+#[test]
+fn tls_serves_a_cli_that_trusts_its_ca_and_refuses_one_that_does_not() {
+    let certs = tempfile::tempdir().unwrap();
+    certificates(certs.path(), "bgpmon");
     let (cert, key) = (certs.path().join("cert.pem"), certs.path().join("key.pem"));
+    let ca = certs.path().join("ca.pem");
     let d = daemon_with(&format!("tls_cert_file = {cert:?}\ntls_key_file = {key:?}"));
 
     let trusted = cli(
@@ -118,7 +165,7 @@ fn tls_serves_a_cli_that_trusts_its_ca_and_refuses_one_that_does_not() {
         &[],
         &[
             "--ca-file",
-            cert.to_str().unwrap(),
+            ca.to_str().unwrap(),
             "session",
             "open",
             "local",
@@ -130,7 +177,7 @@ fn tls_serves_a_cli_that_trusts_its_ca_and_refuses_one_that_does_not() {
     let info = cli(
         &d.addr,
         &[],
-        &["--ca-file", cert.to_str().unwrap(), "session", "info", "s"],
+        &["--ca-file", ca.to_str().unwrap(), "session", "info", "s"],
     );
     assert!(info.status.success(), "{}", stderr(&info));
 
@@ -138,34 +185,13 @@ fn tls_serves_a_cli_that_trusts_its_ca_and_refuses_one_that_does_not() {
     let plain = cli(&d.addr, &[], &["session", "list"]);
     assert_eq!(plain.status.code(), Some(1), "{}", stderr(&plain));
     let other = tempfile::tempdir().unwrap();
-    openssl(
-        other.path(),
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "key.pem",
-            "-out",
-            "cert.pem",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=other",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-        ],
-    );
+    certificates(other.path(), "other");
     let untrusted = cli(
         &d.addr,
         &[],
         &[
             "--ca-file",
-            other.path().join("cert.pem").to_str().unwrap(),
+            other.path().join("ca.pem").to_str().unwrap(),
             "session",
             "list",
         ],

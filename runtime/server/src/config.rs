@@ -393,19 +393,18 @@ impl Config {
             key: "(syntax)".into(),
             message: e.message().to_owned() + &span_note(text, e.span()),
         })?;
-        let config: Config =
-            serde_path_to_error::deserialize(deserializer).map_err(|e| {
-                // A key named "" (found by fuzzing) has an empty path.
-                let key = match e.path().to_string() {
-                    path if path.is_empty() || path == "." => "(top level)".to_owned(),
-                    path => path,
-                };
-                ConfigError {
-                    file: file.to_owned(),
-                    key,
-                    message: e.inner().message().to_owned(),
-                }
-            })?;
+        let config: Config = serde_path_to_error::deserialize(deserializer).map_err(|e| {
+            // A key named "" (found by fuzzing) has an empty path.
+            let key = match e.path().to_string() {
+                path if path.is_empty() || path == "." => "(top level)".to_owned(),
+                path => path,
+            };
+            ConfigError {
+                file: file.to_owned(),
+                key,
+                message: e.inner().message().to_owned(),
+            }
+        })?;
         config.check().map_err(|(key, message)| ConfigError {
             file: file.to_owned(),
             key,
