@@ -16,37 +16,7 @@ pub(crate) const BGPMOND: &str = env!("CARGO_BIN_EXE_bgpmond");
 /// The client binary.
 pub(crate) const BGPMON: &str = env!("CARGO_BIN_EXE_bgpmon");
 
-/// The folder of the shared MRT files, if this checkout has it.
-pub(crate) fn shared_mrt() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/mrt");
-    dir.is_dir().then_some(dir)
-}
-
-/// Records that the running test cannot run, for `reason` (missing
-/// `../shared` data or a tool `scripts/setup.sh` installs): prints
-/// `SKIPPED: <test>: <reason>` to stderr and appends that line to the file
-/// `BGPMON_SKIP_LOG` names, which `scripts/test.sh` counts apart from
-/// passes. With `CI=true` a skip fails the test instead.
-pub(crate) fn skip(reason: &str) {
-    let test = std::thread::current()
-        .name()
-        .unwrap_or("(unnamed test)")
-        .to_owned();
-    let line = format!("SKIPPED: {test}: {reason}");
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{line}; with CI=true every test must run, so give the checkout its ../shared");
-    }
-    eprintln!("{line}");
-    if let Ok(path) = std::env::var("BGPMON_SKIP_LOG") {
-        use std::io::Write;
-        let mut log = std::fs::OpenOptions::new()
-            .append(true)
-            .create(true)
-            .open(path)
-            .unwrap();
-        writeln!(log, "{line}").unwrap();
-    }
-}
+pub(crate) use bgpmon_test_support::{shared_mrt, skip};
 
 /// The shared MRT file `name`, or `None` after recording a [`skip`] when
 /// `../shared` is absent.

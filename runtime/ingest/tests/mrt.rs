@@ -19,48 +19,18 @@ use bgpmon_ingest::{
 };
 use bgpmon_proto::v1::{SegmentKind, community};
 use bgpmon_proto::{ip_from_bytes, prefix_from_proto};
+use bgpmon_test_support::{shared_mrt, skip};
 
 // ---- Real files ----
-
-/// Records that the running test cannot run, for `reason` (missing
-/// `../shared` data or a tool `scripts/setup.sh` installs): prints
-/// `SKIPPED: <test>: <reason>` to stderr and appends that line to the file
-/// `BGPMON_SKIP_LOG` names, which `scripts/test.sh` counts apart from
-/// passes. With `CI=true` a skip fails the test instead.
-fn skip(reason: &str) {
-    let test = std::thread::current()
-        .name()
-        .unwrap_or("(unnamed test)")
-        .to_owned();
-    let line = format!("SKIPPED: {test}: {reason}");
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{line}; with CI=true every test must run, so give the checkout its ../shared");
-    }
-    eprintln!("{line}");
-    if let Ok(path) = std::env::var("BGPMON_SKIP_LOG") {
-        use std::io::Write;
-        let mut log = std::fs::OpenOptions::new()
-            .append(true)
-            .create(true)
-            .open(path)
-            .unwrap();
-        writeln!(log, "{line}").unwrap();
-    }
-}
 
 /// The shared MRT folder, or `None` after recording a [`skip`] when it is
 /// absent.
 fn data_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/mrt"
-    ));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
+    let dir = shared_mrt();
+    if dir.is_none() {
         skip("../shared/data/mrt is not here");
-        None
     }
+    dir
 }
 
 /// What a whole file gave: its summary and tallies over its captures.
