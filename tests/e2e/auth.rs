@@ -88,42 +88,14 @@ fn openssl(dir: &Path, args: &[&str]) {
 /// Makes a CA (`ca.pem`) and a server certificate it signs for 127.0.0.1
 /// (`cert.pem`, `key.pem`) in `dir`, as an operator would with openssl.
 fn certificates(dir: &Path, name: &str) {
-    let ec = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-    ];
+    // A new P-256 key, unencrypted, for `openssl req`.
+    let new_key = "-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes";
+    let ca = format!("req -x509 {new_key} -keyout ca-key.pem -out ca.pem -days 2");
     let ca_subject = format!("/CN={name} CA");
-    openssl(
-        dir,
-        &[
-            &["req", "-x509"],
-            &ec[..],
-            &["-keyout", "ca-key.pem", "-out", "ca.pem"],
-        ]
-        .concat()
-        .into_iter()
-        .chain(["-days", "2", "-subj", &ca_subject])
-        .collect::<Vec<_>>(),
-    );
-    openssl(
-        dir,
-        &[
-            &["req"],
-            &ec[..],
-            &[
-                "-keyout",
-                "key.pem",
-                "-out",
-                "cert.csr",
-                "-subj",
-                "/CN=bgpmond",
-            ],
-        ]
-        .concat(),
-    );
+    let args: Vec<&str> = ca.split(' ').chain(["-subj", &ca_subject]).collect();
+    openssl(dir, &args);
+    let csr = format!("req {new_key} -keyout key.pem -out cert.csr -subj /CN=bgpmond");
+    openssl(dir, &csr.split(' ').collect::<Vec<_>>());
     std::fs::write(
         dir.join("ext.cnf"),
         "basicConstraints = CA:FALSE\nkeyUsage = digitalSignature\n\

@@ -709,12 +709,7 @@ impl RedbBackend {
             if id == 0 {
                 continue;
             }
-            let found: Option<Import> = imports
-                .get((dataset.0, id))
-                .during("reading an import")?
-                .map(|v| decode("import", v.value()))
-                .transpose()?;
-            if let Some(mut import) = found {
+            if let Some(mut import) = read_import(&imports, dataset, id)? {
                 import.captures = import.captures.saturating_sub(captures);
                 imports
                     .insert((dataset.0, id), encode(&import).as_slice())
@@ -826,6 +821,19 @@ impl Drop for RedbBackend {
             }
         }
     }
+}
+
+/// Import `id` of `dataset` from the import table, if it is there.
+fn read_import(
+    imports: &impl ReadableTable<(u32, u32), &'static [u8]>,
+    dataset: DatasetId,
+    id: u32,
+) -> Result<Option<Import>> {
+    imports
+        .get((dataset.0, id))
+        .during("reading an import")?
+        .map(|v| decode("import", v.value()))
+        .transpose()
 }
 
 impl Backend for RedbBackend {
@@ -1045,14 +1053,11 @@ impl Backend for RedbBackend {
         let done;
         {
             let mut imports = txn.open_table(IMPORTS).during("opening the import table")?;
-            let found: Option<Import> = imports
-                .get((dataset.0, import))
-                .during("reading an import")?
-                .map(|v| decode("import", v.value()))
-                .transpose()?;
-            let mut found = found.ok_or_else(|| StoreError::UnknownImport {
-                session: record.name.clone(),
-                import,
+            let mut found = read_import(&imports, dataset, import)?.ok_or_else(|| {
+                StoreError::UnknownImport {
+                    session: record.name.clone(),
+                    import,
+                }
             })?;
             found.complete = true;
             found.finished_us = Some(now_us());
@@ -1110,12 +1115,8 @@ impl Backend for RedbBackend {
         let mut import_record: Option<Import> = None;
         if let Some(id) = import {
             let imports = txn.open_table(IMPORTS).during("opening the import table")?;
-            let found: Import = imports
-                .get((dataset.0, id))
-                .during("reading an import")?
-                .map(|v| decode("import", v.value()))
-                .transpose()?
-                .ok_or_else(|| StoreError::UnknownImport {
+            let found =
+                read_import(&imports, dataset, id)?.ok_or_else(|| StoreError::UnknownImport {
                     session: record.name.clone(),
                     import: id,
                 })?;
