@@ -203,6 +203,32 @@ pub struct FilterArgs {
     /// Keep only updates.
     #[arg(long)]
     pub updates: bool,
+    /// Keep captures a BMP station received for this view of a router's
+    /// routes. Captures from MRT files have no view.
+    #[arg(long, value_enum, value_name = "VIEW")]
+    pub view: Vec<ViewArg>,
+}
+
+/// A BMP view for `--view`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ViewArg {
+    /// Adj-RIB-In before the router's inbound policy.
+    PrePolicy,
+    /// Adj-RIB-In after the router's inbound policy.
+    PostPolicy,
+    /// The routes the router selected (Loc-RIB).
+    LocRib,
+}
+
+impl ViewArg {
+    /// The wire value.
+    pub fn to_proto(self) -> v1::RouteView {
+        match self {
+            Self::PrePolicy => v1::RouteView::PrePolicy,
+            Self::PostPolicy => v1::RouteView::PostPolicy,
+            Self::LocRib => v1::RouteView::LocRib,
+        }
+    }
 }
 
 impl MatchArg {
@@ -290,6 +316,7 @@ impl FilterArgs {
             }
         }
         Ok(v1::CaptureFilter {
+            views: self.view.iter().map(|v| v.to_proto().into()).collect(),
             collectors: self.collector.clone(),
             start_us: self.start.map(|t| t.0),
             end_us: self.end.map(|t| t.0),

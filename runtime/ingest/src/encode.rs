@@ -15,7 +15,7 @@ use bgpkit_parser::models::{
     AsPath, AsPathSegment, Asn, AttributeValue, Attributes, Community, LargeCommunity, Origin,
 };
 use bgpmon_proto::EncodedCapture;
-use bgpmon_proto::v1::{OriginAttribute, SegmentKind};
+use bgpmon_proto::v1::{OriginAttribute, RouteView, SegmentKind};
 use ipnet::IpNet;
 use prost::bytes::{BufMut, BytesMut};
 use prost::encoding::{WireType, encoded_len_varint};
@@ -49,6 +49,7 @@ mod field {
     pub(super) const AGGREGATOR: u32 = 16;
     pub(super) const IS_RIB: u32 = 17;
     pub(super) const MRT_TYPE: u32 = 18;
+    pub(super) const VIEW: u32 = 19;
 }
 
 /// What to do with the prefixes of MP_REACH_NLRI and MP_UNREACH_NLRI attributes.
@@ -77,8 +78,10 @@ pub(crate) struct Header<'a> {
     /// Whether the capture is a RIB entry.
     pub(crate) is_rib: bool,
     /// The MRT record type the capture was read from (RFC 6396: 13 for TABLE_DUMP_V2, 17
-    /// for BGP4MP_ET, ...).
-    pub(crate) mrt_type: u16,
+    /// for BGP4MP_ET, ...); `None` for BMP.
+    pub(crate) mrt_type: Option<u16>,
+    /// The BMP view of a route-monitoring message; `None` for MRT.
+    pub(crate) view: Option<RouteView>,
 }
 
 /// Encodes captures into one arena, each an [`EncodedCapture`] slice of it.
@@ -108,7 +111,12 @@ impl CaptureWriter {
         if header.is_rib {
             varint_field(out, field::IS_RIB, 1);
         }
-        present_varint_field(out, field::MRT_TYPE, u64::from(header.mrt_type));
+        if let Some(mrt_type) = header.mrt_type {
+            present_varint_field(out, field::MRT_TYPE, u64::from(mrt_type));
+        }
+        if let Some(view) = header.view {
+            varint_field(out, field::VIEW, view as u64);
+        }
         self
     }
 
@@ -427,7 +435,8 @@ mod tests {
         peer_ip: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
         peer_as: 0,
         is_rib: false,
-        mrt_type: 16,
+        mrt_type: Some(16),
+        view: None,
     };
 
     /// The capture the writer encodes, with the header's fields at their defaults.
@@ -457,7 +466,8 @@ mod tests {
             peer_ip: "2001:db8::1".parse().unwrap(),
             peer_as: 4_200_000_000,
             is_rib: true,
-            mrt_type: 13,
+            mrt_type: Some(13),
+            view: None,
         };
         let mut writer = CaptureWriter::default();
         writer

@@ -346,7 +346,8 @@ impl MrtReader {
             peer_ip,
             peer_as: peer_asn.to_u32(),
             is_rib: false,
-            mrt_type: mrt_type(header),
+            mrt_type: Some(mrt_type(header)),
+            view: None,
         });
         for prefix in &update.announced_prefixes {
             writer.advertised(&prefix.prefix);
@@ -398,7 +399,8 @@ impl MrtReader {
                     peer_ip: peer.ip,
                     peer_as: peer.asn,
                     is_rib: true,
-                    mrt_type: mrt_type(header),
+                    mrt_type: Some(mrt_type(header)),
+                    view: None,
                 })
                 .advertised(&rib_prefix.prefix)
                 .attributes(&entry.attributes, MpPrefixes::Ignore);
@@ -417,7 +419,8 @@ impl MrtReader {
                 peer_ip: entry.peer_ip,
                 peer_as: entry.peer_asn.to_u32(),
                 is_rib: true,
-                mrt_type: mrt_type(header),
+                mrt_type: Some(mrt_type(header)),
+                view: None,
             })
             .advertised(&entry.prefix.prefix)
             .attributes(&entry.attributes, MpPrefixes::Ignore);

@@ -54,6 +54,7 @@ fn capture(i: u64, timestamp_us: u64) -> Capture {
         aggregator: None,
         is_rib: false,
         mrt_type: None,
+        view: None,
     }
 }
 

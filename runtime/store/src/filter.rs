@@ -12,7 +12,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Capture, Entity};
+use crate::model::{Capture, Entity, RouteView};
 
 pub use community::{CommunityPattern, CommunityPatternError};
 pub use path_regex::{
@@ -166,6 +166,9 @@ pub struct CaptureFilter {
     ///
     /// [`prefix_scope`]: CaptureFilter::prefix_scope
     pub family: Option<AddressFamily>,
+    /// BMP views of which the capture's must be one; a capture that did
+    /// not come from BMP has none, so it fails a non-empty list.
+    pub views: Vec<RouteView>,
 }
 
 fn any_or_empty<T>(values: &[T], pred: impl FnMut(&T) -> bool) -> bool {
@@ -193,6 +196,7 @@ impl CaptureFilter {
             && self.prefixes_match(capture)
             && self.family_matches(capture)
             && self.path_regex_matches(capture)
+            && any_or_empty(&self.views, |v| Some(*v) == capture.view)
     }
 
     /// Whether a single prefix passes the prefix terms.

@@ -55,7 +55,7 @@ pub use filter::{
 };
 pub use model::{
     Aggregator, Capture, Community, Entity, MaxLengthOutOfRange, Node, OriginAttribute,
-    OwnedPrefix, PathSegment, PrefixEvent,
+    OwnedPrefix, PathSegment, PrefixEvent, RouteView,
 };
 pub use redb_backend::RedbBackend;
 pub use session::{

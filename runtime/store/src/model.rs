@@ -60,6 +60,44 @@ pub struct Aggregator {
     pub address: IpAddr,
 }
 
+/// Which of a router's routing tables a BMP route-monitoring message
+/// describes (RFC 7854 pre- and post-policy Adj-RIB-In, RFC 9069 Loc-RIB).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RouteView {
+    /// Adj-RIB-In before the router's inbound policy.
+    PrePolicy,
+    /// Adj-RIB-In after the router's inbound policy.
+    PostPolicy,
+    /// The router's Loc-RIB: the routes it selected.
+    LocRib,
+}
+
+impl RouteView {
+    /// Every view, in the order of their names.
+    pub const ALL: [Self; 3] = [Self::PrePolicy, Self::PostPolicy, Self::LocRib];
+
+    /// The view's name in the config, the CLI and the output:
+    /// `pre-policy`, `post-policy` or `loc-rib`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::PrePolicy => "pre-policy",
+            Self::PostPolicy => "post-policy",
+            Self::LocRib => "loc-rib",
+        }
+    }
+
+    /// The view named `name` (see [`RouteView::name`]).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.name() == name)
+    }
+}
+
+impl std::fmt::Display for RouteView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// One BGP UPDATE as seen at a collector, or one RIB entry of a dump.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Capture {
@@ -95,7 +133,9 @@ pub struct Capture {
     pub atomic_aggregate: bool,
     /// The AGGREGATOR attribute.
     pub aggregator: Option<Aggregator>,
-    /// True for a RIB dump entry, false for an UPDATE.
+    /// True for a RIB dump entry, false for an UPDATE. A BMP route
+    /// monitoring message of a router's table dump (after a peer comes up,
+    /// until its End-of-RIB) is a RIB entry too.
     pub is_rib: bool,
     /// The MRT record type (RFC 6396) the capture was read from: 12 for
     /// TABLE_DUMP, 13 for TABLE_DUMP_V2, 16 for BGP4MP, 17 for BGP4MP_ET;
@@ -103,6 +143,9 @@ pub struct Capture {
     /// a live feed wrote it). Output in bgpdump's format needs it, since
     /// bgpdump names the record type on every line.
     pub mrt_type: Option<u16>,
+    /// The routing table a BMP route-monitoring message described; `None`
+    /// for captures that did not come from BMP.
+    pub view: Option<RouteView>,
 }
 
 impl Capture {
@@ -178,6 +221,7 @@ impl Capture {
             aggregator: None,
             is_rib: false,
             mrt_type: None,
+            view: None,
         }
     }
 }

@@ -8,7 +8,7 @@
 use redb::TableDefinition;
 
 /// The schema version this build reads and writes.
-pub(crate) const SCHEMA_VERSION: u64 = 4;
+pub(crate) const SCHEMA_VERSION: u64 = 5;
 
 /// Session names to their dataset numbers.
 pub(crate) const SESSION_NAMES: TableDefinition<&str, u32> = TableDefinition::new("session_names");

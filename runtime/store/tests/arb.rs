@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use bgpmon_store::{
     Capture, CaptureFilter, CaptureKind, Community, CommunityPattern, PathSegment, PrefixMatch,
-    PrefixScope, PrefixTerm, TimeRange,
+    PrefixScope, PrefixTerm, RouteView, TimeRange,
 };
 use ipnet::IpNet;
 use proptest::prelude::*;
@@ -107,6 +107,7 @@ pub(crate) fn capture(seconds: u64) -> impl Strategy<Value = Capture> {
         prop::collection::vec(prefix(), 0..2),
         prop::collection::vec(prop::sample::select(COMMUNITIES.to_vec()), 0..3),
         any::<bool>(),
+        view(),
     )
         .prop_map(
             |(
@@ -118,6 +119,7 @@ pub(crate) fn capture(seconds: u64) -> impl Strategy<Value = Capture> {
                 withdrawn,
                 communities,
                 rib,
+                view,
             )| {
                 let mut as_path = as_path;
                 if let Some(PathSegment::Sequence(first)) = as_path
@@ -145,9 +147,20 @@ pub(crate) fn capture(seconds: u64) -> impl Strategy<Value = Capture> {
                     aggregator: None,
                     is_rib: rib,
                     mrt_type: None,
+                    view,
                 }
             },
         )
+}
+
+/// No view (an MRT or API capture) half the time, else a BMP view.
+fn view() -> impl Strategy<Value = Option<RouteView>> {
+    prop_oneof![
+        3 => Just(None),
+        1 => Just(Some(RouteView::PrePolicy)),
+        1 => Just(Some(RouteView::PostPolicy)),
+        1 => Just(Some(RouteView::LocRib)),
+    ]
 }
 
 /// Mostly empty (a term that keeps everything), else 1 or 2 values.
@@ -205,12 +218,13 @@ pub(crate) fn filter(seconds: u64) -> impl Strategy<Value = CaptureFilter> {
                 1 => Just(CaptureKind::Rib),
                 1 => Just(CaptureKind::Update),
             ],
+            term(prop::sample::select(RouteView::ALL.to_vec())),
         ),
     )
         .prop_map(
             |(
                 (collectors, time, peer_ips, peer_ases, origin_ases),
-                (prefixes, prefix_scope, path_contains, communities, kind),
+                (prefixes, prefix_scope, path_contains, communities, kind, views),
             )| CaptureFilter {
                 collectors: collectors.into_iter().map(String::from).collect(),
                 time,
@@ -230,6 +244,7 @@ pub(crate) fn filter(seconds: u64) -> impl Strategy<Value = CaptureFilter> {
                 kind,
                 path_regex: Vec::new(),
                 family: None,
+                views,
             },
         )
 }

@@ -113,6 +113,9 @@ pub(crate) fn keeps(filter: &CaptureFilter, capture: &Capture) -> bool {
     if !filter.collectors.is_empty() {
         terms.push(filter.collectors.contains(&capture.collector));
     }
+    if !filter.views.is_empty() {
+        terms.push(capture.view.is_some_and(|v| filter.views.contains(&v)));
+    }
     if !filter.peer_ips.is_empty() {
         terms.push(filter.peer_ips.contains(&capture.peer_ip));
     }

@@ -49,6 +49,7 @@ fn entry(i: u32) -> Capture {
         aggregator: None,
         is_rib: true,
         mrt_type: None,
+        view: None,
     }
 }
 

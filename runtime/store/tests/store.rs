@@ -60,6 +60,7 @@ fn capture(t: u64, origin: u32, advertised: &[&str]) -> Capture {
         aggregator: None,
         is_rib: false,
         mrt_type: None,
+        view: None,
     }
 }
 

@@ -132,6 +132,8 @@ pub(crate) fn capture_from_wit(c: wit::Capture) -> Result<store::Capture, HostCa
         // WIT 0.1.0 captures carry no MRT record type: a module's captures
         // did not come from an MRT file.
         mrt_type: None,
+        // Nor a BMP view: they did not come from a router.
+        view: None,
     })
 }
 
@@ -273,8 +275,9 @@ pub(crate) fn capture_filter_from_wit(
             wit::CaptureKind::Rib => store::CaptureKind::Rib,
             wit::CaptureKind::Update => store::CaptureKind::Update,
         },
-        // WIT 0.1.0 has no AS-path patterns or address family.
+        // WIT 0.1.0 has no AS-path patterns, address family or BMP views.
         path_regex: Vec::new(),
         family: None,
+        views: Vec::new(),
     })
 }

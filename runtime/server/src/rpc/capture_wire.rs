@@ -17,7 +17,7 @@ use prost::DecodeError;
 use prost::encoding::{DecodeContext, WireType, check_wire_type, decode_key, decode_varint};
 use tonic::Status;
 
-use super::convert::{invalid, ip, required_ip};
+use super::convert::{invalid, ip, required_ip, view_from_proto};
 
 /// Why bytes are not a `Capture` message.
 #[derive(Debug, thiserror::Error)]
@@ -224,6 +224,7 @@ struct RawCapture<'a> {
     aggregator: Option<(u32, &'a [u8])>,
     is_rib: bool,
     mrt_type: Option<u32>,
+    view: i32,
 }
 
 impl<'a> RawCapture<'a> {
@@ -269,6 +270,7 @@ impl<'a> RawCapture<'a> {
                 }
                 17 => c.is_rib = varint(wire_type, input)? != 0,
                 18 => c.mrt_type = Some(uint32(wire_type, input)?),
+                19 => c.view = uint32(wire_type, input)? as i32,
                 _ => skip(tag, wire_type, input)?,
             }
             Ok(())
@@ -366,6 +368,7 @@ pub(crate) fn decode_capture(index: usize, bytes: &[u8]) -> Result<store::Captur
                 })
             })
             .transpose()?,
+        view: view_from_proto(raw.view).map_err(|e| invalid(&field("view"), e))?,
     })
 }
 
@@ -409,6 +412,7 @@ mod tests {
             }),
             is_rib: true,
             mrt_type: Some(17),
+            view: Some(store::RouteView::PostPolicy),
         }
     }
 
@@ -576,6 +580,13 @@ mod tests {
                 },
                 "captures[3].mrt_type: 70000 is not an MRT record type",
             ),
+            (
+                v1::Capture {
+                    view: 9,
+                    ..good.clone()
+                },
+                "captures[3].view: route view 9 is unknown",
+            ),
         ];
         for (capture, expected) in cases {
             let message = error_of(&capture);
@@ -673,6 +684,7 @@ mod tests {
                 prop::option::of((any::<u32>(), ip())),
                 any::<bool>(),
                 prop::option::of(any::<u16>()),
+                prop::option::of(prop::sample::select(store::RouteView::ALL.to_vec())),
             ),
         )
             .prop_map(|(a, b, c)| store::Capture {
@@ -694,6 +706,7 @@ mod tests {
                 aggregator: c.4.map(|(asn, address)| store::Aggregator { asn, address }),
                 is_rib: c.5,
                 mrt_type: c.6,
+                view: c.7,
             })
     }
 

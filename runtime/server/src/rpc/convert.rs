@@ -124,6 +124,31 @@ pub(crate) fn capture_to_proto(c: store::Capture) -> v1::Capture {
         }),
         is_rib: c.is_rib,
         mrt_type: c.mrt_type.map(u32::from),
+        view: view_to_proto(c.view).into(),
+    }
+}
+
+/// The wire form of a capture's BMP view.
+pub(crate) fn view_to_proto(view: Option<store::RouteView>) -> v1::RouteView {
+    match view {
+        None => v1::RouteView::Unspecified,
+        Some(store::RouteView::PrePolicy) => v1::RouteView::PrePolicy,
+        Some(store::RouteView::PostPolicy) => v1::RouteView::PostPolicy,
+        Some(store::RouteView::LocRib) => v1::RouteView::LocRib,
+    }
+}
+
+/// A BMP view from the wire: `None` for unspecified, an error for a value
+/// this build does not know.
+pub(crate) fn view_from_proto(value: i32) -> Result<Option<store::RouteView>, String> {
+    match v1::RouteView::try_from(value) {
+        Ok(v1::RouteView::Unspecified) => Ok(None),
+        Ok(v1::RouteView::PrePolicy) => Ok(Some(store::RouteView::PrePolicy)),
+        Ok(v1::RouteView::PostPolicy) => Ok(Some(store::RouteView::PostPolicy)),
+        Ok(v1::RouteView::LocRib) => Ok(Some(store::RouteView::LocRib)),
+        Err(_) => Err(format!(
+            "route view {value} is unknown; use 1 (pre-policy), 2 (post-policy) or 3 (loc-rib)"
+        )),
     }
 }
 
@@ -243,6 +268,17 @@ pub(crate) fn filter_from_proto(
             store::AsPathRegex::new(p).map_err(|e| invalid(&format!("filter.path_regex[{i}]"), e))
         })
         .collect::<Result<_, Status>>()?;
+    let views = f
+        .views
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let field = format!("filter.views[{i}]");
+            view_from_proto(*v)
+                .map_err(|e| invalid(&field, e))?
+                .ok_or_else(|| invalid(&field, "is unspecified; give a view"))
+        })
+        .collect::<Result<_, Status>>()?;
     Ok(store::CaptureFilter {
         collectors: f.collectors,
         time,
@@ -273,6 +309,7 @@ pub(crate) fn filter_from_proto(
             Ok(v1::AddressFamily::Ipv6) => Some(store::AddressFamily::Ipv6),
             _ => None,
         },
+        views,
     })
 }
 
