@@ -1,4 +1,4 @@
-//! MRT ingest: reads MRT archives (BGP4MP and BGP4MP_ET updates, TABLE_DUMP_V2 and legacy
+//! MRT ingest: reads MRT archives and saved BMP streams ([`bmp`]) (BGP4MP and BGP4MP_ET updates, TABLE_DUMP_V2 and legacy
 //! TABLE_DUMP RIB dumps; plain, gzip or bzip2) into bgpmon [`Capture`]s, with bgpkit-parser
 //! doing all MRT and BGP decoding. Captures are written straight into their wire encoding
 //! ([`EncodedCapture`]), the form the daemon's API takes.
@@ -50,7 +50,8 @@ pub use reader::MrtReader;
 pub use source::{Compression, Progress, READ_BUFFER_SIZE};
 pub use summary::{
     IngestSummary, MAX_MALFORMED_SAMPLES, MAX_SAMPLE_BYTES, MAX_SKIP_REASONS, MalformedRecord,
-    OTHER_MALFORMED, SKIP_GEO_PEER_TABLE, SKIP_KEEPALIVE, SKIP_NOTIFICATION, SKIP_OPEN,
+    OTHER_MALFORMED, SKIP_BMP_END_OF_RIB, SKIP_BMP_INITIATION, SKIP_BMP_PEER_DOWN, SKIP_BMP_PEER_UP,
+    SKIP_BMP_TERMINATION, SKIP_GEO_PEER_TABLE, SKIP_KEEPALIVE, SKIP_NOTIFICATION, SKIP_OPEN,
     SKIP_PEER_INDEX_TABLE, SKIP_RIB_WITHOUT_PEER_TABLE, SKIP_ROUTE_REFRESH, SKIP_STATE_CHANGE,
     SKIP_UNKNOWN_PEER, SkipCount, SkipKind, Stop,
 };

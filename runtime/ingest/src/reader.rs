@@ -13,10 +13,14 @@ use bgpkit_parser::models::{
 use bgpkit_parser::{ParserError, ParserErrorWithBytes, RawMrtRecord, chunk_mrt_record};
 use bgpmon_proto::EncodedCapture;
 
+use crate::bmp::{
+    BMP_VERSION, BmpEvent, BmpFramer, BmpRouter, COMMON_HEADER_BYTES, ViewSet,
+};
 use crate::encode::{CaptureWriter, Header, MpPrefixes};
 use crate::source::{Progress, Source};
 use crate::summary::{
-    MAX_SAMPLE_BYTES, SKIP_GEO_PEER_TABLE, SKIP_KEEPALIVE, SKIP_NOTIFICATION, SKIP_OPEN,
+    MAX_SAMPLE_BYTES, SKIP_BMP_END_OF_RIB, SKIP_BMP_INITIATION, SKIP_BMP_PEER_DOWN,
+    SKIP_BMP_PEER_UP, SKIP_BMP_TERMINATION, SKIP_GEO_PEER_TABLE, SKIP_KEEPALIVE, SKIP_NOTIFICATION, SKIP_OPEN,
     SKIP_PEER_INDEX_TABLE, SKIP_RIB_WITHOUT_PEER_TABLE, SKIP_ROUTE_REFRESH, SKIP_STATE_CHANGE,
     SKIP_UNKNOWN_PEER, SkipKind,
 };
@@ -67,6 +71,14 @@ pub struct MrtReader {
     last_name: Option<(IpAddr, String)>,
     summary: IngestSummary,
     done: bool,
+    /// For a raw BMP stream instead of MRT: its framing and its router's session.
+    bmp: Option<BmpInput>,
+}
+
+/// A saved BMP stream being read.
+struct BmpInput {
+    framer: BmpFramer,
+    router: BmpRouter,
 }
 
 impl std::fmt::Debug for MrtReader {
@@ -116,12 +128,28 @@ impl MrtReader {
         size: Option<u64>,
         names: CollectorNames,
     ) -> Result<Self, IngestError> {
-        let source = match Source::new(input, size) {
+        let mut source = match Source::new(input, size) {
             Ok(source) => source,
             Err(source) => return Err(IngestError::Read { name, source }),
         };
-        tracing::debug!(input = %name, compression = %source.compression, "reading MRT");
+        let bmp = match source.stream.peek() {
+            Ok(head) => looks_like_bmp(head),
+            Err(source) => return Err(IngestError::Read { name, source }),
+        };
+        let bmp = bmp.then(|| {
+            let router = BmpRouter::new(names.name(None), None, ViewSet::ALL);
+            BmpInput {
+                framer: BmpFramer::new(),
+                router: match names.override_name() {
+                    Some(_) => router.with_fixed_name(),
+                    None => router,
+                },
+            }
+        });
+        let format = if bmp.is_some() { "BMP" } else { "MRT" };
+        tracing::debug!(input = %name, compression = %source.compression, format, "reading");
         Ok(Self {
+            bmp,
             summary: IngestSummary::new(source.compression),
             name,
             source,
@@ -197,6 +225,9 @@ impl MrtReader {
         if self.done {
             return false;
         }
+        if self.bmp.is_some() {
+            return self.read_bmp_message();
+        }
         let start = self.offset();
         let raw = match chunk_mrt_record(&mut self.source.stream) {
             Ok(raw) => raw,
@@ -215,6 +246,93 @@ impl MrtReader {
             Err(error) => self.skip_malformed(start, length, &error, &head[..head_len]),
         }
         true
+    }
+
+    /// Reads one message of a BMP stream and queues its capture; returns `false`, reading
+    /// nothing, once the stream is exhausted or has stopped.
+    fn read_bmp_message(&mut self) -> bool {
+        let Some(bmp) = self.bmp.as_mut() else {
+            return false;
+        };
+        let frame = loop {
+            match bmp.framer.next_frame() {
+                Ok(Some(frame)) => break frame,
+                Ok(None) => {}
+                Err(error) => {
+                    let trailing_bytes = bmp.framer.finish() as u64;
+                    self.stop(error.offset, trailing_bytes, error.detail);
+                    return false;
+                }
+            }
+            let mut chunk = [0u8; 16 * 1024];
+            match self.source.stream.read(&mut chunk) {
+                Ok(0) => {
+                    let (offset, trailing_bytes) = (bmp.framer.offset(), bmp.framer.finish());
+                    if trailing_bytes > 0 {
+                        let reason = format!(
+                            "the input ends inside a BMP message ({trailing_bytes} bytes of it present)"
+                        );
+                        self.stop(offset, trailing_bytes as u64, reason);
+                    }
+                    self.done = true;
+                    return false;
+                }
+                Ok(n) => bmp.framer.extend_from_slice(&chunk[..n]),
+                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(error) => {
+                    let (offset, trailing_bytes) = (bmp.framer.offset(), bmp.framer.finish());
+                    let reason = format!("cannot decompress or read the input: {error}");
+                    self.stop(offset, trailing_bytes as u64, reason);
+                    return false;
+                }
+            }
+        };
+        let length = frame.bytes.len() as u64;
+        self.summary.records += 1;
+        self.summary.bytes += length;
+        match bmp.router.handle(&frame, 0) {
+            Ok(BmpEvent::RouteMonitoring {
+                capture: Some(capture),
+                prefixes,
+                ..
+            }) => {
+                self.summary.captures += 1;
+                self.summary.elements += prefixes;
+                self.pending.push(capture);
+            }
+            Ok(event) => {
+                let reason = match event {
+                    BmpEvent::Initiation { .. } => SKIP_BMP_INITIATION,
+                    BmpEvent::PeerUp { .. } => SKIP_BMP_PEER_UP,
+                    BmpEvent::PeerDown { .. } => SKIP_BMP_PEER_DOWN,
+                    BmpEvent::Termination { .. } => SKIP_BMP_TERMINATION,
+                    BmpEvent::RouteMonitoring { .. } => SKIP_BMP_END_OF_RIB,
+                    BmpEvent::Ignored { what } => what,
+                };
+                self.summary.skip(SkipKind::Informational, reason);
+            }
+            Err(error) => {
+                let head = &frame.bytes[..frame.bytes.len().min(MAX_SAMPLE_BYTES)];
+                if self
+                    .summary
+                    .skip_malformed(frame.offset, length, &error.detail, head)
+                {
+                    tracing::warn!(input = %self.name, offset = frame.offset, error = %error.detail, "skipped a malformed BMP message");
+                }
+            }
+        }
+        true
+    }
+
+    /// Ends the reading early at `offset`, for `reason`.
+    fn stop(&mut self, offset: u64, trailing_bytes: u64, reason: String) {
+        tracing::warn!(input = %self.name, offset, %reason, "input stopped early");
+        self.summary.stopped = Some(Stop {
+            offset,
+            trailing_bytes,
+            reason,
+        });
+        self.done = true;
     }
 
     /// Handles a record that could not be framed: skips it when its length was still usable,
@@ -509,6 +627,17 @@ fn timestamp_us(header: &CommonHeader) -> u64 {
 }
 
 /// The record's MRT type number (RFC 6396 section 4).
+/// Whether a stream starting with `head` is BMP rather than MRT: a BMP version 3 common
+/// header of a known message type. An MRT record starts with a timestamp, whose first byte
+/// is 3 only in 1971.
+fn looks_like_bmp(head: &[u8]) -> bool {
+    head.len() >= COMMON_HEADER_BYTES
+        && head[0] == BMP_VERSION
+        && head[5] <= 6
+        && u32::from_be_bytes([head[1], head[2], head[3], head[4]]) as usize
+            >= COMMON_HEADER_BYTES
+}
+
 fn mrt_type(header: &CommonHeader) -> u16 {
     header.entry_type as u16
 }

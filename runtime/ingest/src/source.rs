@@ -2,7 +2,7 @@
 //! the two counters (input bytes read for progress, decompressed bytes consumed for record
 //! offsets).
 
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -110,6 +110,13 @@ pub(crate) struct CountingReader<R> {
     error: Option<String>,
 }
 
+impl<R: BufRead> CountingReader<R> {
+    /// The next buffered bytes, without consuming them: empty at the end of the input.
+    pub(crate) fn peek(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+}
+
 impl<R> CountingReader<R> {
     /// The decompressed bytes consumed so far.
     pub(crate) fn offset(&self) -> u64 {
@@ -160,7 +167,9 @@ impl Source {
             inner: input,
             read: Arc::clone(&read),
         };
-        let mut head = [0u8; 3];
+        // More than the 3 magic bytes: an uncompressed stream's first buffered read is this
+        // head alone, and telling BMP from MRT takes its first 6 bytes.
+        let mut head = [0u8; 8];
         let len = read_up_to(&mut input, &mut head)?;
         let compression = Compression::detect(&head[..len]);
         // The bytes read to detect the compression go back in front of the rest.

@@ -33,6 +33,16 @@ pub const SKIP_KEEPALIVE: &str = "BGP message is not an UPDATE: KEEPALIVE";
 pub const SKIP_ROUTE_REFRESH: &str = "BGP message is not an UPDATE: ROUTE-REFRESH";
 /// The reason for a BGP4MP (or legacy BGP) state change record.
 pub const SKIP_STATE_CHANGE: &str = "state change";
+/// A BMP initiation message.
+pub const SKIP_BMP_INITIATION: &str = "BMP initiation";
+/// A BMP peer-up notification.
+pub const SKIP_BMP_PEER_UP: &str = "BMP peer up";
+/// A BMP peer-down notification.
+pub const SKIP_BMP_PEER_DOWN: &str = "BMP peer down";
+/// A BMP termination message.
+pub const SKIP_BMP_TERMINATION: &str = "BMP termination";
+/// A BMP route-monitoring message that only marks the end of a table dump.
+pub const SKIP_BMP_END_OF_RIB: &str = "BMP End-of-RIB marker";
 /// The reason for a TABLE_DUMP_V2 PEER_INDEX_TABLE record, which the RIB records after it use.
 pub const SKIP_PEER_INDEX_TABLE: &str = "TABLE_DUMP_V2 peer index table";
 /// The reason for a TABLE_DUMP_V2 GEO_PEER_TABLE record.

@@ -154,24 +154,31 @@ struct PeerState {
 pub struct BmpRouter {
     name: String,
     name_configured: bool,
-    address: IpAddr,
+    address: Option<IpAddr>,
     views: ViewSet,
     peers: HashMap<PeerKey, PeerState>,
     writer: CaptureWriter,
 }
 
 impl BmpRouter {
-    /// A session with the router at `address`, named `name` if given (a configured node),
-    /// else by its initiation's sysName, else by its address; keeping `views`.
-    pub fn new(address: IpAddr, name: Option<String>, views: ViewSet) -> Self {
+    /// A session with the router at `address` (unknown for a saved stream), keeping
+    /// `views`. Its captures are named `name` until an initiation message gives a sysName.
+    pub fn new(name: impl Into<String>, address: Option<IpAddr>, views: ViewSet) -> Self {
         Self {
-            name_configured: name.is_some(),
-            name: name.unwrap_or_else(|| address.to_string()),
+            name_configured: false,
+            name: name.into(),
             address,
             views,
             peers: HashMap::new(),
             writer: CaptureWriter::default(),
         }
+    }
+
+    /// Keeps the name given to [`BmpRouter::new`] (a configured node's) whatever sysName
+    /// the router sends.
+    pub fn with_fixed_name(mut self) -> Self {
+        self.name_configured = true;
+        self
     }
 
     /// The router's name: the collector of its captures.
@@ -395,7 +402,7 @@ impl BmpRouter {
         let writer = self.writer.start(&Header {
             timestamp_us: timestamp_us(peer_header, now_us),
             collector: &self.name,
-            collector_ip: Some(self.address),
+            collector_ip: self.address,
             peer_ip: peer.address,
             peer_as: peer_header.peer_asn.to_u32(),
             is_rib,
@@ -536,6 +543,7 @@ mod tests {
     use crate::bmp::BmpFramer;
 
     const PEER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
+    const ROUTER: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
     const PEER_AS: u32 = 4_200_000_001;
     /// 2019-01-01T00:00:00.25Z.
     const SECONDS: u32 = 1_546_300_800;
@@ -625,7 +633,7 @@ mod tests {
 
     /// Feeds `stream` to a fresh router keeping every view and returns its events.
     fn run(stream: &[Vec<u8>]) -> Vec<BmpEvent> {
-        let mut router = BmpRouter::new(IpAddr::from([127, 0, 0, 2]), None, ViewSet::ALL);
+        let mut router = BmpRouter::new("127.0.0.2", Some(ROUTER), ViewSet::ALL);
         let mut framer = BmpFramer::new();
         framer.extend_from_slice(&stream.concat());
         let mut events = Vec::new();
@@ -771,7 +779,7 @@ mod tests {
 
     #[test]
     fn ending_the_dumps_makes_later_messages_updates() {
-        let mut router = BmpRouter::new(IpAddr::from([127, 0, 0, 2]), None, ViewSet::ALL);
+        let mut router = BmpRouter::new("127.0.0.2", Some(ROUTER), ViewSet::ALL);
         let mut framer = BmpFramer::new();
         let prefix = update(&[PEER_AS], &[24, 192, 0, 2]);
         framer.extend_from_slice(&[monitoring(3, 0, &prefix), monitoring(3, 0, &prefix)].concat());
@@ -802,11 +810,7 @@ mod tests {
             "edge"
         );
 
-        let mut router = BmpRouter::new(
-            IpAddr::from([127, 0, 0, 2]),
-            Some("configured".into()),
-            ViewSet::ALL,
-        );
+        let mut router = BmpRouter::new("configured", Some(ROUTER), ViewSet::ALL).with_fixed_name();
         let mut framer = BmpFramer::new();
         framer.extend_from_slice(&initiation);
         let frame = framer.next_frame().unwrap().unwrap();
@@ -821,7 +825,7 @@ mod tests {
             post_policy: true,
             loc_rib: false,
         };
-        let mut router = BmpRouter::new(IpAddr::from([127, 0, 0, 2]), None, views);
+        let mut router = BmpRouter::new("127.0.0.2", Some(ROUTER), views);
         let mut framer = BmpFramer::new();
         framer.extend_from_slice(&monitoring(0, 0, &update(&[PEER_AS], &[24, 192, 0, 2])));
         let frame = framer.next_frame().unwrap().unwrap();
@@ -842,7 +846,7 @@ mod tests {
         let mut cut = update(&[PEER_AS], &[24, 192, 0, 2]);
         cut.truncate(25);
         let bad = monitoring(0, 0, &cut);
-        let mut router = BmpRouter::new(IpAddr::from([127, 0, 0, 2]), None, ViewSet::ALL);
+        let mut router = BmpRouter::new("127.0.0.2", Some(ROUTER), ViewSet::ALL);
         let mut framer = BmpFramer::new();
         framer.extend_from_slice(&[good.clone(), bad].concat());
         router
