@@ -11,6 +11,7 @@
 
 mod auth;
 mod bgpdump;
+mod bmp;
 mod crash;
 mod daemon;
 mod filters;

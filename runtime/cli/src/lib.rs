@@ -78,6 +78,9 @@ pub enum Command {
     /// Run, list, inspect, stop and install modules.
     #[command(subcommand)]
     Module(commands::module::ModuleCommand),
+    /// Show the BMP stations and the routers streaming to them.
+    #[command(subcommand)]
+    Bmp(commands::bmp::BmpCommand),
 }
 
 /// An outcome that is not an error report but still fails the command.
@@ -109,6 +112,7 @@ impl Cli {
             Command::Read(c) => c.run(&mut client).await,
             Command::Delete(c) => c.run(&mut client).await,
             Command::Module(c) => c.run(&mut client).await,
+            Command::Bmp(c) => c.run(&mut client).await,
         }
     }
 }

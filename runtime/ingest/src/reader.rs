@@ -13,16 +13,14 @@ use bgpkit_parser::models::{
 use bgpkit_parser::{ParserError, ParserErrorWithBytes, RawMrtRecord, chunk_mrt_record};
 use bgpmon_proto::EncodedCapture;
 
-use crate::bmp::{
-    BMP_VERSION, BmpEvent, BmpFramer, BmpRouter, COMMON_HEADER_BYTES, ViewSet,
-};
+use crate::bmp::{BMP_VERSION, BmpEvent, BmpFramer, BmpRouter, COMMON_HEADER_BYTES, ViewSet};
 use crate::encode::{CaptureWriter, Header, MpPrefixes};
 use crate::source::{Progress, Source};
 use crate::summary::{
     MAX_SAMPLE_BYTES, SKIP_BMP_END_OF_RIB, SKIP_BMP_INITIATION, SKIP_BMP_PEER_DOWN,
-    SKIP_BMP_PEER_UP, SKIP_BMP_TERMINATION, SKIP_GEO_PEER_TABLE, SKIP_KEEPALIVE, SKIP_NOTIFICATION, SKIP_OPEN,
-    SKIP_PEER_INDEX_TABLE, SKIP_RIB_WITHOUT_PEER_TABLE, SKIP_ROUTE_REFRESH, SKIP_STATE_CHANGE,
-    SKIP_UNKNOWN_PEER, SkipKind,
+    SKIP_BMP_PEER_UP, SKIP_BMP_TERMINATION, SKIP_GEO_PEER_TABLE, SKIP_KEEPALIVE, SKIP_NOTIFICATION,
+    SKIP_OPEN, SKIP_PEER_INDEX_TABLE, SKIP_RIB_WITHOUT_PEER_TABLE, SKIP_ROUTE_REFRESH,
+    SKIP_STATE_CHANGE, SKIP_UNKNOWN_PEER, SkipKind,
 };
 use crate::{CollectorNames, Compression, IngestError, IngestSummary, Stop};
 
@@ -634,8 +632,7 @@ fn looks_like_bmp(head: &[u8]) -> bool {
     head.len() >= COMMON_HEADER_BYTES
         && head[0] == BMP_VERSION
         && head[5] <= 6
-        && u32::from_be_bytes([head[1], head[2], head[3], head[4]]) as usize
-            >= COMMON_HEADER_BYTES
+        && u32::from_be_bytes([head[1], head[2], head[3], head[4]]) as usize >= COMMON_HEADER_BYTES
 }
 
 fn mrt_type(header: &CommonHeader) -> u16 {

@@ -108,6 +108,150 @@ pub struct Config {
     /// `nodes."<ip>"`: known collectors and peers.
     #[serde(default)]
     pub nodes: BTreeMap<String, NodeConfig>,
+    /// `bmp.<name>`: BMP stations that routers stream to.
+    #[serde(default)]
+    pub bmp: BTreeMap<String, BmpConfig>,
+}
+
+/// The default `bmp.<name>.address`: loopback, on pmacct's BMP port.
+pub const DEFAULT_BMP_ADDRESS: &str = "127.0.0.1:1790";
+/// The default `bmp.<name>.commit_interval_ms`.
+pub const DEFAULT_BMP_COMMIT_INTERVAL_MS: u64 = 100;
+/// The default `bmp.<name>.commit_captures`.
+pub const DEFAULT_BMP_COMMIT_CAPTURES: usize = 10_000;
+/// The default `bmp.<name>.dump_quiet_ms`.
+pub const DEFAULT_BMP_DUMP_QUIET_MS: u64 = 1_000;
+
+/// `bmp.<name>`: a BMP station (RFC 7854) writing what routers stream into one session.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BmpConfig {
+    /// `address`: where it listens for routers; by default [`DEFAULT_BMP_ADDRESS`].
+    #[serde(default = "default_bmp_address")]
+    pub address: SocketAddr,
+    /// `session_type`: the type of `session`; by default the first in name order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_type: Option<String>,
+    /// `session`: the session captures are written to, created at startup if missing.
+    pub session: String,
+    /// `views`: which route-monitoring views to store, of `"pre-policy"`,
+    /// `"post-policy"` and `"loc-rib"`; by default all three.
+    #[serde(default = "default_bmp_views")]
+    pub views: Vec<String>,
+    /// `commit_interval_ms`: the longest a received capture waits for its commit; by
+    /// default [`DEFAULT_BMP_COMMIT_INTERVAL_MS`].
+    #[serde(default = "default_bmp_commit_interval_ms")]
+    pub commit_interval_ms: u64,
+    /// `commit_captures`: captures that make a commit before the interval is up; by
+    /// default [`DEFAULT_BMP_COMMIT_CAPTURES`].
+    #[serde(default = "default_bmp_commit_captures")]
+    pub commit_captures: usize,
+    /// `dump_quiet_ms`: how long a router is quiet before its table dumps count as over
+    /// (for routers that send no End-of-RIB); by default [`DEFAULT_BMP_DUMP_QUIET_MS`].
+    #[serde(default = "default_bmp_dump_quiet_ms")]
+    pub dump_quiet_ms: u64,
+}
+
+fn default_bmp_address() -> SocketAddr {
+    DEFAULT_BMP_ADDRESS
+        .parse()
+        .expect("a valid default address")
+}
+
+fn default_bmp_views() -> Vec<String> {
+    bgpmon_store::RouteView::ALL
+        .iter()
+        .map(|v| v.name().to_owned())
+        .collect()
+}
+
+fn default_bmp_commit_interval_ms() -> u64 {
+    DEFAULT_BMP_COMMIT_INTERVAL_MS
+}
+
+fn default_bmp_commit_captures() -> usize {
+    DEFAULT_BMP_COMMIT_CAPTURES
+}
+
+fn default_bmp_dump_quiet_ms() -> u64 {
+    DEFAULT_BMP_DUMP_QUIET_MS
+}
+
+impl BmpConfig {
+    /// The session type of the station's session: `session_type`, else the first of
+    /// `types` in name order.
+    pub fn session_type_in<'a>(&'a self, config: &'a Config) -> Option<&'a str> {
+        self.session_type
+            .as_deref()
+            .or_else(|| config.sessions.keys().next().map(String::as_str))
+    }
+
+    /// The views to store, as names were checked at load.
+    pub fn route_views(&self) -> Vec<bgpmon_store::RouteView> {
+        self.views
+            .iter()
+            .filter_map(|v| bgpmon_store::RouteView::from_name(v))
+            .collect()
+    }
+
+    fn check(&self, key: &str, config: &Config, problems: &mut Vec<(String, String)>) {
+        if let Err(problem) = bgpmon_host::check_identifier(&self.session) {
+            problems.push((
+                format!("{key}.session"),
+                format!("{:?}: {problem}", self.session),
+            ));
+        }
+        match self.session_type_in(config) {
+            None => problems.push((
+                format!("{key}.session_type"),
+                "no session types are configured; add a [sessions.<type>] table".into(),
+            )),
+            Some(t) if !config.sessions.contains_key(t) => problems.push((
+                format!("{key}.session_type"),
+                format!("{t:?} is not a configured session type"),
+            )),
+            Some(_) => {}
+        }
+        if self.views.is_empty() {
+            problems.push((
+                format!("{key}.views"),
+                "is empty; list at least one of \"pre-policy\", \"post-policy\", \"loc-rib\""
+                    .into(),
+            ));
+        }
+        for (i, view) in self.views.iter().enumerate() {
+            if bgpmon_store::RouteView::from_name(view).is_none() {
+                problems.push((
+                    format!("{key}.views[{i}]"),
+                    format!(
+                        "{view:?} is not a view; use \"pre-policy\", \"post-policy\" or \"loc-rib\""
+                    ),
+                ));
+            }
+        }
+        if !(1..=60_000).contains(&self.commit_interval_ms) {
+            problems.push((
+                format!("{key}.commit_interval_ms"),
+                format!(
+                    "{} is out of range; use 1 to 60000",
+                    self.commit_interval_ms
+                ),
+            ));
+        }
+        let max = bgpmon_store::MAX_WRITE_BUFFER;
+        if !(1..=max).contains(&self.commit_captures) {
+            problems.push((
+                format!("{key}.commit_captures"),
+                format!("{} is out of range; use 1 to {max}", self.commit_captures),
+            ));
+        }
+        if !(1..=3_600_000).contains(&self.dump_quiet_ms) {
+            problems.push((
+                format!("{key}.dump_quiet_ms"),
+                format!("{} is out of range; use 1 to 3600000", self.dump_quiet_ms),
+            ));
+        }
+    }
 }
 
 impl Default for Config {
@@ -124,6 +268,7 @@ impl Default for Config {
             sessions: BTreeMap::new(),
             modules: BTreeMap::new(),
             nodes: BTreeMap::new(),
+            bmp: BTreeMap::new(),
         }
     }
 }
@@ -518,6 +663,20 @@ impl Config {
                         format!("grants session {session:?}, but no session types are configured"),
                     ));
                 }
+            }
+        }
+        let mut addresses = BTreeMap::new();
+        for (name, station) in &self.bmp {
+            let key = format!("bmp.{name}");
+            station.check(&key, self, &mut problems);
+            if let Some(other) = addresses.insert(station.address, name) {
+                problems.push((
+                    format!("{key}.address"),
+                    format!(
+                        "{} is bmp.{other}'s address too; give each station its own",
+                        station.address
+                    ),
+                ));
             }
         }
         for (ip, node) in &self.nodes {

@@ -131,6 +131,30 @@ pub async fn run(args: DaemonArgs) -> anyhow::Result<()> {
         eprintln!("bgpmond: serving metrics on http://{bound}/metrics");
     }
 
+    for (name, status) in server.bmp_stations() {
+        let station = server.config().bmp[name].clone();
+        let listener = TcpListener::bind(station.address).await.with_context(|| {
+            format!("cannot listen on {} (bmp.{name}.address)", station.address)
+        })?;
+        let bound = listener.local_addr()?;
+        status.lock().address = bound;
+        tasks.spawn({
+            let (server, status, shutdown, name) = (
+                server.clone(),
+                status.clone(),
+                shutdown.clone(),
+                name.clone(),
+            );
+            async move {
+                crate::bmp::serve_station(server, name.clone(), station, listener, status, shutdown)
+                    .await
+                    .with_context(|| format!("the BMP station bmp.{name} stopped"))
+            }
+        });
+        tracing::info!(station = %name, address = %bound, "serving BMP");
+        eprintln!("bgpmond: BMP station {name} listening on {bound}");
+    }
+
     let failure = tokio::select! {
         signal = shutdown_signal() => { signal?; None }
         Some(ended) = tasks.join_next() => Some(match ended {

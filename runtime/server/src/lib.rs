@@ -25,6 +25,7 @@
 //! # }
 //! ```
 
+pub mod bmp;
 mod config;
 pub mod daemon;
 mod error;
@@ -33,9 +34,11 @@ mod server;
 mod sessions;
 
 pub use config::{
-    Config, ConfigError, DEFAULT_RPC_ADDRESS, DEFAULT_SESSION_MODULE_STREAMS,
-    DEFAULT_SESSION_MODULE_WORKERS, DEFAULT_SESSION_TIMEOUT_SECS, DEFAULT_SESSION_WORKERS,
-    GrantsConfig, LimitsConfig, ModuleConfig, NodeConfig, SessionTypeConfig, StoreKind,
+    BmpConfig, Config, ConfigError, DEFAULT_BMP_ADDRESS, DEFAULT_BMP_COMMIT_CAPTURES,
+    DEFAULT_BMP_COMMIT_INTERVAL_MS, DEFAULT_BMP_DUMP_QUIET_MS, DEFAULT_RPC_ADDRESS,
+    DEFAULT_SESSION_MODULE_STREAMS, DEFAULT_SESSION_MODULE_WORKERS, DEFAULT_SESSION_TIMEOUT_SECS,
+    DEFAULT_SESSION_WORKERS, GrantsConfig, LimitsConfig, ModuleConfig, NodeConfig,
+    SessionTypeConfig, StoreKind,
 };
 pub use error::{ErrorKind, Result, ServerError};
 pub use server::{Server, SessionInfo, SessionTypeInfo};

@@ -18,6 +18,7 @@ use bgpmon_store::{
     EntityWriter, Import, ImportBegun, ImportSpec, PrefixReader, Session,
 };
 
+use crate::bmp::StationHandle;
 use crate::config::Config;
 use crate::error::{Result, ServerError};
 use crate::sessions::SessionRegistry;
@@ -31,6 +32,8 @@ struct Inner {
     load_failures: Vec<LoadError>,
     closed: AtomicBool,
     next_session: AtomicU64,
+    /// The status of each `[bmp.<name>]` station, in name order.
+    bmp: Vec<(String, StationHandle)>,
 }
 
 /// The bgpmon server.
@@ -97,6 +100,22 @@ impl Server {
             })?;
             load_failures = modules.load_dir(dir).await?;
         }
+        // Stations' sessions exist before any configured module starts, so a daemon module
+        // can follow what routers stream from the first message.
+        let mut bmp_status = Vec::new();
+        for (name, station) in &config.bmp {
+            let session_type = station
+                .session_type_in(&config)
+                .unwrap_or_default()
+                .to_owned();
+            sessions
+                .open_session(&session_type, &station.session, None)
+                .await?;
+            bmp_status.push((
+                name.clone(),
+                StationHandle::new(name, station.address, &station.session),
+            ));
+        }
         let server = Self {
             inner: Arc::new(Inner {
                 config,
@@ -106,6 +125,7 @@ impl Server {
                 load_failures,
                 closed: AtomicBool::new(false),
                 next_session: AtomicU64::new(1),
+                bmp: bmp_status,
             }),
         };
         for (id, module) in &server.inner.config.modules {
@@ -126,6 +146,11 @@ impl Server {
             })?;
         }
         Ok(server)
+    }
+
+    /// Every `[bmp.<name>]` station's status, in name order.
+    pub fn bmp_stations(&self) -> &[(String, StationHandle)] {
+        &self.inner.bmp
     }
 
     /// The limits of a module run that sets none of its own, and the

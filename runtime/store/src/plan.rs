@@ -276,7 +276,10 @@ fn kinds_name(kinds: &[TermKind]) -> &'static str {
 
 /// Whether `filter` has a term that no index covers, beyond time.
 fn has_unindexed_terms(filter: &CaptureFilter) -> bool {
-    filter.kind != CaptureKind::Any || !filter.path_regex.is_empty() || filter.family.is_some()
+    filter.kind != CaptureKind::Any
+        || !filter.path_regex.is_empty()
+        || filter.family.is_some()
+        || !filter.views.is_empty()
 }
 
 /// A query with the size of its postings.

@@ -95,6 +95,7 @@ fn sample_capture() -> Capture {
         aggregator: None,
         is_rib: false,
         mrt_type: Some(16),
+        view: Some(bgpmon_store::RouteView::PrePolicy),
     }
 }
 

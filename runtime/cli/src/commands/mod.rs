@@ -1,5 +1,6 @@
 //! One file per command group.
 
+pub(crate) mod bmp;
 pub(crate) mod delete;
 pub(crate) mod module;
 pub(crate) mod read;

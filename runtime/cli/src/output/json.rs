@@ -73,6 +73,10 @@ pub struct CaptureJson {
     pub aggregator: Option<AggregatorJson>,
     /// True for a RIB entry.
     pub rib: bool,
+    /// The BMP view (`pre-policy`, `post-policy`, `loc-rib`) of a capture a BMP station
+    /// received; left out otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub view: Option<&'static str>,
 }
 
 fn non_empty(s: String) -> Option<String> {
@@ -115,6 +119,12 @@ impl From<&v1::Capture> for CaptureJson {
                 address: ip_text(&a.address),
             }),
             rib: c.is_rib,
+            view: match c.view() {
+                v1::RouteView::Unspecified => None,
+                v1::RouteView::PrePolicy => Some("pre-policy"),
+                v1::RouteView::PostPolicy => Some("post-policy"),
+                v1::RouteView::LocRib => Some("loc-rib"),
+            },
         }
     }
 }

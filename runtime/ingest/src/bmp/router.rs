@@ -147,9 +147,10 @@ struct PeerState {
 ///   router; a route-monitoring message of a pre-policy view is read with path ids only in
 ///   those, and when bgpkit-parser's ADD-PATH guess finds path ids where none were
 ///   negotiated, the prefixes are read again without (see `nlri.rs`);
-/// - per peer and view, whether its table dump is still arriving: from a peer-up (for the
-///   Loc-RIB, which has no peer-up, from the session's start) until an End-of-RIB marker or
-///   [`BmpRouter::end_table_dumps`]. Captures of a dump are marked as RIB entries.
+/// - per peer and view, whether its table dump is still arriving: from a peer-up until an
+///   End-of-RIB marker or [`BmpRouter::end_table_dumps`]. The Loc-RIB, which has no
+///   peer-up, dumps from the session's start, and again while a peer's dump fills it.
+///   Captures of a dump are marked as RIB entries.
 #[derive(Debug)]
 pub struct BmpRouter {
     name: String,
@@ -157,6 +158,9 @@ pub struct BmpRouter {
     address: Option<IpAddr>,
     views: ViewSet,
     peers: HashMap<PeerKey, PeerState>,
+    /// Whether the dumps that follow the session's start are over: a peer first seen
+    /// after that, without a peer-up (the Loc-RIB has none), sends updates.
+    initial_dumps_over: bool,
     writer: CaptureWriter,
 }
 
@@ -170,6 +174,7 @@ impl BmpRouter {
             address,
             views,
             peers: HashMap::new(),
+            initial_dumps_over: false,
             writer: CaptureWriter::default(),
         }
     }
@@ -190,6 +195,7 @@ impl BmpRouter {
     /// A station calls it when the router has been quiet for a while, since some routers
     /// (gobgpd among them) send no End-of-RIB.
     pub fn end_table_dumps(&mut self) {
+        self.initial_dumps_over = true;
         for peer in self.peers.values_mut() {
             peer.dumping = [false; 3];
         }
@@ -272,6 +278,13 @@ impl BmpRouter {
                         dumping: [true; 3],
                     },
                 );
+                // The routes of the peer's dump go into the Loc-RIB too: its changes are
+                // part of the dump while that lasts.
+                for (key, state) in &mut self.peers {
+                    if key.loc_rib {
+                        state.dumping[view_slot(RouteView::LocRib)] = true;
+                    }
+                }
                 Ok(BmpEvent::PeerUp {
                     peer,
                     asn: peer_header.peer_asn.to_u32(),
@@ -327,11 +340,13 @@ impl BmpRouter {
         };
         let peer = key(peer_header);
         let asn_len = peer_header.asn_length();
+        let dumping =
+            !self.initial_dumps_over || self.peers.values().any(|p| p.dumping.contains(&true));
         let state = self.peers.entry(peer).or_insert_with(|| PeerState {
-            // A peer seen before its peer-up (the Loc-RIB never has one, and a station may
-            // start mid-session) starts in its table dump.
+            // A peer seen without a peer-up (the Loc-RIB never has one, and a station may
+            // start mid-session) is in the session's first dump while that lasts.
             add_path: Vec::new(),
-            dumping: [true; 3],
+            dumping: [dumping; 3],
         });
         let family_of_update = |update: &BgpUpdateMessage| -> (u16, u8) {
             for value in &update.attributes {
@@ -797,6 +812,13 @@ mod tests {
         );
         router.end_table_dumps();
         assert!(!rib(router.handle(&second, 0).unwrap()));
+
+        // A Loc-RIB first seen after the first dumps is live from its first message.
+        let mut router = BmpRouter::new("127.0.0.2", Some(ROUTER), ViewSet::ALL);
+        router.end_table_dumps();
+        framer.extend_from_slice(&monitoring(3, 0, &prefix));
+        let late = framer.next_frame().unwrap().unwrap();
+        assert!(!rib(router.handle(&late, 0).unwrap()));
     }
 
     #[test]

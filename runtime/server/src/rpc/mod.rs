@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use tonic::transport::server::TcpIncoming;
 
 pub use auth::{ApiToken, Auth, AuthLayer, MIN_TOKEN_BYTES, PROTECTED_RPCS, is_protected};
+pub(crate) use capture_wire::decode_capture;
 pub use metrics::Metrics;
 pub use service::{BgpmonService, DEFAULT_READ_BATCH};
 

@@ -20,9 +20,10 @@ use tonic::{Request, Response, Status, Streaming};
 
 use super::capture_wire::decode_capture;
 use super::convert::{
-    capture_to_proto, entity_from_proto, entity_to_proto, filter_from_proto, grants_from_proto,
-    import_spec_from_proto, import_to_proto, limits_from_proto, log_line_to_proto,
-    module_info_to_proto, options_from_proto, prefix_event_to_proto, status_to_proto,
+    bmp_station_to_proto, capture_to_proto, entity_from_proto, entity_to_proto, filter_from_proto,
+    grants_from_proto, import_spec_from_proto, import_to_proto, limits_from_proto,
+    log_line_to_proto, module_info_to_proto, options_from_proto, prefix_event_to_proto,
+    status_to_proto,
 };
 use super::metrics::Metrics;
 use crate::error::ServerError;
@@ -714,6 +715,19 @@ impl Bgpmon for BgpmonService {
                 }
             },
         )))
+    }
+
+    async fn get_bmp_status(
+        &self,
+        _request: Request<v1::GetBmpStatusRequest>,
+    ) -> Result<Response<v1::GetBmpStatusResponse>, Status> {
+        let stations = self
+            .server
+            .bmp_stations()
+            .iter()
+            .map(|(_, handle)| bmp_station_to_proto(handle.snapshot()))
+            .collect();
+        Ok(Response::new(v1::GetBmpStatusResponse { stations }))
     }
 
     async fn install_module(

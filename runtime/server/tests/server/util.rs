@@ -295,6 +295,7 @@ pub(crate) fn capture(t: u64, origin: u32, prefix: &str) -> Capture {
         aggregator: None,
         is_rib: false,
         mrt_type: None,
+        view: None,
     }
 }
 
