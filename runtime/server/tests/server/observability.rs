@@ -346,15 +346,6 @@ async fn module_series_stay_bounded_as_runs_come_and_go() {
         }
     }
     let after_many = module_series(&h).await;
-    let mut seen: Vec<u64> = h
-        .server
-        .list_running_modules()
-        .iter()
-        .map(|m| m.counters.fuel_used)
-        .collect();
-    seen.sort();
-    seen.dedup();
-    eprintln!("DEBUG {seen:?}");
     assert_eq!(names(&after_one), names(&after_many), "{after_many:#?}");
     // The totals hold every run, retired or not.
     assert_eq!(fuel(&after_many), used, "{after_many:#?}");
