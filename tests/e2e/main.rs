@@ -13,6 +13,7 @@ mod auth;
 mod bgpdump;
 mod crash;
 mod daemon;
+mod faults;
 mod filters;
 mod grpc;
 mod ingest;
