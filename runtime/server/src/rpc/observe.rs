@@ -316,7 +316,7 @@ mod tests {
         call.finish(Code::Ok);
         drop(call);
         drop(Call {
-            metrics: metrics.clone(),
+            metrics,
             method: "grpc.health.v1.Health/Watch".into(),
             started: Instant::now(),
             recorded: false,

@@ -207,7 +207,6 @@ async fn every_call_is_counted_and_timed_by_method_and_code() {
     let err = client
         .get_session(v1::GetSessionRequest {
             id: "nope".into(),
-            ..Default::default()
         })
         .await
         .unwrap_err();
