@@ -100,9 +100,8 @@ impl MetricsBuilder {
 
     /// The registry, to add families of another subsystem: register a
     /// metric here and keep a clone to update it (metrics are shared
-    /// handles), or register a
-    /// [`Collector`](prometheus_client::collector::Collector) for figures
-    /// read at scrape time. Names must not clash with the daemon's
+    /// handles), or register a [`Collector`] for figures read at scrape
+    /// time. Names must not clash with the daemon's
     /// (`bgpmon_*` as listed in `docs/design.md`, `process_*`).
     pub fn registry(&mut self) -> &mut Registry {
         &mut self.registry

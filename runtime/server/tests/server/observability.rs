@@ -205,9 +205,7 @@ async fn every_call_is_counted_and_timed_by_method_and_code() {
             .unwrap();
     }
     let err = client
-        .get_session(v1::GetSessionRequest {
-            id: "nope".into(),
-        })
+        .get_session(v1::GetSessionRequest { id: "nope".into() })
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::NotFound);
