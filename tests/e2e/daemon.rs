@@ -108,6 +108,19 @@ fn metrics_are_served_as_prometheus_text() {
         response.contains("\nbgpmon_session_workers{session=\"s1\",session_type=\"local\"} 8\n"),
         "{response}"
     );
+    for needle in [
+        "\n# TYPE bgpmon_ingest_captures_written_total counter\n",
+        "\nbgpmon_sessions_stored 1\n",
+        "\nbgpmon_build_info{version=\"",
+        "\nbgpmon_rpc_requests_total{method=\"bgpmon.v1.Bgpmon/WriteCaptures\",code=\"OK\"} 1\n",
+        "\nbgpmon_rpc_request_duration_seconds_count{method=\"bgpmon.v1.Bgpmon/OpenSession\",code=\"OK\"} 1\n",
+        "\nprocess_cpu_seconds_total ",
+        "\nprocess_resident_memory_bytes ",
+        "\nprocess_open_fds ",
+        "\nprocess_start_time_seconds ",
+    ] {
+        assert!(response.contains(needle), "{needle}: {response}");
+    }
 }
 
 #[test]

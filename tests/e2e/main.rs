@@ -14,6 +14,7 @@ mod bgpdump;
 mod bmp;
 mod crash;
 mod daemon;
+mod faults;
 mod filters;
 mod grpc;
 mod ingest;

@@ -93,7 +93,29 @@ impl Daemon {
 
     /// Starts a daemon on the config already in `dir`.
     pub(crate) fn start_in(dir: tempfile::TempDir) -> Self {
-        let mut child = Command::new(BGPMOND)
+        let command = Command::new(BGPMOND);
+        Self::spawn(dir, command)
+    }
+
+    /// Starts a daemon on the config already in `dir` that may write no
+    /// file larger than `limit_bytes` (RLIMIT_FSIZE, rounded down to KiB),
+    /// with SIGXFSZ ignored, so a write past the limit fails with EFBIG as
+    /// on a full disk instead of killing the daemon. Needs bash.
+    pub(crate) fn start_with_file_limit(dir: tempfile::TempDir, limit_bytes: u64) -> Self {
+        let mut command = Command::new("bash");
+        // An ignored signal stays ignored across exec.
+        command
+            .arg("-c")
+            .arg(format!(
+                "trap '' XFSZ; ulimit -f {}; exec \"$0\" \"$@\"",
+                limit_bytes / 1024
+            ))
+            .arg(BGPMOND);
+        Self::spawn(dir, command)
+    }
+
+    fn spawn(dir: tempfile::TempDir, mut command: Command) -> Self {
+        let mut child = command
             .arg("--config")
             .arg(dir.path().join("bgpmond.toml"))
             .env("RUST_LOG", "info")
@@ -180,6 +202,20 @@ impl Daemon {
         );
         assert_eq!(out.status.code(), Some(1), "failures exit 1");
         String::from_utf8(out.stderr).unwrap()
+    }
+
+    /// The daemon's metrics page: the whole HTTP response, headers first.
+    pub(crate) fn scrape(&self) -> String {
+        use std::io::{Read, Write};
+        let addr = self
+            .metrics
+            .trim_start_matches("http://")
+            .trim_end_matches("/metrics");
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        write!(stream, "GET /metrics HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        response
     }
 
     /// The daemon's process id, to read its `/proc` entry.

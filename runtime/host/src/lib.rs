@@ -65,7 +65,7 @@ pub use limits::{
 };
 pub use meter::{MAX_FUEL_SLICE, MIN_FUEL_SLICE};
 pub use options::resolve_options;
-pub use status::{FailureReason, ModuleStatus, RunState};
+pub use status::{FailureReason, ModuleStatus, RunState, TypeActivity};
 pub use supervisor::{
     DEFAULT_RETENTION, HostConfig, MAX_MODULE_ID_LEN, ModuleHost, RunRequest, check_identifier,
 };

@@ -42,7 +42,7 @@ use crate::limits::{MAX_RETAINED_RUNS, ModuleLimits};
 use crate::options::resolve_options;
 use crate::registry::TypeRegistry;
 use crate::run::{Outcome, RunParts, execute};
-use crate::status::{ModuleStatus, RunState};
+use crate::status::{ModuleStatus, RunState, TypeActivity};
 use crate::supervisor::{RunRequest, check_id};
 
 /// What separates a parent's id from its child's. Operator ids cannot
@@ -121,6 +121,10 @@ pub(crate) struct Lifecycle {
     registry: Arc<TypeRegistry>,
     retention: Duration,
     runs: Mutex<HashMap<String, Arc<Running>>>,
+    /// The counters of runs dropped from `runs`, summed per type, so
+    /// per-type totals never go down when a run is retired. Locked only
+    /// while `runs` is, so a run is counted in exactly one of the two.
+    retired: Mutex<BTreeMap<String, TypeActivity>>,
     /// Every run's stop token is a child of this one.
     stop_all: CancellationToken,
     /// Every run's force token is a child of this one.
@@ -141,6 +145,7 @@ impl Lifecycle {
             registry,
             retention,
             runs: Mutex::new(HashMap::new()),
+            retired: Mutex::new(BTreeMap::new()),
             stop_all: CancellationToken::new(),
             force_all: CancellationToken::new(),
             tasks: TaskTracker::new(),
@@ -279,7 +284,9 @@ impl Lifecycle {
             if runs.get(&ctx.id).is_some_and(|m| !m.is_ended()) {
                 return Err(HostError::DuplicateModule { id: ctx.id.clone() });
             }
-            runs.insert(ctx.id.clone(), running.clone());
+            if let Some(replaced) = runs.insert(ctx.id.clone(), running.clone()) {
+                self.bank([replaced]);
+            }
         }
         let status = running.status();
         tracing::info!(module = %ctx.id, module_type = %ctx.type_name, kind = %ctx.kind, "module starting");
@@ -348,9 +355,15 @@ impl Lifecycle {
     /// Drops ended runs past their retention, and the oldest ended ones
     /// past [`MAX_RETAINED_RUNS`].
     fn retire(&self, runs: &mut HashMap<String, Arc<Running>>) {
+        let mut gone = Vec::new();
         runs.retain(|_, m| {
-            m.ended()
-                .is_none_or(|(at, _)| at.elapsed() < self.retention)
+            let keep = m
+                .ended()
+                .is_none_or(|(at, _)| at.elapsed() < self.retention);
+            if !keep {
+                gone.push(m.clone());
+            }
+            keep
         });
         let mut ended: Vec<(Instant, String)> = runs
             .iter()
@@ -359,9 +372,47 @@ impl Lifecycle {
         if ended.len() > MAX_RETAINED_RUNS {
             ended.sort();
             for (_, id) in &ended[..ended.len() - MAX_RETAINED_RUNS] {
-                runs.remove(id);
+                gone.extend(runs.remove(id));
             }
         }
+        self.bank(gone);
+    }
+
+    /// Adds the counters of runs dropped from the map to the per-type
+    /// totals of retired runs. Called with the `runs` lock held.
+    fn bank(&self, gone: impl IntoIterator<Item = Arc<Running>>) {
+        let Ok(mut retired) = self.retired.lock() else {
+            return;
+        };
+        for m in gone {
+            retired
+                .entry(m.ctx.type_name.clone())
+                .or_insert_with(|| TypeActivity::new(&m.ctx.type_name))
+                .add(&m.ctx.counters());
+        }
+    }
+
+    /// What the runs of each module type have done, by type name: the
+    /// retired runs' totals plus the listed runs' live counters, read
+    /// under one lock, so no total ever goes down.
+    pub(crate) fn activity(&self) -> Vec<TypeActivity> {
+        let Ok(mut runs) = self.runs.lock() else {
+            return Vec::new();
+        };
+        self.retire(&mut runs);
+        let mut by_type = self.retired.lock().map(|r| r.clone()).unwrap_or_default();
+        for m in runs.values() {
+            let activity = by_type
+                .entry(m.ctx.type_name.clone())
+                .or_insert_with(|| TypeActivity::new(&m.ctx.type_name));
+            let counters = m.ctx.counters();
+            activity.add(&counters);
+            if !m.is_ended() {
+                activity.memory_bytes += counters.memory_bytes;
+            }
+            *activity.runs.entry(m.state_name()).or_default() += 1;
+        }
+        by_type.into_values().collect()
     }
 
     fn running(&self, id: &str) -> Result<Arc<Running>, HostError> {

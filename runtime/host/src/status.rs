@@ -1,5 +1,6 @@
 //! The status of a module run.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use crate::context::Counters;
@@ -121,4 +122,52 @@ pub struct ModuleStatus {
     pub started_at: SystemTime,
     /// When it ended.
     pub ended_at: Option<SystemTime>,
+}
+
+/// What the runs of one module type have done since the host started: the
+/// figures metrics report per type, so their number stays bounded by the
+/// loaded types however many runs come and go.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TypeActivity {
+    /// The module type.
+    pub type_name: String,
+    /// Fuel used by every run of the type, retired ones included.
+    pub fuel_used: u64,
+    /// Host calls made by every run of the type, retired ones included.
+    pub host_calls: u64,
+    /// Records read by every run of the type, retired ones included.
+    pub records_read: u64,
+    /// Records committed by every run of the type, retired ones included.
+    pub records_written: u64,
+    /// Log lines dropped by the log rate limit, for every run of the type.
+    pub logs_dropped: u64,
+    /// Time runs of the type spent paused for a fuel rate.
+    pub paused: Duration,
+    /// Linear memory and tables in use by the runs of the type that have
+    /// not ended, in bytes.
+    pub memory_bytes: u64,
+    /// The runs listed now (running, or ended and still retained), by
+    /// state name ([`RunState::name`]).
+    pub runs: BTreeMap<&'static str, u64>,
+}
+
+impl TypeActivity {
+    /// No activity of type `type_name` yet.
+    pub fn new(type_name: &str) -> Self {
+        Self {
+            type_name: type_name.to_owned(),
+            ..Self::default()
+        }
+    }
+
+    /// Adds the cumulative counters of one run (not its memory, which is
+    /// counted only while the run lives).
+    pub(crate) fn add(&mut self, counters: &Counters) {
+        self.fuel_used += counters.fuel_used;
+        self.host_calls += counters.host_calls;
+        self.records_read += counters.records_read;
+        self.records_written += counters.records_written;
+        self.logs_dropped += counters.logs_dropped;
+        self.paused += counters.paused;
+    }
 }

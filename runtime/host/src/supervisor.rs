@@ -14,7 +14,7 @@ use crate::info::ModuleInfo;
 use crate::lifecycle::Lifecycle;
 use crate::limits::ModuleLimits;
 use crate::registry::TypeRegistry;
-use crate::status::ModuleStatus;
+use crate::status::{ModuleStatus, TypeActivity};
 
 /// How long an ended module stays listable by default.
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(3600);
@@ -215,6 +215,13 @@ impl ModuleHost {
     /// retention period, and at most `MAX_RETAINED_RUNS` ended ones.
     pub fn list(&self) -> Vec<ModuleStatus> {
         self.lifecycle.list()
+    }
+
+    /// What the runs of each module type have done since the host started,
+    /// by type name: one entry per type that ever ran, however many runs
+    /// came and went.
+    pub fn activity(&self) -> Vec<TypeActivity> {
+        self.lifecycle.activity()
     }
 
     /// The status of module `id`.

@@ -33,6 +33,16 @@ pub mod v1 {
     pub use crate::write_captures::WriteCapturesRequest;
 }
 
+/// The encoded `FileDescriptorSet` of `bgpmon/v1/bgpmon.proto` (with what
+/// it imports), as protox compiled it for the generated code: what gRPC
+/// server reflection serves, so tools such as grpcurl need no `.proto`.
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/bgpmon_v1_descriptor.bin"));
+
+/// The name of every RPC of the API (`bgpmon.v1.Bgpmon`), in `.proto`
+/// order.
+pub const METHODS: &[&str] = include!(concat!(env!("OUT_DIR"), "/bgpmon_v1_methods.rs"));
+
 mod write_captures;
 
 pub use write_captures::EncodedCapture;

@@ -1,7 +1,7 @@
 //! Errors of server operations, each with the kind an API maps to a status.
 
 use bgpmon_host::{HostError, LimitError};
-use bgpmon_store::StoreError;
+use bgpmon_store::{StorageFault, StoreError};
 
 use crate::config::ConfigError;
 
@@ -20,9 +20,15 @@ pub enum ErrorKind {
     FailedPrecondition,
     /// The caller's grant does not allow the call.
     PermissionDenied,
-    /// The server is shutting down.
+    /// The server is shutting down, or its store is held by another
+    /// process or refuses work until the daemon restarts.
     Unavailable,
-    /// A fault of the server or its storage.
+    /// Stored data is corrupt.
+    DataLoss,
+    /// The storage or a file the server needs failed; the message names
+    /// the cause, for the client as for the log.
+    StorageFailed,
+    /// A bug of the server, whose details only its log shows.
     Internal,
 }
 
@@ -91,23 +97,34 @@ impl ServerError {
                 ErrorKind::InvalidArgument
             }
             Self::ShuttingDown => ErrorKind::Unavailable,
-            Self::Store(e) => match e {
-                StoreError::Closed { .. } | StoreError::ImportComplete { .. } => {
+            Self::Store(e) => match (e.storage_fault(), e) {
+                (Some(StorageFault::Locked | StorageFault::Poisoned), _) => ErrorKind::Unavailable,
+                (Some(StorageFault::Full), _) => ErrorKind::ResourceExhausted,
+                (Some(StorageFault::Corrupt), _) => ErrorKind::DataLoss,
+                (Some(_), _) => ErrorKind::StorageFailed,
+                (None, StoreError::SchemaVersion { .. })
+                | (None, StoreError::Closed { .. } | StoreError::ImportComplete { .. }) => {
                     ErrorKind::FailedPrecondition
                 }
-                StoreError::WorkersBusy { .. }
-                | StoreError::ModuleStreamsBusy { .. }
-                | StoreError::BufferFull { .. }
-                | StoreError::BufferBytesFull { .. } => ErrorKind::ResourceExhausted,
-                StoreError::EmptyEntityName
-                | StoreError::CaptureTooLarge { .. }
-                | StoreError::BadCursor { .. } => ErrorKind::InvalidArgument,
-                StoreError::UnknownDataset { .. } | StoreError::UnknownImport { .. } => {
+                (
+                    None,
+                    StoreError::WorkersBusy { .. }
+                    | StoreError::ModuleStreamsBusy { .. }
+                    | StoreError::BufferFull { .. }
+                    | StoreError::BufferBytesFull { .. },
+                ) => ErrorKind::ResourceExhausted,
+                (
+                    None,
+                    StoreError::EmptyEntityName
+                    | StoreError::CaptureTooLarge { .. }
+                    | StoreError::BadCursor { .. },
+                ) => ErrorKind::InvalidArgument,
+                (None, StoreError::UnknownDataset { .. } | StoreError::UnknownImport { .. }) => {
                     ErrorKind::NotFound
                 }
-                StoreError::AlreadyImported { .. } => ErrorKind::AlreadyExists,
-                StoreError::ReadOnly { .. } => ErrorKind::PermissionDenied,
-                _ => ErrorKind::Internal,
+                (None, StoreError::AlreadyImported { .. }) => ErrorKind::AlreadyExists,
+                (None, StoreError::ReadOnly { .. }) => ErrorKind::PermissionDenied,
+                (None, _) => ErrorKind::Internal,
             },
             Self::Host(e) => match e {
                 HostError::UnknownType { .. } | HostError::UnknownModule { .. } => {
@@ -123,6 +140,7 @@ impl ServerError {
                 HostError::FamilyLimit { .. } => ErrorKind::ResourceExhausted,
                 HostError::ShuttingDown => ErrorKind::Unavailable,
                 HostError::NoModuleDir => ErrorKind::FailedPrecondition,
+                HostError::Io { .. } => ErrorKind::StorageFailed,
                 _ => ErrorKind::Internal,
             },
         }

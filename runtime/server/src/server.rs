@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use bgpmon_host::{
     EngineOptions, HostConfig, LoadError, LogLine, ModuleHost, ModuleInfo, ModuleLimits,
-    ModuleStatus, RunRequest,
+    ModuleStatus, RunRequest, TypeActivity,
 };
 use bgpmon_store::{
     CaptureFilter, CaptureReader, CaptureSelection, CaptureWriter, EntityFilter, EntityReader,
@@ -450,6 +450,12 @@ impl Server {
     /// Running modules and recently ended ones.
     pub fn list_running_modules(&self) -> Vec<ModuleStatus> {
         self.inner.modules.list()
+    }
+
+    /// What the runs of each module type have done since the daemon
+    /// started (see [`ModuleHost::activity`]).
+    pub fn module_activity(&self) -> Vec<TypeActivity> {
+        self.inner.modules.activity()
     }
 
     /// The status of module `id`.

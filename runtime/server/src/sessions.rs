@@ -85,8 +85,8 @@ pub(crate) struct SessionRegistry {
 }
 
 fn task_failed(e: &tokio::task::JoinError) -> ServerError {
-    ServerError::Store(StoreError::Corrupt {
-        what: "storage task",
+    ServerError::Store(StoreError::TaskFailed {
+        task: "storage task",
         detail: e.to_string(),
     })
 }

@@ -31,7 +31,7 @@ pub enum StoreError {
         expected: u64,
     },
     /// A storage operation failed.
-    #[error("storage failed while {operation}: {source}")]
+    #[error("storage failed while {operation}: {source}; {}", fault_of(source).hint())]
     Storage {
         /// What the store was doing.
         operation: &'static str,
@@ -45,6 +45,15 @@ pub enum StoreError {
         /// What kind of record.
         what: &'static str,
         /// The decoder's message.
+        detail: String,
+    },
+    /// A blocking storage task panicked or was cancelled: a bug of the
+    /// daemon, not a fault of the stored data.
+    #[error("the {task} failed: {detail}; this is a bug of bgpmond, please report it")]
+    TaskFailed {
+        /// Which task: `commit task`, `scan task` or `storage task`.
+        task: &'static str,
+        /// What tokio said.
         detail: String,
     },
     /// The session is closed.
@@ -163,6 +172,79 @@ pub enum StoreError {
     },
 }
 
+/// What a storage failure means for whoever asked, so the API can answer
+/// with a status that says it (see [`StoreError::storage_fault`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StorageFault {
+    /// Another process holds the store file.
+    Locked,
+    /// The store refuses work after an earlier I/O error, until the daemon
+    /// reopens it.
+    Poisoned,
+    /// The disk, a quota or the file-size limit is full.
+    Full,
+    /// Stored data is corrupt.
+    Corrupt,
+    /// Any other I/O or storage failure.
+    Failed,
+}
+
+impl StorageFault {
+    /// What to do about it, as the end of an error message.
+    pub fn hint(self) -> &'static str {
+        match self {
+            Self::Locked => "check that no other process (another bgpmond) holds the store file",
+            Self::Poisoned => {
+                "the store refuses work after an earlier I/O error; fix that error's cause (see the daemon's log) and restart bgpmond"
+            }
+            Self::Full => "free disk space or raise the quota or file-size limit, then retry",
+            Self::Corrupt => {
+                "the store file is damaged; restart bgpmond to let redb repair it, or restore a backup"
+            }
+            Self::Failed => "check the disk and the daemon's log, then retry",
+        }
+    }
+}
+
+/// The fault a redb error stands for.
+fn fault_of(e: &redb::Error) -> StorageFault {
+    match e {
+        redb::Error::DatabaseAlreadyOpen => StorageFault::Locked,
+        redb::Error::PreviousIo => StorageFault::Poisoned,
+        redb::Error::Corrupted(_) => StorageFault::Corrupt,
+        redb::Error::Io(io) => match io.kind() {
+            std::io::ErrorKind::StorageFull
+            | std::io::ErrorKind::QuotaExceeded
+            | std::io::ErrorKind::FileTooLarge => StorageFault::Full,
+            _ => StorageFault::Failed,
+        },
+        _ => StorageFault::Failed,
+    }
+}
+
+impl StoreError {
+    /// What a failure of the storage itself means, or `None` for an error
+    /// of the caller or of a session's state:
+    /// - [`Open`](Self::Open) and [`Storage`](Self::Storage) by what redb
+    ///   said;
+    /// - [`Corrupt`](Self::Corrupt) as [`StorageFault::Corrupt`].
+    pub fn storage_fault(&self) -> Option<StorageFault> {
+        match self {
+            Self::Open { source, .. } => Some(match source {
+                redb::DatabaseError::DatabaseAlreadyOpen => StorageFault::Locked,
+                redb::DatabaseError::Storage(redb::StorageError::Corrupted(_)) => {
+                    StorageFault::Corrupt
+                }
+                _ => StorageFault::Failed,
+            }),
+            Self::Storage { source, .. } => Some(fault_of(source)),
+            Self::Corrupt { .. } => Some(StorageFault::Corrupt),
+            _ => None,
+        }
+    }
+}
+
 /// The storage result type.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -178,5 +260,60 @@ impl<T, E: Into<redb::Error>> During<T> for std::result::Result<T, E> {
             operation,
             source: e.into(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn storage(source: redb::Error) -> StoreError {
+        StoreError::Storage {
+            operation: "committing a write",
+            source,
+        }
+    }
+
+    #[test]
+    fn storage_faults_name_their_cause_and_what_to_do() {
+        // EFBIG, as a write past RLIMIT_FSIZE gets it.
+        let full = storage(redb::Error::Io(std::io::Error::from_raw_os_error(27)));
+        assert_eq!(full.storage_fault(), Some(StorageFault::Full));
+        let text = full.to_string();
+        assert!(
+            text.starts_with("storage failed while committing a write: "),
+            "{text}"
+        );
+        assert!(text.contains("File too large"), "{text}");
+        assert!(
+            text.ends_with("free disk space or raise the quota or file-size limit, then retry"),
+            "{text}"
+        );
+
+        let poisoned = storage(redb::Error::PreviousIo);
+        assert_eq!(poisoned.storage_fault(), Some(StorageFault::Poisoned));
+        assert!(
+            poisoned.to_string().contains("restart bgpmond"),
+            "{poisoned}"
+        );
+
+        let eio = storage(redb::Error::Io(std::io::Error::from_raw_os_error(5)));
+        assert_eq!(eio.storage_fault(), Some(StorageFault::Failed));
+        assert_eq!(
+            storage(redb::Error::Corrupted("bad page".into())).storage_fault(),
+            Some(StorageFault::Corrupt)
+        );
+        let locked = StoreError::Open {
+            path: "bgp.redb".into(),
+            source: redb::DatabaseError::DatabaseAlreadyOpen,
+        };
+        assert_eq!(locked.storage_fault(), Some(StorageFault::Locked));
+        assert_eq!(
+            StoreError::Closed {
+                session: "s1".into()
+            }
+            .storage_fault(),
+            None
+        );
     }
 }

@@ -47,7 +47,7 @@ pub use dataset::{
     CaptureSelection, DatasetId, Import, ImportBegun, ImportSpec, SessionStats, StoredSession,
 };
 pub use encoded::EncodedCaptures;
-pub use error::{Result, StoreError};
+pub use error::{Result, StorageFault, StoreError};
 pub use filter::{
     AddressFamily, AsPathRegex, CaptureFilter, CaptureKind, CommunityPattern,
     CommunityPatternError, EntityFilter, MAX_PATH_REGEX_BYTES, MAX_PATH_REGEX_COMPILED_BYTES,

@@ -153,8 +153,8 @@ pub(crate) async fn blocking<T: Send + 'static>(
 ) -> Result<T> {
     tokio::task::spawn_blocking(work)
         .await
-        .map_err(|e| StoreError::Corrupt {
-            what: "storage task",
+        .map_err(|e| StoreError::TaskFailed {
+            task: "storage task",
             detail: e.to_string(),
         })?
 }

@@ -152,8 +152,8 @@ impl PendingFlush {
         let Some(task) = self.task else {
             return Ok(0);
         };
-        task.await.map_err(|e| StoreError::Corrupt {
-            what: "commit task",
+        task.await.map_err(|e| StoreError::TaskFailed {
+            task: "commit task",
             detail: e.to_string(),
         })??;
         Ok(self.count)
@@ -312,8 +312,8 @@ impl CaptureReader {
             backend.scan_captures(dataset, position, &filter, limits)
         })
         .await
-        .map_err(|e| StoreError::Corrupt {
-            what: "scan task",
+        .map_err(|e| StoreError::TaskFailed {
+            task: "scan task",
             detail: e.to_string(),
         })?
     }
@@ -440,8 +440,8 @@ impl EntityReader {
             backend.scan_entities(dataset, after.as_deref(), &filter, max)
         })
         .await
-        .map_err(|e| StoreError::Corrupt {
-            what: "scan task",
+        .map_err(|e| StoreError::TaskFailed {
+            task: "scan task",
             detail: e.to_string(),
         })??;
         match batch.last() {

@@ -3,7 +3,9 @@
 //! When the config names a token file (`api_token_file`), every RPC listed
 //! in [`PROTECTED_RPCS`] needs the header `authorization: Bearer <token>`;
 //! a missing or wrong token gets `UNAUTHENTICATED`, and the daemon's log
-//! names the RPC, never the token. Reads stay open. The check is a tower
+//! names the RPC, never the token. Reads stay open, and so do the health
+//! service (load balancers probe it without credentials) and reflection
+//! (it shows only the schema, which is public). The check is a tower
 //! layer over the whole gRPC router, keyed on the method path, so an RPC
 //! added later is covered by adding its name to the table.
 

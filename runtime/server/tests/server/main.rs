@@ -15,6 +15,7 @@ mod hostile_memory;
 mod limits;
 mod loading;
 mod modules;
+mod observability;
 mod sessions;
 mod starvation;
 mod tls;
