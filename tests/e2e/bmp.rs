@@ -721,6 +721,16 @@ fn malformed_and_truncated_bmp_drop_only_their_router() {
     assert!(half.starts_with("truncated BMP message at byte "), "{half}");
     let garbage = routers["127.0.0.23"]["last_error"].as_str().unwrap();
     assert!(garbage.contains("is not BMP version 3"), "{garbage}");
+    let metrics = d.scrape();
+    for expected in [
+        "bgpmon_bmp_router_errors_total{station=\"lab\",router=\"127.0.0.21\",name=\"bad\"} 1",
+        "bgpmon_bmp_router_messages_total{station=\"lab\",router=\"127.0.0.20\",name=\"good\"} 2001",
+        "bgpmon_bmp_router_connected{station=\"lab\",router=\"127.0.0.21\",name=\"bad\"} 0",
+        "bgpmon_bmp_peer_prefixes_total{station=\"lab\",router=\"127.0.0.20\",name=\"good\",peer=\"192.0.2.1\",peer_as=\"64500\",distinguisher=\"0\"} 2000",
+    ] {
+        assert!(metrics.contains(expected), "{expected} in\n{metrics}");
+    }
+    assert!(metrics.contains("bgpmon_bmp_router_last_message_age_seconds{"));
     let log = d.log();
     assert_eq!(
         log.matches("dropping a BMP router's connection").count(),

@@ -12,7 +12,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
-use crate::rpc::{Metrics, serve_metrics, serve_rpc};
+use crate::rpc::{serve_metrics, serve_rpc};
 use crate::server::Server;
 
 /// How long shutdown waits for modules and sessions to close before it
@@ -98,7 +98,17 @@ pub async fn run(args: DaemonArgs) -> anyhow::Result<()> {
     }
 
     let shutdown = CancellationToken::new();
-    let metrics = Arc::new(Metrics::default());
+    let mut metrics = crate::rpc::MetricsBuilder::new();
+    metrics
+        .registry()
+        .register_collector(Box::new(crate::bmp::BmpCollector::new(
+            server
+                .bmp_stations()
+                .iter()
+                .map(|(_, h)| h.clone())
+                .collect(),
+        )));
+    let metrics = Arc::new(metrics.build());
     let mut tasks = JoinSet::new();
     let listener = TcpListener::bind(rpc_address).await.with_context(|| {
         format!("cannot listen on {rpc_address} (rpc_address); is another bgpmond running?")

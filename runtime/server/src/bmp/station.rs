@@ -31,7 +31,8 @@ const READ_CHUNK: usize = 64 * 1024;
 /// How long the writer waits before opening its writer again after a failure.
 const RETRY_WAIT: Duration = Duration::from_secs(1);
 
-fn now_us() -> u64 {
+/// The station's clock: microseconds since the unix epoch.
+pub(crate) fn now_us() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as u64)
