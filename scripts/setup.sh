@@ -14,10 +14,12 @@ rustup component add rustfmt clippy
 python3 -m pip install --quiet --disable-pip-version-check "grpcio==1.85.*" "grpcio-tools==1.85.*"
 # The end-to-end tests compare `bgpmon read captures --format bgpdump` with
 # RIPE NCC's bgpdump (the Debian package) on the shared MRT files, and make
-# TLS certificates with openssl.
+# TLS certificates with openssl, and run two gobgpd routers (Debian's gobgpd
+# package, which has gobgp too) that stream BMP to the daemon's station.
 missing=()
 command -v bgpdump >/dev/null 2>&1 || missing+=(bgpdump)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v gobgpd >/dev/null 2>&1 || missing+=(gobgpd)
 if [ ${#missing[@]} -gt 0 ]; then
     if command -v apt-get >/dev/null 2>&1; then
         sudo=""

@@ -921,6 +921,65 @@ mod tests {
         assert_eq!(c.node_list().len(), 2);
     }
 
+    const SESSIONS: &str = "[sessions.local]\ntype = \"redb\"\npath = \"x.redb\"\n";
+
+    #[test]
+    fn a_bmp_station_needs_only_its_session() {
+        let c = Config::parse(&format!("{SESSIONS}[bmp.edge]\nsession = \"live\"\n")).unwrap();
+        let b = &c.bmp["edge"];
+        assert_eq!(b.address.to_string(), DEFAULT_BMP_ADDRESS);
+        assert_eq!(b.session_type_in(&c), Some("local"));
+        assert_eq!(b.route_views(), bgpmon_store::RouteView::ALL);
+        assert_eq!(b.commit_interval_ms, DEFAULT_BMP_COMMIT_INTERVAL_MS);
+        assert_eq!(b.commit_captures, DEFAULT_BMP_COMMIT_CAPTURES);
+        assert_eq!(b.dump_quiet_ms, DEFAULT_BMP_DUMP_QUIET_MS);
+        let again = Config::parse(&c.to_toml()).unwrap();
+        assert_eq!(again.bmp, c.bmp);
+    }
+
+    #[test]
+    fn bad_bmp_keys_and_values_name_their_key() {
+        let station = |body: &str| format!("{SESSIONS}[bmp.edge]\nsession = \"live\"\n{body}");
+        let cases = [
+            (station("port = 1\n"), "bmp.edge.port"),
+            (station("views = [\"pre-policy\", \"adj-rib-out\"]\n"), "bmp.edge.views[1]"),
+            (station("views = []\n"), "bmp.edge.views"),
+            (station("commit_interval_ms = 0\n"), "bmp.edge.commit_interval_ms"),
+            (station("commit_captures = 0\n"), "bmp.edge.commit_captures"),
+            (station("dump_quiet_ms = 0\n"), "bmp.edge.dump_quiet_ms"),
+            (station("session_type = \"nope\"\n"), "bmp.edge.session_type"),
+            (station("address = \"localhost\"\n"), "bmp.edge.address"),
+            (format!("{SESSIONS}[bmp.edge]\nviews = []\n"), "bmp.edge"),
+            (format!("{SESSIONS}[bmp.edge]\nsession = \"a b\"\n"), "bmp.edge.session"),
+            ("[bmp.edge]\nsession = \"live\"\n".to_owned(), "bmp.edge.session_type"),
+            (
+                format!("{SESSIONS}[bmp.a]\nsession = \"x\"\n[bmp.b]\nsession = \"y\"\n"),
+                "bmp.b.address",
+            ),
+        ];
+        for (text, key) in cases {
+            let e = err(&text);
+            assert_eq!(e.key, key, "{text}: {e}");
+        }
+        let e = err(&station("views = [\"adj-rib-out\"]\n"));
+        assert!(e.message.contains("\"adj-rib-out\" is not a view"), "{e}");
+    }
+
+    #[test]
+    fn the_commented_bmp_example_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../etc/bgpmond.toml");
+        let text = std::fs::read_to_string(path).unwrap();
+        let example: String = text
+            .lines()
+            .skip_while(|l| !l.starts_with("# [bmp."))
+            .take_while(|l| l.starts_with("# "))
+            .map(|l| format!("{}\n", &l[2..]))
+            .collect();
+        assert!(example.contains("session = "), "{example}");
+        let c = Config::parse(&format!("{SESSIONS}{example}")).unwrap();
+        assert_eq!(c.bmp["edge"].session, "live");
+    }
+
     #[test]
     fn syntax_errors_give_the_line() {
         let e = err("a = \n");
