@@ -123,8 +123,7 @@ impl Gobgp {
     passive-mode = true
     local-address = "127.0.0.1"
     remote-port = {b_port}
-{families}"#,
-            families = FAMILIES
+{FAMILIES}"#
         );
         Self::start(&config, free_port())
     }
@@ -147,14 +146,13 @@ impl Gobgp {
   [neighbors.transport.config]
     local-address = "127.0.0.2"
     remote-port = {a_port}
-{families}
+{FAMILIES}
 [[bmp-servers]]
   [bmp-servers.config]
     address = "{ip}"
     port = {station_port}
     route-monitoring-policy = "all"
 "#,
-            families = FAMILIES,
             ip = station.ip(),
             station_port = station.port(),
         );

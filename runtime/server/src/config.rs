@@ -115,6 +115,8 @@ pub struct Config {
 
 /// The default `bmp.<name>.address`: loopback, on pmacct's BMP port.
 pub const DEFAULT_BMP_ADDRESS: &str = "127.0.0.1:1790";
+const DEFAULT_BMP_SOCKET: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 1790);
 /// The default `bmp.<name>.commit_interval_ms`.
 pub const DEFAULT_BMP_COMMIT_INTERVAL_MS: u64 = 100;
 /// The default `bmp.<name>.commit_captures`.
@@ -153,9 +155,7 @@ pub struct BmpConfig {
 }
 
 fn default_bmp_address() -> SocketAddr {
-    DEFAULT_BMP_ADDRESS
-        .parse()
-        .expect("a valid default address")
+    DEFAULT_BMP_SOCKET
 }
 
 fn default_bmp_views() -> Vec<String> {
@@ -942,16 +942,31 @@ mod tests {
         let station = |body: &str| format!("{SESSIONS}[bmp.edge]\nsession = \"live\"\n{body}");
         let cases = [
             (station("port = 1\n"), "bmp.edge.port"),
-            (station("views = [\"pre-policy\", \"adj-rib-out\"]\n"), "bmp.edge.views[1]"),
+            (
+                station("views = [\"pre-policy\", \"adj-rib-out\"]\n"),
+                "bmp.edge.views[1]",
+            ),
             (station("views = []\n"), "bmp.edge.views"),
-            (station("commit_interval_ms = 0\n"), "bmp.edge.commit_interval_ms"),
+            (
+                station("commit_interval_ms = 0\n"),
+                "bmp.edge.commit_interval_ms",
+            ),
             (station("commit_captures = 0\n"), "bmp.edge.commit_captures"),
             (station("dump_quiet_ms = 0\n"), "bmp.edge.dump_quiet_ms"),
-            (station("session_type = \"nope\"\n"), "bmp.edge.session_type"),
+            (
+                station("session_type = \"nope\"\n"),
+                "bmp.edge.session_type",
+            ),
             (station("address = \"localhost\"\n"), "bmp.edge.address"),
             (format!("{SESSIONS}[bmp.edge]\nviews = []\n"), "bmp.edge"),
-            (format!("{SESSIONS}[bmp.edge]\nsession = \"a b\"\n"), "bmp.edge.session"),
-            ("[bmp.edge]\nsession = \"live\"\n".to_owned(), "bmp.edge.session_type"),
+            (
+                format!("{SESSIONS}[bmp.edge]\nsession = \"a b\"\n"),
+                "bmp.edge.session",
+            ),
+            (
+                "[bmp.edge]\nsession = \"live\"\n".to_owned(),
+                "bmp.edge.session_type",
+            ),
             (
                 format!("{SESSIONS}[bmp.a]\nsession = \"x\"\n[bmp.b]\nsession = \"y\"\n"),
                 "bmp.b.address",

@@ -264,9 +264,10 @@ impl BmpRouter {
                     Some(&peer_header.peer_type),
                 )
                 .map_err(|e| fail(format!("peer up: {e}")))?;
-                let (sent, received) = match (&up.sent_open, &up.received_open) {
-                    (BgpMessage::Open(sent), BgpMessage::Open(received)) => (sent, received),
-                    _ => return Err(fail("peer up: its BGP messages are not OPENs".into())),
+                let (BgpMessage::Open(sent), BgpMessage::Open(received)) =
+                    (&up.sent_open, &up.received_open)
+                else {
+                    return Err(fail("peer up: its BGP messages are not OPENs".into()));
                 };
                 let add_path = add_path_towards_router(sent, received);
                 let four_octet_as = has_four_octet_as(sent) && has_four_octet_as(received);
@@ -310,7 +311,7 @@ impl BmpRouter {
             BmpMsgType::RouteMonitoring => {
                 let peer_header = parse_per_peer_header(&mut data)
                     .map_err(|e| fail(format!("per-peer header: {e}")))?;
-                self.route_monitoring(&peer_header, data, now_us)
+                self.route_monitoring(&peer_header, &data, now_us)
                     .map_err(fail)
             }
             BmpMsgType::StatisticsReport => Ok(BmpEvent::Ignored {
@@ -325,7 +326,7 @@ impl BmpRouter {
     fn route_monitoring(
         &mut self,
         peer_header: &BmpPerPeerHeader,
-        message: Bytes,
+        message: &Bytes,
         now_us: u64,
     ) -> Result<BmpEvent, String> {
         let view = match (peer_header.peer_type, peer_header.peer_flags) {
@@ -390,7 +391,7 @@ impl BmpRouter {
         };
         let replaced = if !negotiated(family) && has_path_ids(&update) {
             // bgpkit-parser guessed ADD-PATH; read the prefixes as they are on the wire.
-            plain_prefixes(&message)
+            plain_prefixes(message)
         } else {
             None
         };
@@ -828,7 +829,7 @@ mod tests {
         let initiation = bmp(4, &tlvs);
         let prefix = monitoring(0, 0, &update(&[PEER_AS], &[24, 192, 0, 2]));
         assert_eq!(
-            captures(&run(&[initiation.clone(), prefix.clone()]))[0].collector,
+            captures(&run(&[initiation.clone(), prefix]))[0].collector,
             "edge"
         );
 

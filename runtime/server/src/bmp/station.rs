@@ -215,8 +215,7 @@ impl Connection {
                     break match framer.finish() {
                         0 => "the router closed the connection".to_owned(),
                         left => self.malformed(&format!(
-                            "truncated BMP message at byte {}: the router closed the connection {left} bytes into it",
-                            offset
+                            "truncated BMP message at byte {offset}: the router closed the connection {left} bytes into it"
                         )),
                     };
                 }

@@ -571,6 +571,54 @@ pub(crate) fn import_spec_from_proto(
     })
 }
 
+/// The wire form of a BMP station's status.
+pub(crate) fn bmp_station_to_proto(s: crate::bmp::StationStatus) -> v1::BmpStation {
+    v1::BmpStation {
+        name: s.name,
+        address: s.address.to_string(),
+        session_id: s.session,
+        captures_stored: s.captures_stored,
+        routers: s
+            .routers
+            .into_values()
+            .map(|r| v1::BmpRouter {
+                name: r.name,
+                address: ip_to_bytes(r.address),
+                connected: r.connected,
+                connections: r.connections,
+                messages: r.messages,
+                prefixes: r.prefixes,
+                last_message_us: r.last_message_us,
+                errors: r.errors,
+                last_error: r.last_error,
+                peers: r
+                    .peers
+                    .into_iter()
+                    .map(|(key, p)| v1::BmpPeer {
+                        address: ip_to_bytes(key.address),
+                        asn: p.asn,
+                        distinguisher: key.distinguisher,
+                        loc_rib: key.loc_rib,
+                        up: p.up,
+                        messages: p.messages,
+                        prefixes: p.prefixes,
+                        last_message_us: p.last_message_us,
+                        events: p
+                            .events
+                            .into_iter()
+                            .map(|e| v1::BmpPeerEvent {
+                                timestamp_us: e.timestamp_us,
+                                up: e.up,
+                                reason: e.reason,
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -690,53 +738,5 @@ mod tests {
         }))
         .unwrap_err();
         assert!(status.message().contains("neither standard nor large"));
-    }
-}
-
-/// The wire form of a BMP station's status.
-pub(crate) fn bmp_station_to_proto(s: crate::bmp::StationStatus) -> v1::BmpStation {
-    v1::BmpStation {
-        name: s.name,
-        address: s.address.to_string(),
-        session_id: s.session,
-        captures_stored: s.captures_stored,
-        routers: s
-            .routers
-            .into_values()
-            .map(|r| v1::BmpRouter {
-                name: r.name,
-                address: ip_to_bytes(r.address),
-                connected: r.connected,
-                connections: r.connections,
-                messages: r.messages,
-                prefixes: r.prefixes,
-                last_message_us: r.last_message_us,
-                errors: r.errors,
-                last_error: r.last_error,
-                peers: r
-                    .peers
-                    .into_iter()
-                    .map(|(key, p)| v1::BmpPeer {
-                        address: ip_to_bytes(key.address),
-                        asn: p.asn,
-                        distinguisher: key.distinguisher,
-                        loc_rib: key.loc_rib,
-                        up: p.up,
-                        messages: p.messages,
-                        prefixes: p.prefixes,
-                        last_message_us: p.last_message_us,
-                        events: p
-                            .events
-                            .into_iter()
-                            .map(|e| v1::BmpPeerEvent {
-                                timestamp_us: e.timestamp_us,
-                                up: e.up,
-                                reason: e.reason,
-                            })
-                            .collect(),
-                    })
-                    .collect(),
-            })
-            .collect(),
     }
 }
