@@ -16,6 +16,7 @@ mod crash;
 mod daemon;
 mod faults;
 mod filters;
+mod gobgp;
 mod grpc;
 mod ingest;
 mod load;

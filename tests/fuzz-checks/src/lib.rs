@@ -15,7 +15,10 @@
 //! - [`config`]: a config is accepted or refused with an error naming a
 //!   key, and an accepted one prints as TOML that parses back to itself;
 //! - [`mrt`]: the MRT reader ends on any input, counts what it yields, and
-//!   every capture it yields is accepted by the daemon's decoder.
+//!   every capture it yields is accepted by the daemon's decoder;
+//! - [`bmp`]: BMP framing keeps every byte and offset in order, a router's
+//!   errors name their message's offset, and every capture it yields is
+//!   accepted by the daemon's decoder.
 
 #![allow(
     clippy::expect_used,
@@ -25,6 +28,7 @@
 
 use std::io::Cursor;
 
+use bgpmon_ingest::bmp::{BmpEvent, BmpFramer, BmpRouter, ViewSet};
 use bgpmon_ingest::{CollectorNames, MrtReader};
 use bgpmon_proto::v1;
 use bgpmon_server::Config;
@@ -38,11 +42,12 @@ use tonic::Code;
 pub type Check = fn(&[u8]) -> bool;
 
 /// The fuzz targets, by the name of their corpus folder.
-pub const TARGETS: [(&str, Check); 4] = [
+pub const TARGETS: [(&str, Check); 5] = [
     ("capture_wire", capture_wire),
     ("filter", filter),
     ("config", config),
     ("mrt", mrt),
+    ("bmp", bmp),
 ];
 
 /// Checks the daemon's capture decoder on `data`; returns whether it
@@ -174,4 +179,55 @@ pub fn mrt(data: &[u8]) -> bool {
         "the account counts other captures"
     );
     yielded > 0
+}
+
+/// Checks the BMP framing and router on `data` as one router's stream;
+/// returns whether it yielded a capture.
+///
+/// # Panics
+///
+/// If a message is framed past the input or at an offset out of order, an
+/// error names an offset other than its message's, or a capture the router
+/// yields is refused by the daemon's decoder.
+pub fn bmp(data: &[u8]) -> bool {
+    let mut framer = BmpFramer::new();
+    framer.extend_from_slice(data);
+    let mut router = BmpRouter::new("fuzz", None, ViewSet::ALL);
+    let mut next_offset = 0u64;
+    let mut captures = false;
+    loop {
+        let frame = match framer.next_frame() {
+            Ok(Some(frame)) => frame,
+            Ok(None) => {
+                assert_eq!(
+                    next_offset + framer.buffered() as u64,
+                    data.len() as u64,
+                    "framing lost bytes"
+                );
+                break;
+            }
+            Err(e) => {
+                assert_eq!(e.offset, next_offset, "a framing error names its message");
+                break;
+            }
+        };
+        assert_eq!(frame.offset, next_offset, "messages are framed in order");
+        next_offset += frame.bytes.len() as u64;
+        assert!(
+            next_offset <= data.len() as u64,
+            "a message framed past the input"
+        );
+        match router.handle(&frame, 0) {
+            Ok(BmpEvent::RouteMonitoring {
+                capture: Some(c), ..
+            }) => {
+                untrusted::decode_capture(c.as_bytes())
+                    .expect("the daemon accepts every capture the router yields");
+                captures = true;
+            }
+            Ok(_) => {}
+            Err(e) => assert_eq!(e.offset, frame.offset, "an error names its message"),
+        }
+    }
+    captures
 }

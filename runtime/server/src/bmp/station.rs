@@ -249,9 +249,21 @@ impl Connection {
                 Err(e) => return (batch, Some(self.malformed(&e.to_string()))),
             };
             let now = now_us();
-            let event = match router.handle(&frame, now) {
-                Ok(event) => event,
-                Err(e) => return (batch, Some(self.malformed(&e.to_string()))),
+            // A parser panic on a hostile message ends this router's connection, as a
+            // malformed message does, instead of leaving its status connected.
+            let handled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                router.handle(&frame, now)
+            }));
+            let event = match handled {
+                Ok(Ok(event)) => event,
+                Ok(Err(e)) => return (batch, Some(self.malformed(&e.to_string()))),
+                Err(_) => {
+                    let error = format!(
+                        "malformed BMP message at byte {}: the parser panicked on it",
+                        frame.offset
+                    );
+                    return (batch, Some(self.malformed(&error)));
+                }
             };
             let mut status = self.status.lock();
             let Some(r) = status.routers.get_mut(&self.router_address.ip()) else {
