@@ -133,6 +133,15 @@ fn a_routers_table_is_stored_peer_by_peer_for_each_view() {
     assert_eq!(peer["up"], true);
     assert_eq!(peer["prefixes"], 2 * total, "pre- and post-policy prefixes");
     assert_eq!(peer["events"][0]["up"], true, "its peer-up is recorded");
+    assert_eq!(
+        peer["four_octet_as"], true,
+        "both gobgpd OPENs offer 4-octet ASes"
+    );
+    assert_eq!(
+        peer["add_path"],
+        serde_json::json!([]),
+        "no ADD-PATH configured"
+    );
     let loc = peers.iter().find(|p| p["loc_rib"] == true).unwrap();
     assert_eq!(loc["prefixes"], total);
     assert_eq!(

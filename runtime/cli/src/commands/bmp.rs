@@ -41,6 +41,8 @@ fn peer_json(p: &v1::BmpPeer) -> serde_json::Value {
         "messages": p.messages,
         "prefixes": p.prefixes,
         "last_message_us": p.last_message_us,
+        "four_octet_as": p.four_octet_as,
+        "add_path": p.add_path,
         "events": p.events.iter().map(|e| json!({
             "timestamp_us": e.timestamp_us,
             "up": e.up,

@@ -277,11 +277,14 @@ impl Connection {
                     peer,
                     asn,
                     timestamp_us,
-                    ..
+                    add_path,
+                    four_octet_as,
                 } => {
                     *dumping = true;
                     let p = r.peers.entry(peer).or_default();
                     p.asn = asn;
+                    p.add_path = add_path;
+                    p.four_octet_as = four_octet_as;
                     p.record(PeerEvent {
                         timestamp_us,
                         up: true,

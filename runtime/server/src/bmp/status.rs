@@ -37,6 +37,10 @@ pub struct PeerStatus {
     pub last_message_us: Option<u64>,
     /// The latest up and down records, oldest first, at most [`MAX_PEER_EVENTS`].
     pub events: VecDeque<PeerEvent>,
+    /// From the latest peer-up: whether both OPENs carry the 4-octet AS capability.
+    pub four_octet_as: bool,
+    /// From the latest peer-up: the (AFI, SAFI) pairs with ADD-PATH towards the router.
+    pub add_path: Vec<(u16, u8)>,
 }
 
 impl PeerStatus {

@@ -603,6 +603,12 @@ pub(crate) fn bmp_station_to_proto(s: crate::bmp::StationStatus) -> v1::BmpStati
                         messages: p.messages,
                         prefixes: p.prefixes,
                         last_message_us: p.last_message_us,
+                        four_octet_as: p.four_octet_as,
+                        add_path: p
+                            .add_path
+                            .iter()
+                            .map(|(afi, safi)| format!("{afi}/{safi}"))
+                            .collect(),
                         events: p
                             .events
                             .into_iter()
