@@ -770,13 +770,13 @@ fn a_store_of_another_schema_version_is_refused_and_left_alone() {
         .append_captures(ds, None, &encoded(&[capture(1, 64500, &["10.0.0.0/8"])]))
         .unwrap();
     drop(backend);
-    // Rewrite the version as an older build would have left it.
+    // Rewrite the version as the previous build (schema 4, no BMP view) left it.
     let meta: redb::TableDefinition<&str, u64> = redb::TableDefinition::new("meta");
     let db = redb::Database::open(&path).unwrap();
     let txn = db.begin_write().unwrap();
     txn.open_table(meta)
         .unwrap()
-        .insert("schema_version", 2)
+        .insert("schema_version", 4)
         .unwrap();
     txn.commit().unwrap();
     drop(db);
@@ -786,22 +786,22 @@ fn a_store_of_another_schema_version_is_refused_and_left_alone() {
         matches!(
             error,
             StoreError::SchemaVersion {
-                found: 2,
-                expected: 4,
+                found: 4,
+                expected: 5,
                 ..
             }
         ),
         "{error:?}"
     );
     let message = error.to_string();
-    assert!(message.contains("schema version 2"), "{message}");
-    assert!(message.contains("reads version 4"), "{message}");
+    assert!(message.contains("schema version 4"), "{message}");
+    assert!(message.contains("reads version 5"), "{message}");
     assert!(message.contains("move the file away"), "{message}");
     // Nothing was changed: the version is still the old one.
     let db = redb::Database::open(&path).unwrap();
     let txn = redb::ReadableDatabase::begin_read(&db).unwrap();
     let version = txn.open_table(meta).unwrap().get("schema_version").unwrap();
-    assert_eq!(version.map(|v| v.value()), Some(2));
+    assert_eq!(version.map(|v| v.value()), Some(4));
 }
 
 #[test]
