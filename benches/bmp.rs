@@ -13,7 +13,10 @@
 //! 2. **Full table.** From B's peer-up (its own timestamp) to the last
 //!    capture committed, against the same span when B streams to the sink
 //!    (gobgpd's own send time: its last byte read). Ratio send / station:
-//!    near 1 means gobgpd, not the station, sets the pace.
+//!    near 1 means gobgpd, not the station, sets the pace. Also printed: the
+//!    station's receipt of B's last message, and how long after it the last
+//!    capture was committed, which is the station's own lag (the routers and
+//!    the daemon share two cores, so a busy station also slows gobgpd).
 //! 3. **Latency.** `gobgp global rib add` of one /32 on A, timed from the
 //!    command's start to a following gRPC reader's receipt of the capture;
 //!    median and maximum over 100 announcements.
@@ -74,6 +77,7 @@ fn record(rib: &std::path::Path) -> (Vec<u8>, Duration) {
     let mut stream = Vec::new();
     let mut buf = vec![0u8; 1 << 16];
     let mut last_byte_us = 0;
+    let started = Instant::now();
     loop {
         match socket.read(&mut buf) {
             Ok(0) => break,
@@ -81,15 +85,37 @@ fn record(rib: &std::path::Path) -> (Vec<u8>, Duration) {
                 stream.extend_from_slice(&buf[..n]);
                 last_byte_us = now_us();
             }
-            // Quiet for 3 s after the table: the dump is over.
-            Err(_) if !stream.is_empty() => break,
-            Err(e) => panic!("no BMP from gobgpd: {e}"),
+            // Quiet for 3 s after the table: the dump is over. Before, B is
+            // still peering with A.
+            Err(_) if has_table(&stream) => break,
+            Err(_) => assert!(
+                started.elapsed() < Duration::from_secs(180),
+                "no table from gobgpd in 3 minutes"
+            ),
         }
     }
     drop(b);
     drop(a);
     let peer_up = peer_up_us(&stream);
     (stream, Duration::from_micros(last_byte_us - peer_up))
+}
+
+/// Whether `stream` holds a peer-up and route monitoring after it.
+fn has_table(stream: &[u8]) -> bool {
+    let mut data = Bytes::copy_from_slice(stream);
+    let mut up = false;
+    while data.len() >= 6 {
+        let length = u32::from_be_bytes([data[1], data[2], data[3], data[4]]) as usize;
+        if data.len() < length {
+            break;
+        }
+        match parse_bmp_msg(&mut data).unwrap().message_body {
+            BmpMessageBody::PeerUpNotification(_) => up = true,
+            BmpMessageBody::RouteMonitoring(_) if up => return true,
+            _ => {}
+        }
+    }
+    false
 }
 
 /// The per-peer timestamp of the stream's first peer-up.
@@ -206,6 +232,20 @@ fn main() {
         .1
         .expect("B's peer-up is recorded");
     let station_span = Duration::from_micros(last_stored - peer_up);
+    let last_received = runtime.block_on(async {
+        let status = client
+            .get_bmp_status(v1::GetBmpStatusRequest {})
+            .await
+            .unwrap()
+            .into_inner();
+        status.stations[0]
+            .routers
+            .iter()
+            .filter_map(|r| r.last_message_us)
+            .max()
+            .unwrap()
+    });
+    let receive_span = Duration::from_micros(last_received - peer_up);
     // Past the quiet time that ends the table dumps.
     std::thread::sleep(Duration::from_secs(2));
 
@@ -293,10 +333,12 @@ fn main() {
         rate(replay_median) / rate(parse)
     );
     println!(
-        "full table: gobgpd peer-up to its last byte to a sink {:.0} ms; peer-up to the last capture committed by the station {:.0} ms; ratio {:.2}",
+        "full table: gobgpd peer-up to its last byte to a sink {:.0} ms; to the station: its last message received {:.0} ms, the last capture committed {:.0} ms; ratio sink / station {:.2}; the station committed its last capture {:.1} ms after receiving it",
         send_span.as_secs_f64() * 1e3,
+        receive_span.as_secs_f64() * 1e3,
         station_span.as_secs_f64() * 1e3,
-        send_span.as_secs_f64() / station_span.as_secs_f64()
+        send_span.as_secs_f64() / station_span.as_secs_f64(),
+        (station_span.as_secs_f64() - receive_span.as_secs_f64()) * 1e3
     );
     let mut sorted = latencies;
     sorted.sort();

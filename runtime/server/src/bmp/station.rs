@@ -2,8 +2,9 @@
 //! station's session.
 //!
 //! Each connection runs in its own task and sends its captures over a bounded channel to
-//! the station's one writer, which commits every `commit_interval_ms` or
-//! `commit_captures`, whichever comes first. A router faster than the commits fills the
+//! the station's one writer. It commits as soon as no more captures are waiting, and
+//! under a steady stream at least every `commit_interval_ms` or `commit_captures`,
+//! whichever comes first. A router faster than the commits fills the
 //! channel; its task then stops reading, and TCP pushes back on the router.
 
 use std::net::{IpAddr, SocketAddr};
@@ -148,8 +149,12 @@ async fn write_captures(
             }
         }
         let due = deadline.is_some_and(|at| at <= tokio::time::Instant::now());
+        // Nothing more waiting: commit now rather than at the deadline, so a quiet
+        // router's change is readable at once. Under load, batches keep arriving
+        // during each commit and the next one takes them all (a group commit).
+        let idle = rx.is_empty();
         if buffered > 0
-            && (ended || due || buffered >= config.commit_captures)
+            && (ended || due || idle || buffered >= config.commit_captures)
             && let Some(w) = writer.as_mut()
         {
             match w.flush().await {
