@@ -276,7 +276,9 @@ impl Connection {
             };
             r.messages += 1;
             r.last_message_us = Some(now);
-            r.name = router.name().to_owned();
+            if r.name != router.name() {
+                r.name = router.name().to_owned();
+            }
             match event {
                 BmpEvent::PeerUp {
                     peer,
