@@ -207,7 +207,7 @@ fn main() {
     );
     let addr = format!("http://{}", d.addr);
     let mut client = runtime
-        .block_on(BgpmonClient::connect(addr.clone()))
+        .block_on(BgpmonClient::connect(addr))
         .unwrap();
     let mut replay = Vec::new();
     for run in 0..RUNS as u64 {
