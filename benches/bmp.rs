@@ -206,9 +206,7 @@ fn main() {
         &format!("[bmp.lab]\naddress = \"127.0.0.1:{port}\"\nsession = \"live\"\n"),
     );
     let addr = format!("http://{}", d.addr);
-    let mut client = runtime
-        .block_on(BgpmonClient::connect(addr))
-        .unwrap();
+    let mut client = runtime.block_on(BgpmonClient::connect(addr)).unwrap();
     let mut replay = Vec::new();
     for run in 0..RUNS as u64 {
         let start = Instant::now();

@@ -11,7 +11,7 @@ mod nlri;
 mod router;
 
 pub use framing::{BMP_VERSION, BmpFramer, COMMON_HEADER_BYTES, Frame, MAX_MESSAGE_BYTES};
-pub use router::{BmpEvent, BmpRouter, PeerKey, ViewSet};
+pub use router::{BmpEvent, BmpRouter, MAX_PEERS, PeerKey, ViewSet};
 
 /// A malformed BMP message: where it starts in the stream and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,7 +1,7 @@
 //! One monitored router's BMP session: its peers' state and its route-monitoring messages
 //! as captures.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
 use bgpkit_parser::models::capabilities::AddPathSendReceive;
@@ -22,6 +22,10 @@ use super::BmpError;
 use super::framing::Frame;
 use super::nlri::plain_prefixes;
 use crate::encode::{CaptureWriter, Header, MpPrefixes};
+
+/// The most distinct peers one session may name. A route server has a few thousand; a
+/// stream naming more is refused, so a hostile one cannot grow the state without bound.
+pub const MAX_PEERS: usize = 65_536;
 
 /// A peer as a router's per-peer header names it, or the router's own Loc-RIB.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -161,6 +165,8 @@ pub struct BmpRouter {
     /// Whether the dumps that follow the session's start are over: a peer first seen
     /// after that, without a peer-up (the Loc-RIB has none), sends updates.
     initial_dumps_over: bool,
+    /// Every peer the session has named, up or down, at most [`MAX_PEERS`].
+    seen: HashSet<PeerKey>,
     writer: CaptureWriter,
 }
 
@@ -175,6 +181,7 @@ impl BmpRouter {
             views,
             peers: HashMap::new(),
             initial_dumps_over: false,
+            seen: HashSet::new(),
             writer: CaptureWriter::default(),
         }
     }
@@ -199,6 +206,17 @@ impl BmpRouter {
         for peer in self.peers.values_mut() {
             peer.dumping = [false; 3];
         }
+    }
+
+    /// Records `peer` as named by the session; refuses one past [`MAX_PEERS`].
+    fn admit(&mut self, peer: PeerKey) -> Result<(), String> {
+        if self.seen.len() >= MAX_PEERS && !self.seen.contains(&peer) {
+            return Err(format!(
+                "the router names more than {MAX_PEERS} peers; a BMP session may monitor at most {MAX_PEERS}"
+            ));
+        }
+        self.seen.insert(peer);
+        Ok(())
     }
 
     /// Reads one message; `now_us` stands in for a per-peer timestamp of 0 ("unavailable").
@@ -272,6 +290,7 @@ impl BmpRouter {
                 let add_path = add_path_towards_router(sent, received);
                 let four_octet_as = has_four_octet_as(sent) && has_four_octet_as(received);
                 let peer = key(&peer_header);
+                self.admit(peer).map_err(fail)?;
                 self.peers.insert(
                     peer,
                     PeerState {
@@ -300,6 +319,7 @@ impl BmpRouter {
                 let down = parse_peer_down_notification(&mut data)
                     .map_err(|e| fail(format!("peer down: {e}")))?;
                 let peer = key(&peer_header);
+                self.admit(peer).map_err(fail)?;
                 self.peers.remove(&peer);
                 Ok(BmpEvent::PeerDown {
                     peer,
@@ -340,6 +360,7 @@ impl BmpRouter {
             _ => RouteView::PrePolicy,
         };
         let peer = key(peer_header);
+        self.admit(peer)?;
         let asn_len = peer_header.asn_length();
         let dumping =
             !self.initial_dumps_over || self.peers.values().any(|p| p.dumping.contains(&true));
@@ -885,6 +906,34 @@ mod tests {
                 .starts_with("malformed BMP message at byte 6: "),
             "{error}"
         );
+    }
+
+    #[test]
+    fn a_session_naming_too_many_peers_is_refused_at_the_first_past_the_limit() {
+        let mut router = BmpRouter::new("127.0.0.2", Some(ROUTER), ViewSet::ALL);
+        let prefix = update(&[PEER_AS], &[24, 192, 0, 2]);
+        let message = |n: u32| {
+            let mut m = monitoring(0, 0, &prefix);
+            // The peer address is the last 4 of the per-peer header's 16 address bytes.
+            m[6 + 22..6 + 26].copy_from_slice(&n.to_be_bytes());
+            m
+        };
+        let mut framer = BmpFramer::new();
+        for n in 0..=MAX_PEERS as u32 {
+            framer.extend_from_slice(&message(n));
+            let frame = framer.next_frame().unwrap().unwrap();
+            let handled = router.handle(&frame, 0);
+            if (n as usize) < MAX_PEERS {
+                assert!(handled.is_ok(), "peer {n}: {handled:?}");
+            } else {
+                let error = handled.unwrap_err();
+                assert!(error.detail.contains("more than 65536 peers"), "{error}");
+            }
+        }
+        // A peer already named still passes.
+        framer.extend_from_slice(&message(7));
+        let frame = framer.next_frame().unwrap().unwrap();
+        assert!(router.handle(&frame, 0).is_ok());
     }
 
     #[test]
