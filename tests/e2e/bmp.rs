@@ -16,7 +16,7 @@ use bgpmon_test_modules as guests;
 use crate::gobgp::{AS_A, Gobgp, LIVE_RIB_IPV4, LIVE_RIB_IPV6, free_port, have_gobgp, live_rib};
 use crate::util::Daemon;
 
-/// Held by each test that runs gobgpd: two routers' dumps at once, into
+/// Held by each test that runs gobgpd (or streams as much): two routers' dumps at once, into
 /// debug-built daemons on two cores, back-pressure each other's routers for
 /// minutes (the station pushes back on a router through TCP, by design).
 static ROUTERS: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -35,6 +35,30 @@ fn daemon_with_station(port: u16, guests: &[&str]) -> Daemon {
             "[bmp.lab]\naddress = \"127.0.0.1:{port}\"\nsession = \"live\"\ncommit_interval_ms = 50\n"
         ),
     )
+}
+
+/// A daemon whose station `lab` listens on a port the kernel picks, and
+/// that port: no other test can take it between choosing and binding.
+fn daemon_with_any_station_port(guests: &[&str]) -> (Daemon, u16) {
+    let d = daemon_with_station(0, guests);
+    let port = station_port(&d);
+    (d, port)
+}
+
+/// The port station `lab` of `d` listens on, from the daemon's log.
+fn station_port(d: &Daemon) -> u16 {
+    let prefix = "bgpmond: BMP station lab listening on ";
+    let mut port = None;
+    wait_for(30, "the station to listen", || {
+        port = d
+            .log()
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .and_then(|a| a.parse::<SocketAddr>().ok())
+            .map(|a| a.port());
+        port.is_some()
+    });
+    port.unwrap()
 }
 
 /// Waits until `done` holds, polling every 200 ms, for at most `secs`.
@@ -86,8 +110,7 @@ fn a_routers_table_is_stored_peer_by_peer_for_each_view() {
         return;
     }
     let _alone = routers_alone();
-    let station = free_port();
-    let d = daemon_with_station(station, &[]);
+    let (d, station) = daemon_with_any_station_port(&[]);
     let (a_port, b_port) = (free_port(), free_port());
     let a = Gobgp::a(a_port, b_port);
     a.inject(&rib);
@@ -158,8 +181,7 @@ fn announcements_and_withdrawals_reach_a_follower_and_a_daemon_module_in_order()
         return;
     }
     let _alone = routers_alone();
-    let station = free_port();
-    let d = daemon_with_station(station, &[guests::EXAMPLE_DAEMON]);
+    let (d, station) = daemon_with_any_station_port(&[guests::EXAMPLE_DAEMON]);
     d.ok(&[
         "module",
         "run",
@@ -447,8 +469,7 @@ fn closed_by_station(mut socket: TcpStream) -> bool {
 
 #[test]
 fn malformed_and_truncated_bmp_drop_only_their_router() {
-    let station = free_port();
-    let d = daemon_with_station(station, &[]);
+    let (d, station) = daemon_with_any_station_port(&[]);
     // A good router streams 2,000 announcements in small writes throughout.
     let good = std::thread::spawn(move || {
         let mut s = router_socket([127, 0, 0, 20], station);
@@ -564,4 +585,87 @@ fn a_saved_bmp_stream_loads_like_an_mrt_file() {
         "{stdout}{stderr}"
     );
     assert_eq!(d.ok(&["read", "count", "cut"]).trim(), "299");
+}
+
+/// The daemon's peak resident memory, from `/proc`.
+fn peak_rss_kib(d: &Daemon) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", d.pid())).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn a_station_whose_session_is_busy_pushes_its_router_back_and_loses_nothing() {
+    // Heavy as a router's table: not beside one.
+    let _alone = routers_alone();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bgpmond.toml"),
+        format!(
+            "rpc_address = \"127.0.0.1:0\"\nmetrics_address = \"127.0.0.1:0\"\n\n\
+             [sessions.local]\ntype = \"redb\"\npath = {:?}\nworkers = 1\ntimeout_secs = 1\n\n\
+             [bmp.lab]\naddress = \"127.0.0.1:0\"\nsession = \"live\"\n",
+            dir.path().join("bgpmon.redb")
+        ),
+    )
+    .unwrap();
+    let d = Daemon::start_in(dir);
+    let station = station_port(&d);
+    // A following reader holds the session's only worker.
+    let mut follower = Command::new(crate::util::BGPMON)
+        .args(["read", "captures", "live", "--follow"])
+        .env("BGPMON_ADDR", &d.addr)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(30, "the follower to hold the worker", || {
+        d.scrape()
+            .contains("bgpmon_session_workers_busy{session=\"live\",session_type=\"local\"} 1")
+    });
+    // Far more than the socket buffers and the station's channel hold.
+    const MESSAGES: u32 = 300_000;
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let sender = std::thread::spawn(move || {
+        let mut socket = router_socket([127, 0, 0, 30], station);
+        socket.write_all(&wire::initiation("busy")).unwrap();
+        let mut chunk = Vec::new();
+        for n in 0..MESSAGES {
+            chunk.extend(wire::announcement(n));
+            if chunk.len() > 1 << 20 {
+                socket.write_all(&chunk).unwrap();
+                chunk.clear();
+            }
+        }
+        socket.write_all(&chunk).unwrap();
+        done_tx.send(()).unwrap();
+        socket
+    });
+    assert!(
+        done_rx.recv_timeout(Duration::from_secs(8)).is_err(),
+        "the router sent everything while the station could not write"
+    );
+    let status: serde_json::Value =
+        serde_json::from_str(&d.ok(&["bmp", "status", "--json"])).unwrap();
+    assert_eq!(status[0]["captures_stored"], 0);
+    let held_back = status[0]["routers"][0]["messages"].as_u64().unwrap();
+    assert!(
+        held_back < u64::from(MESSAGES) / 2,
+        "the station read {held_back} messages with nowhere to put them"
+    );
+
+    let _ = follower.kill();
+    let _ = follower.wait();
+    done_rx
+        .recv_timeout(Duration::from_secs(300))
+        .expect("the router's send completes once the session is free");
+    let socket = sender.join().unwrap();
+    wait_for(300, "every capture", || count(&d, &[]) == MESSAGES as usize);
+    drop(socket);
+    let status: serde_json::Value =
+        serde_json::from_str(&d.ok(&["bmp", "status", "--json"])).unwrap();
+    assert_eq!(status[0]["captures_lost"], 0);
+    assert_eq!(status[0]["captures_stored"], MESSAGES);
+    let kib = peak_rss_kib(&d);
+    assert!(kib < 256 * 1024, "peak RSS {kib} KiB");
 }

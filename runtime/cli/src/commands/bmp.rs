@@ -57,6 +57,7 @@ fn station_json(s: &v1::BmpStation) -> serde_json::Value {
         "address": s.address,
         "session": s.session_id,
         "captures_stored": s.captures_stored,
+        "captures_lost": s.captures_lost,
         "routers": s.routers.iter().map(|r| json!({
             "name": r.name,
             "address": address(&r.address),
@@ -74,8 +75,8 @@ fn station_json(s: &v1::BmpStation) -> serde_json::Value {
 
 fn print_station(s: &v1::BmpStation) {
     println!(
-        "station {} on {} -> session {} ({} captures stored)",
-        s.name, s.address, s.session_id, s.captures_stored
+        "station {} on {} -> session {} ({} captures stored, {} lost)",
+        s.name, s.address, s.session_id, s.captures_stored, s.captures_lost
     );
     if s.routers.is_empty() {
         println!("  no router has connected");

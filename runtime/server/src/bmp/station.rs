@@ -29,7 +29,7 @@ const CHANNEL_BATCHES: usize = 64;
 /// The most bytes read from a router at once.
 const READ_CHUNK: usize = 64 * 1024;
 
-/// How long the writer waits before opening its writer again after a failure.
+/// How long the station waits before asking its session for a writer again.
 const RETRY_WAIT: Duration = Duration::from_secs(1);
 
 /// The station's clock: microseconds since the unix epoch.
@@ -58,6 +58,7 @@ pub(crate) async fn serve_station(
         config.clone(),
         rx,
         status.clone(),
+        shutdown.clone(),
     ));
     let views = view_set(&config.route_views());
     let nodes: Vec<(IpAddr, String)> = server
@@ -109,6 +110,7 @@ async fn write_captures(
     config: BmpConfig,
     mut rx: mpsc::Receiver<Vec<Capture>>,
     status: StationHandle,
+    shutdown: CancellationToken,
 ) {
     let interval = Duration::from_millis(config.commit_interval_ms);
     let mut writer = None;
@@ -126,14 +128,25 @@ async fn write_captures(
         if let Some(batch) = batch
             && !batch.is_empty()
         {
-            if writer.is_none() {
+            // Until the session takes a writer (its workers may all be busy), the
+            // batch waits here and the channel fills: the routers are pushed back
+            // through TCP and nothing they sent is dropped.
+            let mut warned = false;
+            while writer.is_none() {
                 match server.capture_writer(&config.session).await {
                     Ok(w) => writer = Some(w),
                     Err(e) => {
-                        tracing::warn!(station = %station, session = %config.session, error = %e, lost = batch.len(), "BMP station cannot open its session; captures lost");
-                        status.lock().captures_lost += batch.len() as u64;
-                        tokio::time::sleep(RETRY_WAIT).await;
-                        continue;
+                        if !warned {
+                            tracing::warn!(station = %station, session = %config.session, error = %e, "BMP station cannot open its session; holding its routers back until it can");
+                            warned = true;
+                        }
+                        tokio::select! {
+                            () = tokio::time::sleep(RETRY_WAIT) => {}
+                            () = shutdown.cancelled() => {
+                                status.lock().captures_lost += batch.len() as u64;
+                                return;
+                            }
+                        }
                     }
                 }
             }

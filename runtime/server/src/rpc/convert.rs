@@ -578,6 +578,7 @@ pub(crate) fn bmp_station_to_proto(s: crate::bmp::StationStatus) -> v1::BmpStati
         address: s.address.to_string(),
         session_id: s.session,
         captures_stored: s.captures_stored,
+        captures_lost: s.captures_lost,
         routers: s
             .routers
             .into_values()
