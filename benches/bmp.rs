@@ -132,21 +132,22 @@ fn peer_up_us(stream: &[u8]) -> u64 {
     panic!("the stream has no peer-up");
 }
 
-/// Parses `stream` with bgpkit-parser; returns the time and the messages
-/// that become captures (route monitoring other than End-of-RIB).
-fn parse_only(stream: &[u8]) -> (Duration, u64) {
+/// Parses `stream` with bgpkit-parser; returns the time, the messages, and
+/// those that become captures (route monitoring other than End-of-RIB).
+fn parse_only(stream: &[u8]) -> (Duration, u64, u64) {
     let mut data = Bytes::copy_from_slice(stream);
     let start = Instant::now();
-    let mut captures = 0;
+    let (mut messages, mut captures) = (0, 0);
     while !data.is_empty() {
         let m = parse_bmp_msg(&mut data).unwrap();
+        messages += 1;
         if let BmpMessageBody::RouteMonitoring(r) = &m.message_body
             && !r.is_end_of_rib()
         {
             captures += 1;
         }
     }
-    (start.elapsed(), captures)
+    (start.elapsed(), messages, captures)
 }
 
 async fn stored(client: &mut BgpmonClient<tonic::transport::Channel>) -> (u64, Option<u64>) {
@@ -187,16 +188,7 @@ fn main() {
     };
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (stream, send_span) = record(&rib);
-    let (_, captures) = parse_only(&stream);
-    let messages = {
-        let mut data = Bytes::copy_from_slice(&stream);
-        let mut n = 0u64;
-        while !data.is_empty() {
-            parse_bmp_msg(&mut data).unwrap();
-            n += 1;
-        }
-        n
-    };
+    let (_, messages, captures) = parse_only(&stream);
 
     let parse: Vec<Duration> = (0..RUNS).map(|_| parse_only(&stream).0).collect();
 

@@ -1,7 +1,7 @@
 //! The daemon's life: config errors, restart, signals, metrics, and one
 //! client writing while another reads.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use crate::util::{BGPMOND, Daemon, config_text, mrt};
@@ -87,14 +87,7 @@ fn metrics_are_served_as_prometheus_text() {
     let d = Daemon::start(&[]);
     d.ok(&["session", "open", "local", "--id", "s1"]);
     d.ok(&["write", "captures", "s1", file.to_str().unwrap()]);
-    let addr = d
-        .metrics
-        .trim_start_matches("http://")
-        .trim_end_matches("/metrics");
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    write!(stream, "GET /metrics HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
+    let response = d.scrape();
     assert!(
         response.starts_with("HTTP/1.0 200") || response.starts_with("HTTP/1.1 200"),
         "{response}"

@@ -44,16 +44,9 @@ pub(crate) fn have_gobgp() -> bool {
     found
 }
 
+/// The live RIB, or `None` after recording a skip.
 pub(crate) fn live_rib() -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data/live")
-        .join(LIVE_RIB);
-    if path.exists() {
-        Some(path)
-    } else {
-        skip(&format!("../shared/data/live/{LIVE_RIB} is not here"));
-        None
-    }
+    crate::util::shared_file("live", LIVE_RIB)
 }
 
 /// One gobgpd process, killed on drop.

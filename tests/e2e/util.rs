@@ -34,13 +34,20 @@ pub(crate) fn mrt(name: &str) -> Option<PathBuf> {
 
 /// The shared entity file `name`, or `None` after recording a [`skip`].
 pub(crate) fn entity_file(name: &str) -> Option<PathBuf> {
+    shared_file("entities", name)
+}
+
+/// The file `../shared/data/<folder>/<name>`, or `None` after recording a
+/// [`skip`].
+pub(crate) fn shared_file(folder: &str, name: &str) -> Option<PathBuf> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data/entities")
+        .join("../shared/data")
+        .join(folder)
         .join(name);
     if path.exists() {
         Some(path)
     } else {
-        skip(&format!("../shared/data/entities/{name} is not here"));
+        skip(&format!("../shared/data/{folder}/{name} is not here"));
         None
     }
 }

@@ -125,3 +125,27 @@ impl StationHandle {
         self.lock().clone()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_peer_keeps_its_latest_records_up_to_the_limit() {
+        let mut peer = PeerStatus::default();
+        for n in 0..=MAX_PEER_EVENTS as u64 {
+            peer.record(PeerEvent {
+                timestamp_us: n,
+                up: n % 2 == 0,
+                reason: String::new(),
+            });
+        }
+        assert_eq!(peer.events.len(), MAX_PEER_EVENTS);
+        assert_eq!(peer.events.front().map(|e| e.timestamp_us), Some(1));
+        assert_eq!(
+            peer.events.back().map(|e| e.timestamp_us),
+            Some(MAX_PEER_EVENTS as u64)
+        );
+        assert!(peer.up, "the latest record sets the state");
+    }
+}
