@@ -157,19 +157,36 @@ impl Gobgp {
         String::from_utf8(out.stdout).unwrap()
     }
 
-    /// Injects the live RIB; the pipe stays open a moment, since gobgp 3.10
-    /// drops the last paths when its input ends at once (LIVE-FACTS).
+    /// Injects the live RIB and waits until the global RIB holds each of
+    /// its prefixes. The pipe stays open a moment, since gobgp 3.10 drops
+    /// the last paths when its input ends at once (LIVE-FACTS); on a loaded
+    /// machine it can drop some even so, and the file is injected again
+    /// (the same paths replace themselves).
     pub(crate) fn inject(&self, rib: &Path) {
-        let script = format!(
-            "(gzip -dc {:?}; sleep 3) | gobgp -p {} mrt inject global /dev/stdin",
-            rib, self.api
-        );
-        let out = Command::new("sh").arg("-c").arg(script).output().unwrap();
-        assert!(
-            out.status.success(),
-            "mrt inject: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let expected = LIVE_RIB_IPV4 + LIVE_RIB_IPV6;
+        let mut held = 0;
+        for _ in 0..3 {
+            let script = format!(
+                "(gzip -dc {:?}; sleep 3) | gobgp -p {} mrt inject global /dev/stdin",
+                rib, self.api
+            );
+            let out = Command::new("sh").arg("-c").arg(script).output().unwrap();
+            assert!(
+                out.status.success(),
+                "mrt inject: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            // gobgpd adds the paths a moment after the client has sent them.
+            let settled = Instant::now() + Duration::from_secs(20);
+            while Instant::now() < settled {
+                held = self.table(&["global", "rib"]).len();
+                if held == expected {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(500));
+            }
+        }
+        panic!("after three injections the global RIB holds {held} of {expected} prefixes");
     }
 
     /// The prefixes and AS paths of a table as gobgp prints it with `-j`.

@@ -20,6 +20,7 @@ mod gobgp;
 mod grpc;
 mod ingest;
 mod load;
+mod module_test;
 mod modules;
 mod python;
 mod sessions;

@@ -111,10 +111,14 @@ fn module_errors_are_clear_and_exit_1() {
     let err = d.fails(&["module", "install", junk.to_str().unwrap()]);
     assert!(err.contains("not a valid WebAssembly component"), "{err}");
     let out = d.ok(&["module", "install", guests::NOOP]);
-    assert_eq!(out, "installed noop (task): Returns at once\n");
+    assert!(
+        out.starts_with("installed noop (task), build ") && out.ends_with(": Returns at once\n"),
+        "{out}"
+    );
     let err = d.fails(&["module", "install", guests::NOOP]);
     assert!(
-        err.contains("module type \"noop\" is already loaded"),
+        err.contains("module type \"noop\" is already loaded")
+            && err.contains("bgpmon module install --replace"),
         "{err}"
     );
     assert!(d.ok(&["module", "types"]).contains("noop (task)"));
@@ -173,4 +177,154 @@ fn entities_load_from_json_roa_and_pfx2as() {
         ]);
         assert!(out.lines().count() > 100, "AS3356 originates many prefixes");
     }
+}
+
+/// `component` with a custom section appended: a new build of the same
+/// module (its bytes, so its digest, differ; its code does not), as a
+/// rebuild of changed source gives.
+fn rebuilt(component: &[u8], note: &str) -> Vec<u8> {
+    fn leb128(mut n: usize, out: &mut Vec<u8>) {
+        loop {
+            let byte = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                out.push(byte);
+                return;
+            }
+            out.push(byte | 0x80);
+        }
+    }
+    let name = "bgpmon-test-build";
+    let mut payload = Vec::new();
+    leb128(name.len(), &mut payload);
+    payload.extend_from_slice(name.as_bytes());
+    payload.extend_from_slice(note.as_bytes());
+    let mut out = component.to_vec();
+    out.push(0); // custom section
+    leb128(payload.len(), &mut out);
+    out.extend_from_slice(&payload);
+    out
+}
+
+/// The build (short digest) `module types` lists for `type_name`, if it is loaded.
+fn listed_build(d: &Daemon, type_name: &str) -> Option<String> {
+    let types = d.ok(&["module", "types"]);
+    let mut lines = types.lines();
+    lines.find(|l| l.starts_with(&format!("{type_name} (")))?;
+    let build = lines.next()?.trim().strip_prefix("build ")?;
+    Some(build.split(' ').next()?.to_owned())
+}
+
+fn run_build(d: &Daemon, id: &str) -> (String, String) {
+    let status = d.ok(&["module", "status", id]);
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .unwrap_or_else(|| panic!("no {name:?} in {status}"))
+            .to_owned()
+    };
+    (field("build: "), field("state: "))
+}
+
+fn wasm_files(d: &Daemon) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(d.dir.path().join("modules"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".wasm"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_type_is_replaced_for_new_runs_and_removed_without_a_restart() {
+    let d = Daemon::start(&[guests::EXAMPLE_DAEMON]);
+    d.ok(&["session", "open", "local", "--id", "s"]);
+    let run = |d: &Daemon, id: &str| {
+        d.ok(&[
+            "module",
+            "run",
+            "example-daemon",
+            id,
+            "--opt",
+            "session=s",
+            "--grant",
+            "s",
+        ])
+    };
+    let first = listed_build(&d, "example-daemon").unwrap();
+    run(&d, "old");
+
+    let next = d.dir.path().join("next.wasm");
+    let bytes = std::fs::read(guests::EXAMPLE_DAEMON).unwrap();
+    std::fs::write(&next, rebuilt(&bytes, "2")).unwrap();
+    let next = next.to_str().unwrap();
+    let err = d.fails(&["module", "install", next]);
+    assert!(err.contains("--replace"), "{err}");
+    assert_eq!(listed_build(&d, "example-daemon").as_ref(), Some(&first));
+
+    let out = d.ok(&["module", "install", "--replace", next]);
+    let second = listed_build(&d, "example-daemon").unwrap();
+    assert_ne!(first, second, "the new build is listed");
+    assert!(out.contains(&format!("build {second}")), "{out}");
+    assert!(out.contains(&format!("replaced build {first}")), "{out}");
+    run(&d, "new");
+    assert_eq!(
+        run_build(&d, "old"),
+        (first, "running".into()),
+        "a run keeps the build it started with"
+    );
+    assert_eq!(run_build(&d, "new").0, second, "new runs get the new build");
+    assert_eq!(
+        wasm_files(&d),
+        ["example-daemon.wasm"],
+        "the replaced build's file is gone, so a restart loads one build"
+    );
+
+    // The replacement survives a restart.
+    let (dir, status) = d.stop();
+    assert!(status.success());
+    let d = Daemon::start_in(dir);
+    assert_eq!(listed_build(&d, "example-daemon"), Some(second.clone()));
+    assert!(!d.log().contains("not loaded"), "{}", d.log());
+
+    // Removed while one of its runs goes on: the run keeps going, new runs fail.
+    run(&d, "last");
+    let out = d.ok(&["module", "remove", "example-daemon"]);
+    assert!(
+        out.starts_with(&format!(
+            "removed example-daemon (build {second}) and deleted "
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("1 running module(s) of this type keep going"),
+        "{out}"
+    );
+    assert_eq!(listed_build(&d, "example-daemon"), None);
+    assert!(wasm_files(&d).is_empty());
+    assert_eq!(run_build(&d, "last"), (second, "running".into()));
+    let err = d.fails(&[
+        "module",
+        "run",
+        "example-daemon",
+        "again",
+        "--opt",
+        "session=s",
+    ]);
+    assert!(
+        err.contains("unknown module type \"example-daemon\""),
+        "{err}"
+    );
+    let err = d.fails(&["module", "remove", "example-daemon"]);
+    assert!(
+        err.contains("unknown module type \"example-daemon\""),
+        "{err}"
+    );
+    d.ok(&["module", "close", "last"]);
+
+    let (dir, _) = d.stop();
+    let d = Daemon::start_in(dir);
+    assert_eq!(listed_build(&d, "example-daemon"), None, "removed for good");
 }

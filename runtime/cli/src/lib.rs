@@ -101,6 +101,10 @@ impl Cli {
     /// Returns an error if the daemon cannot be reached or answers with an
     /// error, or the command fails.
     pub async fn run(self) -> anyhow::Result<()> {
+        // `module test` runs its own server in this process: no daemon to reach.
+        if let Command::Module(commands::module::ModuleCommand::Test(args)) = self.command {
+            return args.run().await;
+        }
         let token = match &self.token_file {
             Some(path) => BearerToken::from_file(path)?,
             None => BearerToken::new(self.token.as_deref())?,

@@ -38,7 +38,7 @@ pub enum HostError {
     },
     /// A module type with that name is already loaded.
     #[error(
-        "module type {type_name:?} is already loaded from {existing}; remove it first or rename the new type"
+        "module type {type_name:?} is already loaded from {existing}; replace it (`bgpmon module install --replace`), remove it (`bgpmon module remove {type_name}`) or rename the new type"
     )]
     DuplicateType {
         /// The type name.

@@ -36,6 +36,7 @@ mod engine;
 mod epoch;
 mod error;
 mod info;
+mod installed;
 mod lifecycle;
 mod limits;
 mod meter;
@@ -55,6 +56,7 @@ pub use engine::{EngineOptions, MAX_WASM_STACK_BYTES};
 pub use epoch::EPOCH_TICK;
 pub use error::{HostError, LoadError};
 pub use info::{Finding, ModuleInfo, ModuleKind, OptionSpec, RunResult};
+pub use installed::{Installed, LoadedType, OnExisting, Removed};
 pub use limits::{
     DEFAULT_DAEMON_FUEL_PER_SECOND, DEFAULT_LOGS_PER_SECOND, DEFAULT_MAX_BATCH,
     DEFAULT_MAX_HANDLES, DEFAULT_MEMORY_BYTES, DEFAULT_STOP_GRACE, DEFAULT_TASK_DEADLINE,

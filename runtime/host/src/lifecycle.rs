@@ -51,6 +51,7 @@ pub(crate) const NAMESPACE_SEPARATOR: char = '/';
 
 struct Running {
     ctx: Arc<RunContext>,
+    type_digest: String,
     state: Mutex<RunState>,
     ended_at: Mutex<Option<(Instant, SystemTime)>>,
     done: watch::Sender<bool>,
@@ -71,6 +72,7 @@ impl Running {
         ModuleStatus {
             id: self.ctx.id.clone(),
             type_name: self.ctx.type_name.clone(),
+            type_digest: self.type_digest.clone(),
             kind: self.ctx.kind,
             state,
             counters,
@@ -274,6 +276,7 @@ impl Lifecycle {
         let (done, _) = watch::channel(false);
         let running = Arc::new(Running {
             ctx: ctx.clone(),
+            type_digest: launch.module_type.digest.clone(),
             state: Mutex::new(RunState::Starting),
             ended_at: Mutex::new(None),
             done,

@@ -4,7 +4,9 @@
 //! A type is listed only once it is checked whole (see `catalog`), and an
 //! install writes its file and lists its type in one step under the
 //! registry's lock, so an install that fails leaves nothing behind: no
-//! file, no type.
+//! file, no type. A replacing install and a removal change the file and
+//! the listing under the same lock. Runs hold their type's `Arc`, so
+//! neither touches a run already started.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -15,6 +17,7 @@ use crate::catalog::{self, ModuleType};
 use crate::engine::HostEngine;
 use crate::error::{HostError, LoadError};
 use crate::info::ModuleInfo;
+use crate::installed::{Installed, LoadedType, OnExisting};
 
 /// The loaded module types.
 pub(crate) struct TypeRegistry {
@@ -80,12 +83,17 @@ impl TypeRegistry {
         origin: String,
     ) -> Result<ModuleInfo, HostError> {
         let loaded = catalog::load(&self.engine, bytes, origin).await?;
-        self.list_type(loaded, None)
+        self.list_type(loaded, None, OnExisting::Refuse)
+            .map(|installed| installed.loaded.info)
     }
 
     /// Checks `bytes`, writes them to the module directory and lists the
     /// type; see `ModuleHost::install`.
-    pub(crate) async fn install(&self, bytes: Vec<u8>) -> Result<ModuleInfo, HostError> {
+    pub(crate) async fn install(
+        &self,
+        bytes: Vec<u8>,
+        on_existing: OnExisting,
+    ) -> Result<Installed, HostError> {
         let Some(dir) = self.module_dir.clone() else {
             return Err(HostError::NoModuleDir);
         };
@@ -109,26 +117,66 @@ impl TypeRegistry {
             return Err(io(&tmp)(e));
         }
         checked.origin = path.display().to_string();
-        let listed = self.list_type(checked, Some((&tmp, &path)));
+        let listed = self.list_type(checked, Some((&tmp, &path)), on_existing);
         if listed.is_err() {
             let _ = std::fs::remove_file(&tmp);
         }
         listed
     }
 
-    /// Lists a loaded type, unless one of its name is already listed. With
-    /// `file`, first moves the uploaded file into place, under the same
-    /// lock, so the type is listed if and only if its file is in place.
+    /// Unlists the type named `type_name` and deletes its file when that
+    /// file is in the module directory; see `ModuleHost::remove_type`.
+    ///
+    /// Returns the removed type and whether its file was deleted.
+    pub(crate) fn remove(&self, type_name: &str) -> Result<(LoadedType, bool), HostError> {
+        let mut types = self.types.write().map_err(|_| HostError::ShuttingDown)?;
+        let existing = types.get(type_name).ok_or_else(|| HostError::UnknownType {
+            type_name: type_name.to_owned(),
+        })?;
+        let file = self.file_in_module_dir(&existing.origin);
+        if let Some(file) = &file {
+            // The file goes first: if it cannot be deleted, the type stays
+            // listed, as it would load again at the next start.
+            std::fs::remove_file(file).map_err(|source| HostError::Io {
+                path: file.clone(),
+                source,
+            })?;
+        }
+        let removed = types
+            .remove(type_name)
+            .map(|t| listing(&t))
+            .ok_or_else(|| HostError::UnknownType {
+                type_name: type_name.to_owned(),
+            })?;
+        tracing::info!(module_type = %type_name, origin = %removed.origin, "module type removed");
+        Ok((removed, file.is_some()))
+    }
+
+    /// `origin` as a path, if it names a file directly in the module
+    /// directory: the files this registry may replace or delete.
+    fn file_in_module_dir(&self, origin: &str) -> Option<PathBuf> {
+        let dir = self.module_dir.as_deref()?;
+        let path = PathBuf::from(origin);
+        (path.parent() == Some(dir) && path.is_file()).then_some(path)
+    }
+
+    /// Lists a loaded type. A type of its name already listed is refused,
+    /// or with [`OnExisting::Replace`] replaced. With `file`, first moves
+    /// the uploaded file into place, under the same lock, so the type is
+    /// listed if and only if its file is in place.
     fn list_type(
         &self,
         loaded: ModuleType,
         file: Option<(&Path, &Path)>,
-    ) -> Result<ModuleInfo, HostError> {
-        let info = loaded.info.clone();
+        on_existing: OnExisting,
+    ) -> Result<Installed, HostError> {
         let mut types = self.types.write().map_err(|_| HostError::ShuttingDown)?;
-        if let Some(existing) = types.get(&info.type_name) {
+        let existing = types.get(&loaded.info.type_name).cloned();
+        if let Some(existing) = &existing
+            && on_existing == OnExisting::Refuse
+        {
             return Err(HostError::DuplicateType {
-                type_name: info.type_name.clone(),
+                type_name: loaded.info.type_name,
                 existing: existing.origin.clone(),
             });
         }
@@ -138,9 +186,33 @@ impl TypeRegistry {
                 source,
             })?;
         }
-        tracing::info!(module_type = %info.type_name, origin = %loaded.origin, digest = %loaded.digest, "module type loaded");
-        types.insert(info.type_name.clone(), Arc::new(loaded));
-        Ok(info)
+        // A replaced type's own file, under another name in the module
+        // directory, would load beside the new one at the next start.
+        if let Some(old) = existing
+            .as_ref()
+            .and_then(|e| self.file_in_module_dir(&e.origin))
+            .filter(|old| Some(old.as_path()) != file.map(|(_, to)| to))
+            && let Err(e) = std::fs::remove_file(&old)
+        {
+            tracing::warn!(file = %old.display(), error = %e, "the replaced module type's file could not be deleted; it will be refused as a duplicate at the next start");
+        }
+        tracing::info!(module_type = %loaded.info.type_name, origin = %loaded.origin, digest = %loaded.digest, replaced = existing.is_some(), "module type loaded");
+        let listed = listing(&loaded);
+        types.insert(loaded.info.type_name.clone(), Arc::new(loaded));
+        Ok(Installed {
+            loaded: listed,
+            replaced: existing.map(|e| listing(&e)),
+        })
+    }
+
+    /// The loaded types with their digests and origins, by name.
+    pub(crate) fn listings(&self) -> Vec<LoadedType> {
+        let Ok(types) = self.types.read() else {
+            return Vec::new();
+        };
+        let mut listed: Vec<LoadedType> = types.values().map(|t| listing(t)).collect();
+        listed.sort_by(|a, b| a.info.type_name.cmp(&b.info.type_name));
+        listed
     }
 
     /// The loaded types, by name.
@@ -164,5 +236,13 @@ impl TypeRegistry {
             .ok_or_else(|| HostError::UnknownType {
                 type_name: type_name.to_owned(),
             })
+    }
+}
+
+fn listing(t: &ModuleType) -> LoadedType {
+    LoadedType {
+        info: t.info.clone(),
+        digest: t.digest.clone(),
+        origin: t.origin.clone(),
     }
 }

@@ -112,6 +112,9 @@ pub struct ModuleStatus {
     pub id: String,
     /// Its module type.
     pub type_name: String,
+    /// The sha256 of the type's component the run started from, in hex:
+    /// a run keeps its build when the type is replaced.
+    pub type_digest: String,
     /// Task or daemon.
     pub kind: ModuleKind,
     /// Where it is.

@@ -11,6 +11,7 @@ use crate::directory::SessionDirectory;
 use crate::engine::{EngineOptions, HostEngine};
 use crate::error::{HostError, LoadError};
 use crate::info::ModuleInfo;
+use crate::installed::{Installed, LoadedType, OnExisting, Removed};
 use crate::lifecycle::Lifecycle;
 use crate::limits::ModuleLimits;
 use crate::registry::TypeRegistry;
@@ -188,17 +189,54 @@ impl ModuleHost {
     /// Checks `bytes` as a module, writes it to the module directory as
     /// `<type>.wasm`, and loads it.
     ///
+    /// When a type of the same name is loaded, [`OnExisting`] says whether
+    /// to refuse or to replace it. A replaced type serves new runs only:
+    /// runs already started keep the build they started with. Its file in
+    /// the module directory, if it had another name, is deleted so the
+    /// next start loads only the new build.
+    ///
     /// Returns an error if there is no module directory, the module is
     /// invalid (its info over `MAX_INFO_BYTES` included), its type is
-    /// already loaded, or the file cannot be written; nothing is installed
-    /// then: no file, no type.
-    pub async fn install(&self, bytes: Vec<u8>) -> Result<ModuleInfo, HostError> {
-        self.registry.install(bytes).await
+    /// already loaded and not to be replaced, or the file cannot be
+    /// written; nothing changes then: no file, no type.
+    pub async fn install(
+        &self,
+        bytes: Vec<u8>,
+        on_existing: OnExisting,
+    ) -> Result<Installed, HostError> {
+        self.registry.install(bytes, on_existing).await
+    }
+
+    /// Unlists module type `type_name` and deletes its file when that file
+    /// is in the module directory, so it is gone after a restart too.
+    /// Runs already started keep the type's build until they end; new
+    /// runs of it fail as an unknown type.
+    ///
+    /// Returns an error if no type has that name or its file cannot be
+    /// deleted; the type stays loaded then.
+    pub fn remove_type(&self, type_name: &str) -> Result<Removed, HostError> {
+        let (removed, file_deleted) = self.registry.remove(type_name)?;
+        let still_running = self
+            .lifecycle
+            .list()
+            .iter()
+            .filter(|s| s.type_name == type_name && !s.state.is_ended())
+            .count();
+        Ok(Removed {
+            removed,
+            file_deleted,
+            still_running,
+        })
     }
 
     /// The loaded module types, by name.
     pub fn types(&self) -> Vec<ModuleInfo> {
         self.registry.infos()
+    }
+
+    /// The loaded module types with the digest and origin of each, by name.
+    pub fn loaded_types(&self) -> Vec<LoadedType> {
+        self.registry.listings()
     }
 
     /// Starts a module.

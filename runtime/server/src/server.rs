@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use bgpmon_host::{
-    EngineOptions, HostConfig, LoadError, LogLine, ModuleHost, ModuleInfo, ModuleLimits,
-    ModuleStatus, RunRequest, TypeActivity,
+    EngineOptions, HostConfig, Installed, LoadError, LoadedType, LogLine, ModuleHost, ModuleLimits,
+    ModuleStatus, OnExisting, Removed, RunRequest, TypeActivity,
 };
 use bgpmon_store::{
     CaptureFilter, CaptureReader, CaptureSelection, CaptureWriter, EntityFilter, EntityReader,
@@ -430,9 +430,9 @@ impl Server {
         &self.inner.modules
     }
 
-    /// The loaded module types.
-    pub fn list_module_types(&self) -> Vec<ModuleInfo> {
-        self.inner.modules.types()
+    /// The loaded module types, with the digest and origin of each.
+    pub fn list_module_types(&self) -> Vec<LoadedType> {
+        self.inner.modules.loaded_types()
     }
 
     /// Starts a module.
@@ -479,12 +479,26 @@ impl Server {
         Ok(self.inner.modules.close(id).await?)
     }
 
-    /// Checks and installs a module into the module directory.
+    /// Checks and installs a module into the module directory, refusing
+    /// or replacing a loaded type of the same name as `on_existing` says.
     ///
     /// Returns an error as [`ModuleHost::install`] does.
-    pub async fn install_module(&self, bytes: Vec<u8>) -> Result<ModuleInfo> {
+    pub async fn install_module(
+        &self,
+        bytes: Vec<u8>,
+        on_existing: OnExisting,
+    ) -> Result<Installed> {
         self.check_open()?;
-        Ok(self.inner.modules.install(bytes).await?)
+        Ok(self.inner.modules.install(bytes, on_existing).await?)
+    }
+
+    /// Unloads module type `type_name` and deletes its file from the
+    /// module directory; runs already started keep going.
+    ///
+    /// Returns an error as [`ModuleHost::remove_type`] does.
+    pub fn remove_module_type(&self, type_name: &str) -> Result<Removed> {
+        self.check_open()?;
+        Ok(self.inner.modules.remove_type(type_name)?)
     }
 
     /// Closes the server: stops every module, then closes every session

@@ -3,6 +3,7 @@
 pub(crate) mod bmp;
 pub(crate) mod delete;
 pub(crate) mod module;
+pub(crate) mod module_test;
 pub(crate) mod read;
 pub(crate) mod session;
 pub(crate) mod write;

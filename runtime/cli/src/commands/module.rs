@@ -1,4 +1,4 @@
-//! `bgpmon module types|list|status|run|close|install|logs`.
+//! `bgpmon module types|list|status|run|close|install|remove|test|logs`.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -89,7 +89,23 @@ pub enum ModuleCommand {
     Install {
         /// The component file.
         file: PathBuf,
+        /// Replace a loaded type of the same name. Runs already started
+        /// keep the build they started with; new runs get this one.
+        #[arg(long)]
+        replace: bool,
     },
+    /// Unload a module type and delete its file from the module directory.
+    /// Runs already started keep going until they end.
+    Remove {
+        /// The type's name.
+        module_type: String,
+    },
+    /// Run a module in this process, with no daemon: on a temporary store
+    /// loaded from the files given, under the daemon's default (production)
+    /// limits or those given. Prints the loads, the module's status (result,
+    /// findings, fuel used, peak memory, records read and written, host
+    /// calls) and its log, and exits 1 if the module failed.
+    Test(crate::commands::module_test::TestArgs),
     /// Print a module's log lines.
     Logs {
         /// The module's id.
@@ -119,9 +135,10 @@ fn state_name(state: i32) -> &'static str {
     }
 }
 
-fn print_status(s: &v1::ModuleStatus) {
+pub(crate) fn print_status(s: &v1::ModuleStatus) {
     println!("id: {}", s.id);
     println!("type: {} ({})", s.type_name, kind_name(s.kind));
+    println!("build: {}", short_digest(&s.type_digest));
     println!("state: {}", state_name(s.state));
     if let Some(failure) = &s.failure {
         println!("reason: {}", failure.message);
@@ -154,7 +171,12 @@ fn print_status(s: &v1::ModuleStatus) {
     }
 }
 
-fn no_status() -> anyhow::Error {
+/// The first 12 hex digits of a sha256 digest: enough to tell builds apart.
+pub(crate) fn short_digest(digest: &str) -> &str {
+    digest.get(..12).unwrap_or(digest)
+}
+
+pub(crate) fn no_status() -> anyhow::Error {
     anyhow::anyhow!("the daemon returned no module status; is it a bgpmond of this version?")
 }
 
@@ -170,6 +192,7 @@ impl ModuleCommand {
                     .module_types;
                 for t in types {
                     println!("{} ({}): {}", t.type_name, kind_name(t.kind), t.description);
+                    println!("    build {} from {}", short_digest(&t.digest), t.origin);
                     for o in t.options {
                         let note = match (&o.default_value, o.required) {
                             (Some(d), _) => format!("default {d:?}"),
@@ -275,53 +298,104 @@ impl ModuleCommand {
                     .ok_or_else(no_status)?;
                 print_status(&status);
             }
-            Self::Install { file } => {
+            Self::Install { file, replace } => {
                 let wasm = std::fs::read(&file).map_err(|e| {
                     anyhow::anyhow!(
                         "cannot read {}: {e}; give the path of a .wasm component",
                         file.display()
                     )
                 })?;
-                let info = client
-                    .install_module(v1::InstallModuleRequest { wasm })
-                    .await
-                    .map_err(status_error)?
-                    .into_inner()
-                    .module_type
-                    .ok_or_else(|| anyhow::anyhow!("the daemon returned no module type"))?;
-                println!(
-                    "installed {} ({}): {}",
-                    info.type_name,
-                    kind_name(info.kind),
-                    info.description
-                );
-            }
-            Self::Logs { id, follow } => {
-                let mut stream = client
-                    .get_module_logs(v1::GetModuleLogsRequest { id, follow })
+                let installed = client
+                    .install_module(v1::InstallModuleRequest { wasm, replace })
                     .await
                     .map_err(status_error)?
                     .into_inner();
-                while let Some(batch) = stream.message().await.map_err(status_error)? {
-                    for line in batch.lines {
-                        let level = match v1::LogLevel::try_from(line.level) {
-                            Ok(v1::LogLevel::Trace) => "TRACE",
-                            Ok(v1::LogLevel::Debug) => "DEBUG",
-                            Ok(v1::LogLevel::Warn) => "WARN",
-                            Ok(v1::LogLevel::Error) => "ERROR",
-                            _ => "INFO",
-                        };
-                        println!(
-                            "{} {level:<5} {}",
-                            format_micros(line.time_us),
-                            line.message
-                        );
-                    }
+                let info = installed
+                    .module_type
+                    .ok_or_else(|| anyhow::anyhow!("the daemon returned no module type"))?;
+                println!(
+                    "installed {} ({}), build {}: {}",
+                    info.type_name,
+                    kind_name(info.kind),
+                    short_digest(&info.digest),
+                    info.description
+                );
+                if let Some(old) = installed.replaced {
+                    println!(
+                        "replaced build {} from {}; runs already started keep it until they end",
+                        short_digest(&old.digest),
+                        old.origin
+                    );
                 }
             }
+            Self::Remove { module_type } => {
+                let removed = client
+                    .remove_module(v1::RemoveModuleRequest {
+                        type_name: module_type,
+                    })
+                    .await
+                    .map_err(status_error)?
+                    .into_inner();
+                let info = removed
+                    .removed
+                    .ok_or_else(|| anyhow::anyhow!("the daemon returned no module type"))?;
+                if removed.file_deleted {
+                    println!(
+                        "removed {} (build {}) and deleted {}",
+                        info.type_name,
+                        short_digest(&info.digest),
+                        info.origin
+                    );
+                } else {
+                    println!(
+                        "removed {} (build {}); {} is outside the module directory and was left in place",
+                        info.type_name,
+                        short_digest(&info.digest),
+                        info.origin
+                    );
+                }
+                if removed.still_running > 0 {
+                    println!(
+                        "{} running module(s) of this type keep going until they end",
+                        removed.still_running
+                    );
+                }
+            }
+            Self::Logs { id, follow } => print_logs(client, id, follow).await?,
+            Self::Test(args) => args.run().await?,
         }
         Ok(())
     }
+}
+
+/// Prints module `id`'s log lines; with `follow`, until the module ends.
+pub(crate) async fn print_logs(
+    client: &mut Client,
+    id: String,
+    follow: bool,
+) -> anyhow::Result<()> {
+    let mut stream = client
+        .get_module_logs(v1::GetModuleLogsRequest { id, follow })
+        .await
+        .map_err(status_error)?
+        .into_inner();
+    while let Some(batch) = stream.message().await.map_err(status_error)? {
+        for line in batch.lines {
+            let level = match v1::LogLevel::try_from(line.level) {
+                Ok(v1::LogLevel::Trace) => "TRACE",
+                Ok(v1::LogLevel::Debug) => "DEBUG",
+                Ok(v1::LogLevel::Warn) => "WARN",
+                Ok(v1::LogLevel::Error) => "ERROR",
+                _ => "INFO",
+            };
+            println!(
+                "{} {level:<5} {}",
+                format_micros(line.time_us),
+                line.message
+            );
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

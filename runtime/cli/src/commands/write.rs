@@ -324,7 +324,7 @@ async fn load_interruptibly(
     }
 }
 
-async fn write_captures(
+pub(crate) async fn write_captures(
     client: &mut Client,
     session: &str,
     files: &[PathBuf],
@@ -355,7 +355,7 @@ async fn write_captures(
     if ok { Ok(()) } else { Err(Failed.into()) }
 }
 
-async fn write_entities(
+pub(crate) async fn write_entities(
     client: &mut Client,
     session: &str,
     files: &[PathBuf],

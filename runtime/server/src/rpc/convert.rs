@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bgpmon_host::{
-    FailureReason, Grants, LogLevel, LogLine, ModuleInfo, ModuleKind, ModuleLimits, ModuleStatus,
+    FailureReason, Grants, LoadedType, LogLevel, LogLine, ModuleKind, ModuleLimits, ModuleStatus,
     RunState,
 };
 use bgpmon_proto::{ip_from_bytes, ip_to_bytes, prefix_from_proto, prefix_to_proto, v1};
@@ -368,7 +368,8 @@ fn kind_to_proto(kind: ModuleKind) -> v1::ModuleKind {
 }
 
 /// The wire form of a module type's info.
-pub(crate) fn module_info_to_proto(info: ModuleInfo) -> v1::ModuleInfo {
+pub(crate) fn module_info_to_proto(loaded: LoadedType) -> v1::ModuleInfo {
+    let info = loaded.info;
     v1::ModuleInfo {
         type_name: info.type_name,
         description: info.description,
@@ -383,6 +384,8 @@ pub(crate) fn module_info_to_proto(info: ModuleInfo) -> v1::ModuleInfo {
                 default_value: o.default_value,
             })
             .collect(),
+        digest: loaded.digest,
+        origin: loaded.origin,
     }
 }
 
@@ -441,6 +444,7 @@ pub(crate) fn status_to_proto(s: ModuleStatus) -> v1::ModuleStatus {
     v1::ModuleStatus {
         id: s.id,
         type_name: s.type_name,
+        type_digest: s.type_digest,
         kind: kind_to_proto(s.kind).into(),
         state: state.into(),
         result,

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bgpmon_host::RunRequest;
+use bgpmon_host::{OnExisting, RunRequest};
 use bgpmon_proto::v1::{self, bgpmon_server::Bgpmon};
 use bgpmon_store::{
     CaptureFilter, CaptureSelection, Committable, EntityFilter, PendingFlush, Writer,
@@ -734,12 +734,30 @@ impl Bgpmon for BgpmonService {
         &self,
         request: Request<v1::InstallModuleRequest>,
     ) -> Result<Response<v1::InstallModuleResponse>, Status> {
-        let info = self
-            .server
-            .install_module(request.into_inner().wasm)
-            .await?;
+        let r = request.into_inner();
+        let on_existing = if r.replace {
+            OnExisting::Replace
+        } else {
+            OnExisting::Refuse
+        };
+        let installed = self.server.install_module(r.wasm, on_existing).await?;
         Ok(Response::new(v1::InstallModuleResponse {
-            module_type: Some(module_info_to_proto(info)),
+            module_type: Some(module_info_to_proto(installed.loaded)),
+            replaced: installed.replaced.map(module_info_to_proto),
+        }))
+    }
+
+    async fn remove_module(
+        &self,
+        request: Request<v1::RemoveModuleRequest>,
+    ) -> Result<Response<v1::RemoveModuleResponse>, Status> {
+        let removed = self
+            .server
+            .remove_module_type(&request.into_inner().type_name)?;
+        Ok(Response::new(v1::RemoveModuleResponse {
+            removed: Some(module_info_to_proto(removed.removed)),
+            file_deleted: removed.file_deleted,
+            still_running: u32::try_from(removed.still_running).unwrap_or(u32::MAX),
         }))
     }
 }

@@ -89,7 +89,17 @@ async fn state_changing_rpcs_need_the_token() {
         .unwrap_err();
     assert_eq!(err.code(), Code::Unauthenticated);
     let err = client
-        .install_module(v1::InstallModuleRequest { wasm: vec![0; 8] })
+        .install_module(v1::InstallModuleRequest {
+            wasm: vec![0; 8],
+            replace: true,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Unauthenticated);
+    let err = client
+        .remove_module(v1::RemoveModuleRequest {
+            type_name: "noop".into(),
+        })
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::Unauthenticated);

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use bgpmon_host::{
     FailureReason, MAX_ERROR_BYTES, MAX_HOSTCALL_BYTES, MAX_INFO_BYTES, MAX_LOG_LINE_BYTES,
-    MAX_RESULT_BYTES, ModuleLimits, RunRequest, RunState,
+    MAX_RESULT_BYTES, ModuleLimits, OnExisting, RunRequest, RunState,
 };
 use bgpmon_server::ErrorKind;
 use bgpmon_test_modules as guests;
@@ -113,7 +113,7 @@ pub(crate) async fn an_oversized_info_is_refused_and_nothing_stays_installed() {
         .server
         .list_module_types()
         .into_iter()
-        .map(|t| t.type_name)
+        .map(|t| t.info.type_name)
         .collect();
     assert_eq!(names, ["origin-stats"]);
 
@@ -125,7 +125,10 @@ pub(crate) async fn an_oversized_info_is_refused_and_nothing_stays_installed() {
         .collect();
     let err = h
         .server
-        .install_module(std::fs::read(guests::HUGE_INFO).unwrap())
+        .install_module(
+            std::fs::read(guests::HUGE_INFO).unwrap(),
+            OnExisting::Refuse,
+        )
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");

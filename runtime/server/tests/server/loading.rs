@@ -1,7 +1,7 @@
 //! Module types: broken, hostile or mismatched components are refused at
 //! load with a clear reason, and runs are checked against the schema.
 
-use bgpmon_host::{HostError, RunRequest};
+use bgpmon_host::{HostError, OnExisting, RunRequest};
 use bgpmon_server::{ErrorKind, ServerError};
 use bgpmon_test_modules as guests;
 
@@ -66,7 +66,7 @@ async fn huge_initial_tables_and_memories_are_refused_at_load() {
     let names: Vec<String> = server
         .list_module_types()
         .into_iter()
-        .map(|t| t.type_name)
+        .map(|t| t.info.type_name)
         .collect();
     assert_eq!(names, vec!["noop"]);
     let failures = server.load_failures();
@@ -99,7 +99,7 @@ async fn broken_modules_are_refused_at_load_and_the_rest_load() {
     let names: Vec<String> = server
         .list_module_types()
         .into_iter()
-        .map(|t| t.type_name)
+        .map(|t| t.info.type_name)
         .collect();
     assert_eq!(names, vec!["noop"]);
     let reasons: Vec<(String, String)> = server
@@ -148,13 +148,13 @@ async fn install_checks_before_it_stores() {
     let h = Harness::start(&[]).await;
     let err = h
         .server
-        .install_module(WRONG_WORLD.as_bytes().to_vec())
+        .install_module(WRONG_WORLD.as_bytes().to_vec(), OnExisting::Refuse)
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
     let err = h
         .server
-        .install_module(TRAPPING_INFO.as_bytes().to_vec())
+        .install_module(TRAPPING_INFO.as_bytes().to_vec(), OnExisting::Refuse)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("its info export failed"), "{err}");
@@ -165,14 +165,15 @@ async fn install_checks_before_it_stores() {
 
     let info = h
         .server
-        .install_module(std::fs::read(guests::NOOP).unwrap())
+        .install_module(std::fs::read(guests::NOOP).unwrap(), OnExisting::Refuse)
         .await
         .unwrap();
-    assert_eq!(info.type_name, "noop");
+    assert_eq!(info.loaded.info.type_name, "noop");
+    assert_eq!(info.replaced, None);
     assert!(h.dir.path().join("modules/noop.wasm").exists());
     let err = h
         .server
-        .install_module(std::fs::read(guests::NOOP).unwrap())
+        .install_module(std::fs::read(guests::NOOP).unwrap(), OnExisting::Refuse)
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::AlreadyExists, "{err}");
