@@ -63,10 +63,8 @@ fn a_task_reports_what_a_daemon_run_of_it_reports() {
     let out = module_test(&[guests::ORIGIN_STATS, "--mrt", file, "--opt", "top=3"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let tested = stdout(&out);
-    assert!(
-        tested.starts_with("loaded origin-stats (task), build "),
-        "{tested}"
-    );
+    assert!(tested.contains("module origin-stats, build "), "{tested}");
+    assert!(tested.contains("type: origin-stats (task)\n"), "{tested}");
     assert!(tested.contains(": 761 captures stored from "), "{tested}");
     assert!(tested.contains("state: finished\n"), "{tested}");
 

@@ -16,6 +16,7 @@ mod client;
 mod commands;
 pub mod entities;
 mod filter;
+pub mod module_test;
 pub mod output;
 mod time;
 

@@ -369,33 +369,34 @@ impl ModuleCommand {
 }
 
 /// Prints module `id`'s log lines; with `follow`, until the module ends.
-pub(crate) async fn print_logs(
-    client: &mut Client,
-    id: String,
-    follow: bool,
-) -> anyhow::Result<()> {
+async fn print_logs(client: &mut Client, id: String, follow: bool) -> anyhow::Result<()> {
     let mut stream = client
         .get_module_logs(v1::GetModuleLogsRequest { id, follow })
         .await
         .map_err(status_error)?
         .into_inner();
     while let Some(batch) = stream.message().await.map_err(status_error)? {
-        for line in batch.lines {
-            let level = match v1::LogLevel::try_from(line.level) {
-                Ok(v1::LogLevel::Trace) => "TRACE",
-                Ok(v1::LogLevel::Debug) => "DEBUG",
-                Ok(v1::LogLevel::Warn) => "WARN",
-                Ok(v1::LogLevel::Error) => "ERROR",
-                _ => "INFO",
-            };
-            println!(
-                "{} {level:<5} {}",
-                format_micros(line.time_us),
-                line.message
-            );
-        }
+        print_log_lines(&batch.lines);
     }
     Ok(())
+}
+
+/// Prints log lines, one per line: time, level, message.
+pub(crate) fn print_log_lines(lines: &[v1::LogLine]) {
+    for line in lines {
+        let level = match v1::LogLevel::try_from(line.level) {
+            Ok(v1::LogLevel::Trace) => "TRACE",
+            Ok(v1::LogLevel::Debug) => "DEBUG",
+            Ok(v1::LogLevel::Warn) => "WARN",
+            Ok(v1::LogLevel::Error) => "ERROR",
+            _ => "INFO",
+        };
+        println!(
+            "{} {level:<5} {}",
+            format_micros(line.time_us),
+            line.message
+        );
+    }
 }
 
 #[cfg(test)]
