@@ -2,6 +2,7 @@
 # Installs what bgpmon needs to build on a fresh machine with rustup:
 # the wasm32-wasip2 target for modules, and rustfmt and clippy for the checks.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 if ! command -v cargo >/dev/null 2>&1; then
     echo "error: cargo is not installed; install Rust with rustup (https://rustup.rs)" >&2
@@ -20,6 +21,9 @@ missing=()
 command -v bgpdump >/dev/null 2>&1 || missing+=(bgpdump)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v gobgpd >/dev/null 2>&1 || missing+=(gobgpd)
+# The JavaScript example module builds with componentize-qjs, from npm.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
     if command -v apt-get >/dev/null 2>&1; then
         sudo=""
@@ -29,4 +33,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     else
         echo "warning: ${missing[*]} not installed and apt-get is not here; the tests that need them fail or skip" >&2
     fi
+fi
+# componentize-qjs, pinned by the example's package-lock.json, goes into its
+# folder; tests/modules' build script builds the JavaScript guest with it.
+if command -v npm >/dev/null 2>&1; then
+    npm ci --silent --no-audit --no-fund --prefix example-modules/prefix-lengths-js
 fi

@@ -19,6 +19,7 @@ mod filters;
 mod gobgp;
 mod grpc;
 mod ingest;
+mod languages;
 mod load;
 mod module_test;
 mod modules;

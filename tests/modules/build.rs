@@ -114,5 +114,42 @@ fn main() {
          #[macro_export]\n\
          macro_rules! foreach_guest {{\n    ($mac:ident) => {{\n{calls}    }};\n}}\n"
     ));
+    generated.push_str(&javascript_guest(&root, &target_dir));
     std::fs::write(out_dir.join("guests.rs"), generated).unwrap();
+}
+
+/// The JavaScript example, where its toolchain is installed.
+const JS_GUEST: &str = "example-modules/prefix-lengths-js";
+
+/// Builds the JavaScript example with the componentize-qjs that
+/// `scripts/setup.sh` installs into its folder (`npm ci`), and returns the
+/// constant naming it: `Some(path)`, or `None` where the toolchain is not
+/// installed, so the tests that need it skip and say why.
+fn javascript_guest(root: &Path, target_dir: &Path) -> String {
+    let dir = root.join(JS_GUEST);
+    let tool = dir.join("node_modules/.bin/componentize-qjs");
+    let doc = "/// The `prefix-lengths` JavaScript guest component (`example-modules/prefix-lengths-js`),\n\
+               /// or `None` where componentize-qjs is not installed (`scripts/setup.sh` installs it).\n";
+    if !tool.exists() {
+        println!(
+            "cargo:warning=componentize-qjs is not installed in {JS_GUEST}; run scripts/setup.sh to build the JavaScript guest"
+        );
+        return format!("{doc}pub const PREFIX_LENGTHS_JS: Option<&str> = None;\n");
+    }
+    let out = target_dir.join("prefix_lengths_js.wasm");
+    let status = Command::new(&tool)
+        .current_dir(&dir)
+        .args(["--wit", "../../wit", "--world", "analysis"])
+        .args(["--js", "prefix-lengths.js", "--sync", "--stub-wasi", "-o"])
+        .arg(&out)
+        .status()
+        .expect("cannot run componentize-qjs");
+    assert!(
+        status.success(),
+        "building the JavaScript guest in {JS_GUEST} failed (see the errors above)"
+    );
+    format!(
+        "{doc}pub const PREFIX_LENGTHS_JS: Option<&str> = Some({:?});\n",
+        out.display().to_string()
+    )
 }
