@@ -13,6 +13,8 @@ rustup component add rustfmt clippy
 # The end-to-end tests drive the API from Python too, with stubs generated
 # from runtime/proto by grpcio-tools.
 python3 -m pip install --quiet --disable-pip-version-check "grpcio==1.85.*" "grpcio-tools==1.85.*"
+# The Python example module builds with componentize-py.
+python3 -m pip install --quiet --disable-pip-version-check "componentize-py==0.25.1"
 # The end-to-end tests compare `bgpmon read captures --format bgpdump` with
 # RIPE NCC's bgpdump (the Debian package) on the shared MRT files, and make
 # TLS certificates with openssl, and run two gobgpd routers (Debian's gobgpd

@@ -136,3 +136,116 @@ fn a_javascript_module_counts_prefix_lengths() {
         "{denied}"
     );
 }
+
+/// Per community (`AS:VALUE` or `G:L1:L2`), the announcements carrying it,
+/// and how many announcements there were and how many carried any,
+/// counted from `read captures --format json`: the oracle.
+fn communities(d: &Daemon, session: &str) -> (BTreeMap<String, u64>, u64, u64) {
+    let out = d.ok(&["read", "captures", session, "--format", "json"]);
+    let (mut counts, mut announcing, mut tagged) = (BTreeMap::new(), 0, 0);
+    for line in out.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        if v["advertised"].as_array().unwrap().is_empty() {
+            continue;
+        }
+        announcing += 1;
+        let list = v["communities"].as_array().unwrap();
+        tagged += u64::from(!list.is_empty());
+        for c in list {
+            *counts.entry(c.as_str().unwrap().to_owned()).or_default() += 1;
+        }
+    }
+    (counts, announcing, tagged)
+}
+
+#[test]
+fn a_python_module_counts_communities() {
+    let Some(wasm) = guests::COMMUNITY_STATS_PY else {
+        skip("componentize-py is not installed (scripts/setup.sh installs it)");
+        return;
+    };
+    let Some(file) = mrt("ris-rrc00.updates.20190101.0000.gz") else {
+        return;
+    };
+    let d = Daemon::start(&[wasm]);
+    d.ok(&["session", "open", "local", "--id", "s"]);
+    d.ok(&["write", "captures", "s", file.to_str().unwrap()]);
+    let status = d.ok(&[
+        "module",
+        "run",
+        "community-stats",
+        "communities",
+        "--opt",
+        "session=s",
+        "--opt",
+        "top=5",
+        "--grant",
+        "s",
+        "--wait",
+    ]);
+    assert!(status.contains("state: finished\n"), "{status}");
+
+    let (counts, announcing, tagged) = communities(&d, "s");
+    let large = counts
+        .keys()
+        .filter(|c| c.matches(':').count() == 2)
+        .count();
+    assert!(large > 0, "the file has large communities");
+    assert!(
+        status.contains(&format!(
+            "result: 54107 captures, {tagged} of {announcing} announcements with communities, {} standard and {large} large communities\n",
+            counts.len() - large
+        )),
+        "{status}"
+    );
+    let mut ranked: Vec<(&String, &u64)> = counts.iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let expected: Vec<String> = ranked[..5]
+        .iter()
+        .map(|(c, n)| {
+            format!(
+                "finding: [community-count] {c} on {n} announcements (announcements={n} community={c})"
+            )
+        })
+        .collect();
+    let found: Vec<&str> = status
+        .lines()
+        .filter(|l| l.starts_with("finding: "))
+        .collect();
+    assert_eq!(found, expected);
+
+    let out = d.cli(&[
+        "module",
+        "run",
+        "community-stats",
+        "bad",
+        "--opt",
+        "session=s",
+        "--opt",
+        "top=none",
+        "--grant",
+        "s",
+        "--wait",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let bad = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        bad.contains("reason: error returned: option top must be a positive integer, not 'none'"),
+        "{bad}"
+    );
+    let out = d.cli(&[
+        "module",
+        "run",
+        "community-stats",
+        "denied",
+        "--opt",
+        "session=s",
+        "--wait",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let denied = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        denied.contains("reason: error returned: denied: module \"denied\" was not granted"),
+        "{denied}"
+    );
+}

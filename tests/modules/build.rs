@@ -114,42 +114,108 @@ fn main() {
          #[macro_export]\n\
          macro_rules! foreach_guest {{\n    ($mac:ident) => {{\n{calls}    }};\n}}\n"
     ));
-    generated.push_str(&javascript_guest(&root, &target_dir));
+    for guest in FOREIGN_GUESTS {
+        generated.push_str(&guest.build(&root, &target_dir));
+    }
     std::fs::write(out_dir.join("guests.rs"), generated).unwrap();
 }
 
-/// The JavaScript example, where its toolchain is installed.
-const JS_GUEST: &str = "example-modules/prefix-lengths-js";
+/// A guest in a language other than Rust, built where its toolchain (which
+/// `scripts/setup.sh` installs) is present.
+struct ForeignGuest {
+    /// The constant naming the component.
+    konst: &'static str,
+    /// Its folder, from the workspace root.
+    dir: &'static str,
+    /// The toolchain's name, for messages.
+    toolchain: &'static str,
+    /// The build command: program (a path from `dir`, or a name on PATH)
+    /// and arguments; the output path is appended.
+    command: &'static [&'static str],
+}
 
-/// Builds the JavaScript example with the componentize-qjs that
-/// `scripts/setup.sh` installs into its folder (`npm ci`), and returns the
-/// constant naming it: `Some(path)`, or `None` where the toolchain is not
-/// installed, so the tests that need it skip and say why.
-fn javascript_guest(root: &Path, target_dir: &Path) -> String {
-    let dir = root.join(JS_GUEST);
-    let tool = dir.join("node_modules/.bin/componentize-qjs");
-    let doc = "/// The `prefix-lengths` JavaScript guest component (`example-modules/prefix-lengths-js`),\n\
-               /// or `None` where componentize-qjs is not installed (`scripts/setup.sh` installs it).\n";
-    if !tool.exists() {
-        println!(
-            "cargo:warning=componentize-qjs is not installed in {JS_GUEST}; run scripts/setup.sh to build the JavaScript guest"
+const FOREIGN_GUESTS: &[ForeignGuest] = &[
+    ForeignGuest {
+        konst: "PREFIX_LENGTHS_JS",
+        dir: "example-modules/prefix-lengths-js",
+        toolchain: "componentize-qjs",
+        command: &[
+            "node_modules/.bin/componentize-qjs",
+            "--wit",
+            "../../wit",
+            "--world",
+            "analysis",
+            "--js",
+            "prefix-lengths.js",
+            "--sync",
+            "--stub-wasi",
+            "-o",
+        ],
+    },
+    ForeignGuest {
+        konst: "COMMUNITY_STATS_PY",
+        dir: "example-modules/community-stats-py",
+        toolchain: "componentize-py",
+        command: &[
+            "componentize-py",
+            "-d",
+            "../../wit",
+            "-w",
+            "analysis",
+            "componentize",
+            "app",
+            "--stub-wasi",
+            "-o",
+        ],
+    },
+];
+
+impl ForeignGuest {
+    /// Builds the guest and returns the constant naming it: `Some(path)`,
+    /// or `None` where the toolchain is missing, so the tests that need it
+    /// skip and say why.
+    fn build(&self, root: &Path, target_dir: &Path) -> String {
+        let dir = root.join(self.dir);
+        let (program, args) = self.command.split_first().unwrap();
+        let doc = format!(
+            "/// The guest component in `{}`, or `None` where {} is not installed\n\
+             /// (`scripts/setup.sh` installs it).\n",
+            self.dir, self.toolchain
         );
-        return format!("{doc}pub const PREFIX_LENGTHS_JS: Option<&str> = None;\n");
+        let local = dir.join(program);
+        let program = if program.contains('/') {
+            local.into_os_string()
+        } else {
+            program.into()
+        };
+        let out = target_dir.join(format!("{}.wasm", self.konst.to_lowercase()));
+        let status = Command::new(&program)
+            .current_dir(&dir)
+            .args(args)
+            .arg(&out)
+            .status();
+        match status {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                println!(
+                    "cargo:warning={} is not installed; run scripts/setup.sh to build the guest in {}",
+                    self.toolchain, self.dir
+                );
+                format!("{doc}pub const {}: Option<&str> = None;\n", self.konst)
+            }
+            Err(e) => panic!("cannot run {} for {}: {e}", self.toolchain, self.dir),
+            Ok(status) => {
+                assert!(
+                    status.success(),
+                    "building the guest in {} with {} failed (see the errors above)",
+                    self.dir,
+                    self.toolchain
+                );
+                format!(
+                    "{doc}pub const {}: Option<&str> = Some({:?});\n",
+                    self.konst,
+                    out.display().to_string()
+                )
+            }
+        }
     }
-    let out = target_dir.join("prefix_lengths_js.wasm");
-    let status = Command::new(&tool)
-        .current_dir(&dir)
-        .args(["--wit", "../../wit", "--world", "analysis"])
-        .args(["--js", "prefix-lengths.js", "--sync", "--stub-wasi", "-o"])
-        .arg(&out)
-        .status()
-        .expect("cannot run componentize-qjs");
-    assert!(
-        status.success(),
-        "building the JavaScript guest in {JS_GUEST} failed (see the errors above)"
-    );
-    format!(
-        "{doc}pub const PREFIX_LENGTHS_JS: Option<&str> = Some({:?});\n",
-        out.display().to_string()
-    )
 }
