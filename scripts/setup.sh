@@ -23,6 +23,8 @@ missing=()
 command -v bgpdump >/dev/null 2>&1 || missing+=(bgpdump)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v gobgpd >/dev/null 2>&1 || missing+=(gobgpd)
+# The C example module builds with clang for wasm32-wasi and wasi-libc.
+command -v clang-19 >/dev/null 2>&1 || missing+=(clang-19 lld-19 libclang-rt-19-dev-wasm32 wasi-libc)
 # The JavaScript example module builds with componentize-qjs, from npm.
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)

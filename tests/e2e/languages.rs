@@ -249,3 +249,105 @@ fn a_python_module_counts_communities() {
         "{denied}"
     );
 }
+
+/// Announcements per AS path length (RFC 4271: each AS of a sequence, one
+/// per set, none for confederation segments), counted from `read captures
+/// --format json`: the oracle.
+fn path_lengths(d: &Daemon, session: &str) -> BTreeMap<u64, u64> {
+    let out = d.ok(&["read", "captures", session, "--format", "json"]);
+    let mut counts = BTreeMap::new();
+    for line in out.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        if v["advertised"].as_array().unwrap().is_empty() {
+            continue;
+        }
+        let length: u64 = v["as_path"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|segment| match segment["type"].as_str().unwrap() {
+                "sequence" => segment["asns"].as_array().unwrap().len() as u64,
+                "set" => 1,
+                _ => 0,
+            })
+            .sum();
+        *counts.entry(length).or_default() += 1;
+    }
+    counts
+}
+
+#[test]
+fn a_c_module_counts_path_lengths() {
+    let Some(wasm) = guests::PATH_LENGTHS_C else {
+        skip("clang for wasm32-wasi is not installed (scripts/setup.sh installs it)");
+        return;
+    };
+    let Some(file) = mrt("ris-rrc00.updates.20190101.0000.gz") else {
+        return;
+    };
+    let d = Daemon::start(&[wasm]);
+    d.ok(&["session", "open", "local", "--id", "s"]);
+    d.ok(&["write", "captures", "s", file.to_str().unwrap()]);
+    let status = d.ok(&[
+        "module",
+        "run",
+        "path-lengths",
+        "paths",
+        "--opt",
+        "session=s",
+        "--grant",
+        "s",
+        "--wait",
+    ]);
+    assert!(status.contains("state: finished\n"), "{status}");
+    let expected = path_lengths(&d, "s");
+    assert!(
+        expected.keys().all(|&length| length < 64),
+        "no path reaches the module's last bucket"
+    );
+    let found: BTreeMap<u64, u64> = status
+        .lines()
+        .filter_map(|l| l.strip_prefix("finding: [path-length] "))
+        .map(|l| {
+            let fields = &l[l.rfind('(').unwrap() + 1..l.len() - 1];
+            let field = |name: &str| -> u64 {
+                fields
+                    .split(' ')
+                    .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+                    .unwrap()
+                    .parse()
+                    .unwrap()
+            };
+            (field("length"), field("announcements"))
+        })
+        .collect();
+    assert_eq!(found, expected);
+    let announcements: u64 = expected.values().sum();
+    let total: u64 = expected.iter().map(|(length, n)| length * n).sum();
+    let hundredths = total * 100 / announcements;
+    assert!(
+        status.contains(&format!(
+            "result: 54107 captures, {announcements} announcements, mean path length {}.{:02}, longest {}\n",
+            hundredths / 100,
+            hundredths % 100,
+            expected.keys().last().unwrap()
+        )),
+        "{status}"
+    );
+
+    let out = d.cli(&[
+        "module",
+        "run",
+        "path-lengths",
+        "denied",
+        "--opt",
+        "session=s",
+        "--wait",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let denied = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        denied.contains("reason: error returned: denied: module \"denied\" was not granted"),
+        "{denied}"
+    );
+}

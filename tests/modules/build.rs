@@ -117,6 +117,7 @@ fn main() {
     for guest in FOREIGN_GUESTS {
         generated.push_str(&guest.build(&root, &target_dir));
     }
+    generated.push_str(&c_guest(&root, &out_dir, &target_dir));
     std::fs::write(out_dir.join("guests.rs"), generated).unwrap();
 }
 
@@ -218,4 +219,82 @@ impl ForeignGuest {
             }
         }
     }
+}
+
+/// The C example, and the clang that builds it (Debian's `clang-19`, with
+/// `lld-19`, `libclang-rt-19-dev-wasm32` and `wasi-libc`, which
+/// `scripts/setup.sh` installs).
+const C_GUEST: &str = "example-modules/path-lengths-c";
+const C_COMPILERS: &[&str] = &["clang-19", "clang"];
+
+/// Builds the C example: generates the world's C bindings, compiles them
+/// and the module with clang for `wasm32-wasi` as a reactor, and makes the
+/// core module a component with the WASI preview1 reactor adapter. Returns
+/// the constant naming it, `None` where no clang for wasm32-wasi is here.
+fn c_guest(root: &Path, out_dir: &Path, target_dir: &Path) -> String {
+    let doc = format!(
+        "/// The guest component in `{C_GUEST}`, or `None` where clang for wasm32-wasi is not\n\
+         /// installed (`scripts/setup.sh` installs it).\n"
+    );
+    let none = || format!("{doc}pub const PATH_LENGTHS_C: Option<&str> = None;\n");
+    let Some(clang) = C_COMPILERS.iter().find(|cc| {
+        Command::new(cc)
+            .args(["--target=wasm32-wasi", "--print-libgcc-file-name"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }) else {
+        println!(
+            "cargo:warning=clang for wasm32-wasi is not installed; run scripts/setup.sh to build the guest in {C_GUEST}"
+        );
+        return none();
+    };
+
+    let bindings = out_dir.join("c-bindings");
+    std::fs::create_dir_all(&bindings).unwrap();
+    let mut resolve = wit_bindgen_core::wit_parser::Resolve::default();
+    let (package, _) = resolve.push_path(root.join("wit")).unwrap();
+    let world = resolve.select_world(&[package], Some("analysis")).unwrap();
+    let mut files = wit_bindgen_core::Files::default();
+    wit_bindgen_c::Opts::default()
+        .build()
+        .generate(&mut resolve, world, &mut files)
+        .unwrap();
+    for (name, bytes) in files.iter() {
+        std::fs::write(bindings.join(name), bytes).unwrap();
+    }
+
+    let core = out_dir.join("path_lengths_c.core.wasm");
+    let status = Command::new(clang)
+        .current_dir(root.join(C_GUEST))
+        .args(["--target=wasm32-wasi", "-mexec-model=reactor", "-O2"])
+        .args(["-Wall", "-Wextra", "-Werror", "-I"])
+        .arg(&bindings)
+        .arg("path_lengths.c")
+        .arg(bindings.join("analysis.c"))
+        .arg(bindings.join("analysis_component_type.o"))
+        .arg("-o")
+        .arg(&core)
+        .status()
+        .expect("cannot run clang");
+    assert!(
+        status.success(),
+        "compiling the C guest in {C_GUEST} failed (see the errors above)"
+    );
+    let component = wit_component::ComponentEncoder::default()
+        .module(&std::fs::read(&core).unwrap())
+        .unwrap()
+        .adapter(
+            "wasi_snapshot_preview1",
+            wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
+        )
+        .unwrap()
+        .validate(true)
+        .encode()
+        .unwrap();
+    let out = target_dir.join("path_lengths_c.wasm");
+    std::fs::write(&out, component).unwrap();
+    format!(
+        "{doc}pub const PATH_LENGTHS_C: Option<&str> = Some({:?});\n",
+        out.display().to_string()
+    )
 }
