@@ -18,6 +18,8 @@ use std::process::Command;
 const GUESTS: &[(&str, &str)] = &[
     ("origin-stats", "example-modules/origin-stats"),
     ("example-daemon", "example-modules/example-daemon"),
+    ("churn", "example-modules/churn"),
+    ("periodic", "example-modules/periodic"),
     ("noop", "tests/guests/noop"),
     ("busy", "tests/guests/busy"),
     ("spin-forever", "tests/guests/spin-forever"),

@@ -9,6 +9,7 @@
 )]
 
 mod auth;
+mod examples;
 mod hostile;
 mod hostile_io;
 mod hostile_memory;
@@ -25,6 +26,10 @@ mod writes;
 /// The test that runs each guest, under the guest's name. A guest added to
 /// `bgpmon-test-modules` without an entry here fails to compile.
 mod guest_tests {
+    pub(crate) use crate::examples::{
+        churn_counts_rates_per_peer_minute_and_flaps as churn,
+        periodic_runs_a_type_every_interval_as_its_children as periodic,
+    };
     pub(crate) use crate::hostile::{
         a_call_free_daemon_is_held_to_its_fuel_rate as call_free_spinner,
         a_host_call_flood_is_charged_until_its_fuel_runs_out as host_call_flood,
