@@ -104,7 +104,7 @@ impl Module for Periodic {
                 since_start = Duration::ZERO;
                 if current.is_some() {
                     tally.skipped += 1;
-                    log::warn("the last run is still going; this turn is skipped".to_owned());
+                    log::warn("the last run is still going; this turn is skipped");
                 } else {
                     let id = format!("run-{}", tally.started + 1);
                     modules::run(type_name, &id, child.iter().copied()).map_err(|e| {
