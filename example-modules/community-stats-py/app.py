@@ -23,7 +23,7 @@ def host_error(error: Err) -> str:
     """A host call's error as `kind: message`, as the Rust SDK words it."""
     variant = error.value
     kind = type(variant).__name__.removeprefix("Error_")
-    words = "".join("-" + c.lower() if c.isupper() else c for c in kind).lstrip("-")
+    words = "".join(" " + c.lower() if c.isupper() else c for c in kind).lstrip()
     return f"{words}: {variant.value}"
 
 

@@ -56,8 +56,8 @@ static char *option(analysis_list_option_value_t *options, const char *name) {
 
 // Fails the run with `kind: message` for a host error, as the Rust SDK does.
 static bool fail_with_error(bgpmon_module_types_error_t *error, analysis_string_t *err) {
-    static const char *const kinds[] = {"unknown-id", "duplicate-id", "unknown-type",
-                                        "invalid-argument", "limit-reached", "denied",
+    static const char *const kinds[] = {"unknown id", "duplicate id", "unknown type",
+                                        "invalid argument", "limit reached", "denied",
                                         "closed", "storage"};
     const char *kind = error->tag < 8 ? kinds[error->tag] : "error";
     // Every case carries one string, at the same place.

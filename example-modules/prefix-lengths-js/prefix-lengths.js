@@ -40,11 +40,12 @@ function option(options, name) {
 }
 
 // A failed host call throws an Error whose payload is the WIT error variant
-// ({ tag, val }); a run's error is a string, `kind: message` as in Rust.
+// ({ tag, val }); a run's error is a string, `kind: message` as the Rust SDK
+// words it (`denied: ...`, `unknown id: ...`).
 function describe(error) {
   const variant = error && typeof error === "object" && "payload" in error ? error.payload : error;
   if (variant && typeof variant === "object" && "tag" in variant) {
-    return `${variant.tag}: ${variant.val}`;
+    return `${variant.tag.replaceAll("-", " ")}: ${variant.val}`;
   }
   return String(error);
 }
