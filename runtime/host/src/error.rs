@@ -46,6 +46,18 @@ pub enum HostError {
         /// Where the loaded type came from.
         existing: String,
     },
+    /// An install would write over the file of another loaded type.
+    #[error(
+        "{path} holds module type {holder:?}, so installing type {type_name:?} there would remove it; remove {holder:?} first (`bgpmon module remove {holder}`) or rename one of the types"
+    )]
+    FileTaken {
+        /// The file the install would write.
+        path: PathBuf,
+        /// The type being installed.
+        type_name: String,
+        /// The loaded type whose file it is.
+        holder: String,
+    },
     /// A module id is malformed.
     #[error("invalid module id {id:?}: {reason}")]
     InvalidId {

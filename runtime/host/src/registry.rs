@@ -180,6 +180,17 @@ impl TypeRegistry {
                 existing: existing.origin.clone(),
             });
         }
+        if let Some((_, to)) = file
+            && let Some(holder) = types
+                .values()
+                .find(|t| t.info.type_name != loaded.info.type_name && Path::new(&t.origin) == to)
+        {
+            return Err(HostError::FileTaken {
+                path: to.to_path_buf(),
+                type_name: loaded.info.type_name,
+                holder: holder.info.type_name.clone(),
+            });
+        }
         if let Some((from, to)) = file {
             std::fs::rename(from, to).map_err(|source| HostError::Io {
                 path: to.to_path_buf(),

@@ -130,9 +130,9 @@ impl ServerError {
                 HostError::UnknownType { .. } | HostError::UnknownModule { .. } => {
                     ErrorKind::NotFound
                 }
-                HostError::DuplicateModule { .. } | HostError::DuplicateType { .. } => {
-                    ErrorKind::AlreadyExists
-                }
+                HostError::DuplicateModule { .. }
+                | HostError::DuplicateType { .. }
+                | HostError::FileTaken { .. } => ErrorKind::AlreadyExists,
                 HostError::InvalidId { .. }
                 | HostError::InvalidOptions { .. }
                 | HostError::Load(_)

@@ -266,3 +266,47 @@ async fn a_configured_module_starts_with_the_daemon() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_install_never_writes_over_another_types_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let modules = dir.path().join("modules");
+    std::fs::create_dir_all(&modules).unwrap();
+    // The file an install of origin-stats would write holds noop.
+    std::fs::copy(guests::NOOP, modules.join("origin-stats.wasm")).unwrap();
+    let config = bgpmon_server::Config::parse(&crate::util::config_text(dir.path(), "")).unwrap();
+    let server = bgpmon_server::Server::start(config).await.unwrap();
+    for on_existing in [OnExisting::Refuse, OnExisting::Replace] {
+        let err = server
+            .install_module(std::fs::read(guests::ORIGIN_STATS).unwrap(), on_existing)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::AlreadyExists, "{err}");
+        assert!(
+            err.to_string()
+                .contains("holds module type \"noop\", so installing type \"origin-stats\" there would remove it"),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        std::fs::read(modules.join("origin-stats.wasm")).unwrap(),
+        std::fs::read(guests::NOOP).unwrap(),
+        "noop's file is untouched"
+    );
+    let names: Vec<String> = server
+        .list_module_types()
+        .into_iter()
+        .map(|t| t.info.type_name)
+        .collect();
+    assert_eq!(names, ["noop"]);
+    let leftovers: Vec<_> = std::fs::read_dir(&modules)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        leftovers.len(),
+        1,
+        "no upload is left behind: {leftovers:?}"
+    );
+    server.close().await;
+}
