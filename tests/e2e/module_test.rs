@@ -172,3 +172,37 @@ fn failures_and_limits_exit_1_naming_the_cause() {
         stderr(&out)
     );
 }
+
+#[test]
+fn entity_files_load_before_the_run_and_a_bad_one_stops_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("entities.json");
+    std::fs::write(
+        &good,
+        r#"[{"name": "example", "contact": "noc@example.net", "origin_ases": [64500], "prefixes": ["192.0.2.0/24"]},
+            {"name": "other", "contact": "", "origin_ases": [64501], "prefixes": []}]"#,
+    )
+    .unwrap();
+    let out = module_test(&[guests::NOOP, "--entities", good.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(&format!("{}: 2 of 2 entities stored\n", good.display())),
+        "{}",
+        stdout(&out)
+    );
+    assert!(stdout(&out).contains("state: finished\n"));
+
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "[{\"name\": 7}]").unwrap();
+    let out = module_test(&[guests::NOOP, "--entities", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains(bad.to_str().unwrap()),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !stdout(&out).contains("state: "),
+        "the module does not run on data that did not load"
+    );
+}

@@ -2,7 +2,7 @@
 //! budget that fails on a regression, and limits reached.
 
 use bgpmon_test_modules as guests;
-use bgpmon_testkit::{ModuleTest, State};
+use bgpmon_testkit::{EntityFormat, ModuleTest, State};
 
 /// What `origin-stats` may spend on the rrc06 file: about 8.8 M fuel was
 /// measured when this was written; a change that costs a fifth more fails.
@@ -106,4 +106,28 @@ fn bad_setups_are_errors_naming_the_problem() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("/nonexistent/module.wasm"), "{err}");
+}
+
+#[test]
+fn entities_load_in_their_format_before_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let pfx2as = dir.path().join("pfx2as.txt");
+    std::fs::write(&pfx2as, "192.0.2.0\t24\t64500\n198.51.100.0\t24\t64501\n").unwrap();
+    let report = test_of(guests::NOOP)
+        .entities(&pfx2as, EntityFormat::Pfx2as)
+        .run()
+        .unwrap();
+    assert!(report.finished(), "{report:?}");
+
+    let json = dir.path().join("not-pfx2as.json");
+    std::fs::write(
+        &json,
+        r#"[{"name": "x", "contact": "", "origin_ases": [], "prefixes": []}]"#,
+    )
+    .unwrap();
+    let err = test_of(guests::NOOP)
+        .entities(&json, EntityFormat::Pfx2as)
+        .run()
+        .unwrap_err();
+    assert!(format!("{err:#}").contains("not-pfx2as.json"), "{err:#}");
 }
