@@ -9,13 +9,80 @@ use bgpmon_test_modules as guests;
 
 use crate::util::{Daemon, mrt, skip};
 
+/// A daemon with `wasm` in its module directory and `file` loaded into
+/// session `s`.
+fn daemon_with(wasm: &str, file: &std::path::Path) -> Daemon {
+    let d = Daemon::start(&[wasm]);
+    d.ok(&["session", "open", "local", "--id", "s"]);
+    d.ok(&["write", "captures", "s", file.to_str().unwrap()]);
+    d
+}
+
+/// `module run TYPE ID --opt session=s [--opt OPT]... --wait`, with the
+/// grant of `s` when `granted`: the exit status and the printed status.
+fn run(d: &Daemon, module_type: &str, id: &str, opts: &[&str], granted: bool) -> (i32, String) {
+    let mut args = vec!["module", "run", module_type, id, "--opt", "session=s"];
+    for opt in opts {
+        args.extend(["--opt", opt]);
+    }
+    if granted {
+        args.extend(["--grant", "s"]);
+    }
+    args.push("--wait");
+    let out = d.cli(&args);
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+    )
+}
+
+/// A run that finishes: its printed status.
+fn finished(d: &Daemon, module_type: &str, id: &str, opts: &[&str]) -> String {
+    let (code, status) = run(d, module_type, id, opts, true);
+    assert_eq!(code, 0, "{status}");
+    assert!(status.contains("state: finished\n"), "{status}");
+    status
+}
+
+/// A run that fails, and so exits 1 as a Rust module's failure does: its
+/// printed status.
+fn failed(d: &Daemon, module_type: &str, id: &str, opts: &[&str], granted: bool) -> String {
+    let (code, status) = run(d, module_type, id, opts, granted);
+    assert_eq!(code, 1, "{status}");
+    status
+}
+
+/// Every capture of session `s` of `d`, from `read captures --format json`.
+fn captures(d: &Daemon) -> Vec<serde_json::Value> {
+    d.ok(&["read", "captures", "s", "--format", "json"])
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+/// The fields of each `kind` finding of a printed status, by name.
+fn finding_fields(status: &str, kind: &str) -> Vec<BTreeMap<String, String>> {
+    let prefix = format!("finding: [{kind}] ");
+    status
+        .lines()
+        .filter_map(|l| l.strip_prefix(&prefix))
+        .map(|l| {
+            l[l.rfind('(').unwrap() + 1..l.len() - 1]
+                .split(' ')
+                .map(|kv| {
+                    let (k, v) = kv.split_once('=').unwrap();
+                    (k.to_owned(), v.to_owned())
+                })
+                .collect()
+        })
+        .collect()
+}
+
 /// Announcements per (family, prefix length), counted from `read captures
 /// --format json`: the oracle.
-fn prefix_lengths(d: &Daemon, session: &str) -> BTreeMap<(String, u8), u64> {
-    let out = d.ok(&["read", "captures", session, "--format", "json"]);
+fn prefix_lengths(d: &Daemon) -> BTreeMap<(String, u8), u64> {
     let mut counts = BTreeMap::new();
-    for line in out.lines() {
-        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+    for v in captures(d) {
         for prefix in v["advertised"].as_array().unwrap() {
             let prefix = prefix.as_str().unwrap();
             let (address, length) = prefix.split_once('/').unwrap();
@@ -34,21 +101,12 @@ fn prefix_lengths(d: &Daemon, session: &str) -> BTreeMap<(String, u8), u64> {
 
 /// The `prefix-length` findings of a printed status, as the oracle's map.
 fn findings(status: &str) -> BTreeMap<(String, u8), u64> {
-    status
-        .lines()
-        .filter_map(|l| l.strip_prefix("finding: [prefix-length] "))
-        .map(|l| {
-            let fields = &l[l.rfind('(').unwrap() + 1..l.len() - 1];
-            let field = |name: &str| {
-                fields
-                    .split(' ')
-                    .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
-                    .unwrap()
-                    .to_owned()
-            };
+    finding_fields(status, "prefix-length")
+        .into_iter()
+        .map(|f| {
             (
-                (field("family"), field("length").parse().unwrap()),
-                field("announcements").parse().unwrap(),
+                (f["family"].clone(), f["length"].parse().unwrap()),
+                f["announcements"].parse().unwrap(),
             )
         })
         .collect()
@@ -63,22 +121,9 @@ fn a_javascript_module_counts_prefix_lengths() {
     let Some(file) = mrt("ris.rrc06.updates.1427846400.gz") else {
         return;
     };
-    let d = Daemon::start(&[wasm]);
-    d.ok(&["session", "open", "local", "--id", "s"]);
-    d.ok(&["write", "captures", "s", file.to_str().unwrap()]);
-    let status = d.ok(&[
-        "module",
-        "run",
-        "prefix-lengths",
-        "lengths",
-        "--opt",
-        "session=s",
-        "--grant",
-        "s",
-        "--wait",
-    ]);
-    assert!(status.contains("state: finished\n"), "{status}");
-    let expected = prefix_lengths(&d, "s");
+    let d = daemon_with(wasm, &file);
+    let status = finished(&d, "prefix-lengths", "lengths", &[]);
+    let expected = prefix_lengths(&d);
     assert_eq!(findings(&status), expected);
     let family = |name: &str| -> u64 {
         expected
@@ -100,37 +145,12 @@ fn a_javascript_module_counts_prefix_lengths() {
     assert!(logs.contains("INFO  read 761 captures"), "{logs}");
 
     // Its failures are a run's failures, and exit 1 as a Rust module's do.
-    let failed = |args: &[&str]| -> String {
-        let out = d.cli(args);
-        assert_eq!(out.status.code(), Some(1), "{args:?}");
-        String::from_utf8(out.stdout).unwrap()
-    };
-    let bad = failed(&[
-        "module",
-        "run",
-        "prefix-lengths",
-        "bad",
-        "--opt",
-        "session=s",
-        "--opt",
-        "batch=0",
-        "--grant",
-        "s",
-        "--wait",
-    ]);
+    let bad = failed(&d, "prefix-lengths", "bad", &["batch=0"], true);
     assert!(
         bad.contains("reason: error returned: option batch must be a positive integer, not \"0\""),
         "{bad}"
     );
-    let denied = failed(&[
-        "module",
-        "run",
-        "prefix-lengths",
-        "denied",
-        "--opt",
-        "session=s",
-        "--wait",
-    ]);
+    let denied = failed(&d, "prefix-lengths", "denied", &[], false);
     assert!(
         denied.contains("reason: error returned: denied: "),
         "{denied}"
@@ -140,11 +160,9 @@ fn a_javascript_module_counts_prefix_lengths() {
 /// Per community (`AS:VALUE` or `G:L1:L2`), the announcements carrying it,
 /// and how many announcements there were and how many carried any,
 /// counted from `read captures --format json`: the oracle.
-fn communities(d: &Daemon, session: &str) -> (BTreeMap<String, u64>, u64, u64) {
-    let out = d.ok(&["read", "captures", session, "--format", "json"]);
+fn communities(d: &Daemon) -> (BTreeMap<String, u64>, u64, u64) {
     let (mut counts, mut announcing, mut tagged) = (BTreeMap::new(), 0, 0);
-    for line in out.lines() {
-        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+    for v in captures(d) {
         if v["advertised"].as_array().unwrap().is_empty() {
             continue;
         }
@@ -167,25 +185,10 @@ fn a_python_module_counts_communities() {
     let Some(file) = mrt("ris-rrc00.updates.20190101.0000.gz") else {
         return;
     };
-    let d = Daemon::start(&[wasm]);
-    d.ok(&["session", "open", "local", "--id", "s"]);
-    d.ok(&["write", "captures", "s", file.to_str().unwrap()]);
-    let status = d.ok(&[
-        "module",
-        "run",
-        "community-stats",
-        "communities",
-        "--opt",
-        "session=s",
-        "--opt",
-        "top=5",
-        "--grant",
-        "s",
-        "--wait",
-    ]);
-    assert!(status.contains("state: finished\n"), "{status}");
+    let d = daemon_with(wasm, &file);
+    let status = finished(&d, "community-stats", "communities", &["top=5"]);
 
-    let (counts, announcing, tagged) = communities(&d, "s");
+    let (counts, announcing, tagged) = communities(&d);
     let large = counts
         .keys()
         .filter(|c| c.matches(':').count() == 2)
@@ -214,36 +217,12 @@ fn a_python_module_counts_communities() {
         .collect();
     assert_eq!(found, expected);
 
-    let out = d.cli(&[
-        "module",
-        "run",
-        "community-stats",
-        "bad",
-        "--opt",
-        "session=s",
-        "--opt",
-        "top=none",
-        "--grant",
-        "s",
-        "--wait",
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    let bad = String::from_utf8(out.stdout).unwrap();
+    let bad = failed(&d, "community-stats", "bad", &["top=none"], true);
     assert!(
         bad.contains("reason: error returned: option top must be a positive integer, not 'none'"),
         "{bad}"
     );
-    let out = d.cli(&[
-        "module",
-        "run",
-        "community-stats",
-        "denied",
-        "--opt",
-        "session=s",
-        "--wait",
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    let denied = String::from_utf8(out.stdout).unwrap();
+    let denied = failed(&d, "community-stats", "denied", &[], false);
     assert!(
         denied.contains("reason: error returned: denied: module \"denied\" was not granted"),
         "{denied}"
@@ -253,11 +232,9 @@ fn a_python_module_counts_communities() {
 /// Announcements per AS path length (RFC 4271: each AS of a sequence, one
 /// per set, none for confederation segments), counted from `read captures
 /// --format json`: the oracle.
-fn path_lengths(d: &Daemon, session: &str) -> BTreeMap<u64, u64> {
-    let out = d.ok(&["read", "captures", session, "--format", "json"]);
+fn path_lengths(d: &Daemon) -> BTreeMap<u64, u64> {
     let mut counts = BTreeMap::new();
-    for line in out.lines() {
-        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+    for v in captures(d) {
         if v["advertised"].as_array().unwrap().is_empty() {
             continue;
         }
@@ -285,40 +262,20 @@ fn a_c_module_counts_path_lengths() {
     let Some(file) = mrt("ris-rrc00.updates.20190101.0000.gz") else {
         return;
     };
-    let d = Daemon::start(&[wasm]);
-    d.ok(&["session", "open", "local", "--id", "s"]);
-    d.ok(&["write", "captures", "s", file.to_str().unwrap()]);
-    let status = d.ok(&[
-        "module",
-        "run",
-        "path-lengths",
-        "paths",
-        "--opt",
-        "session=s",
-        "--grant",
-        "s",
-        "--wait",
-    ]);
-    assert!(status.contains("state: finished\n"), "{status}");
-    let expected = path_lengths(&d, "s");
+    let d = daemon_with(wasm, &file);
+    let status = finished(&d, "path-lengths", "paths", &[]);
+    let expected = path_lengths(&d);
     assert!(
         expected.keys().all(|&length| length < 64),
         "no path reaches the module's last bucket"
     );
-    let found: BTreeMap<u64, u64> = status
-        .lines()
-        .filter_map(|l| l.strip_prefix("finding: [path-length] "))
-        .map(|l| {
-            let fields = &l[l.rfind('(').unwrap() + 1..l.len() - 1];
-            let field = |name: &str| -> u64 {
-                fields
-                    .split(' ')
-                    .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
-                    .unwrap()
-                    .parse()
-                    .unwrap()
-            };
-            (field("length"), field("announcements"))
+    let found: BTreeMap<u64, u64> = finding_fields(&status, "path-length")
+        .into_iter()
+        .map(|f| {
+            (
+                f["length"].parse().unwrap(),
+                f["announcements"].parse().unwrap(),
+            )
         })
         .collect();
     assert_eq!(found, expected);
@@ -335,17 +292,7 @@ fn a_c_module_counts_path_lengths() {
         "{status}"
     );
 
-    let out = d.cli(&[
-        "module",
-        "run",
-        "path-lengths",
-        "denied",
-        "--opt",
-        "session=s",
-        "--wait",
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    let denied = String::from_utf8(out.stdout).unwrap();
+    let denied = failed(&d, "path-lengths", "denied", &[], false);
     assert!(
         denied.contains("reason: error returned: denied: module \"denied\" was not granted"),
         "{denied}"

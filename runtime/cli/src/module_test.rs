@@ -138,11 +138,7 @@ impl ModuleTest {
 
     async fn run_on(&self, server: &Server) -> anyhow::Result<TestOutcome> {
         let started = Instant::now();
-        let info = server
-            .modules()
-            .load_file(&self.file)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let info = server.modules().load_file(&self.file).await?;
         let load_time = started.elapsed();
         let build = server
             .list_module_types()

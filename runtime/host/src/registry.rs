@@ -130,10 +130,14 @@ impl TypeRegistry {
     /// Returns the removed type and whether its file was deleted.
     pub(crate) fn remove(&self, type_name: &str) -> Result<(LoadedType, bool), HostError> {
         let mut types = self.types.write().map_err(|_| HostError::ShuttingDown)?;
-        let existing = types.get(type_name).ok_or_else(|| HostError::UnknownType {
-            type_name: type_name.to_owned(),
-        })?;
-        let file = self.file_in_module_dir(&existing.origin);
+        let removed =
+            types
+                .get(type_name)
+                .map(|t| listing(t))
+                .ok_or_else(|| HostError::UnknownType {
+                    type_name: type_name.to_owned(),
+                })?;
+        let file = self.file_in_module_dir(&removed.origin);
         if let Some(file) = &file {
             // The file goes first: if it cannot be deleted, the type stays
             // listed, as it would load again at the next start.
@@ -142,12 +146,7 @@ impl TypeRegistry {
                 source,
             })?;
         }
-        let removed = types
-            .remove(type_name)
-            .map(|t| listing(&t))
-            .ok_or_else(|| HostError::UnknownType {
-                type_name: type_name.to_owned(),
-            })?;
+        types.remove(type_name);
         tracing::info!(module_type = %type_name, origin = %removed.origin, "module type removed");
         Ok((removed, file.is_some()))
     }

@@ -22,7 +22,6 @@
 //! assert!(report.fuel_used < 2_000_000_000, "fuel regression: {}", report.fuel_used);
 //! ```
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -31,6 +30,8 @@ use bgpmon_proto::v1;
 
 pub use bgpmon_cli::entities::EntityFormat;
 pub use bgpmon_cli::module_test::TEST_SESSION;
+/// One finding of a task's result: the host's own type.
+pub use bgpmon_host::Finding;
 
 /// A module run to set up: the component, the files loaded into session
 /// [`TEST_SESSION`] before it runs (or, for a daemon, while it runs), its
@@ -137,17 +138,6 @@ pub enum State {
     /// The module trapped, ran out of a limit or returned an error; the
     /// reason names which.
     Failed(String),
-}
-
-/// One finding of a task's result.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Finding {
-    /// Its kind.
-    pub kind: String,
-    /// A human-readable summary.
-    pub summary: String,
-    /// Its named values.
-    pub fields: BTreeMap<String, String>,
 }
 
 /// What a run gave and what it cost.
