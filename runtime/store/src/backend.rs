@@ -11,6 +11,7 @@ use crate::dataset::{CaptureSelection, DatasetId, Import, ImportBegun, ImportSpe
 use crate::encoded::EncodedCaptures;
 use crate::error::Result;
 use crate::filter::{CaptureFilter, EntityFilter};
+use crate::finding::{FindingFilter, FindingPage, NewFinding};
 use crate::model::{Capture, Entity, Node};
 
 /// Where a capture scan resumes.
@@ -220,4 +221,27 @@ pub trait Backend: std::fmt::Debug + Send + Sync + 'static {
     /// A receiver of the last committed capture sequence number; it
     /// changes after every capture commit.
     fn committed(&self) -> watch::Receiver<u64>;
+
+    /// Commits `findings` to the session, durably and atomically, numbering
+    /// them on from its last, and returns the last number assigned.
+    fn append_findings(&self, dataset: DatasetId, findings: &[NewFinding]) -> Result<u64>;
+
+    /// Returns the findings after number `after` that match `filter`: up
+    /// to `max_items` (at least one), fewer once they reach
+    /// [`MAX_READ_BYTES`](crate::MAX_READ_BYTES) stored bytes or the scan
+    /// has looked at [`MAX_SCAN_ROWS`](crate::MAX_SCAN_ROWS) findings.
+    fn scan_findings(
+        &self,
+        dataset: DatasetId,
+        after: u64,
+        filter: &FindingFilter,
+        max_items: usize,
+    ) -> Result<FindingPage>;
+
+    /// How many findings the session holds (findings are never deleted
+    /// one by one, so this is also the last number assigned).
+    fn count_findings(&self, dataset: DatasetId) -> Result<u64>;
+
+    /// A receiver that changes after every findings commit, in any session.
+    fn findings_committed(&self) -> watch::Receiver<u64>;
 }

@@ -1,4 +1,4 @@
-//! Storage for bgpmon: captures, entities and nodes in an embedded redb
+//! Storage for bgpmon: captures, entities, findings and nodes in an embedded redb
 //! file, with filters, sessions and transactional streams.
 //!
 //! A [`Backend`] holds named sessions (datasets), each with its own
@@ -34,6 +34,7 @@ mod directory;
 mod encoded;
 mod error;
 mod filter;
+mod finding;
 mod index;
 mod model;
 mod plan;
@@ -53,6 +54,7 @@ pub use filter::{
     CommunityPatternError, EntityFilter, MAX_PATH_REGEX_BYTES, MAX_PATH_REGEX_COMPILED_BYTES,
     PathRegexError, PrefixMatch, PrefixScope, PrefixTerm, TimeRange,
 };
+pub use finding::{FindingFilter, FindingPage, NewFinding, StoredFinding};
 pub use model::{
     Aggregator, Capture, Community, Entity, MaxLengthOutOfRange, Node, OriginAttribute,
     OwnedPrefix, PathSegment, PrefixEvent, RouteView,

@@ -22,16 +22,17 @@ use crate::directory::{BlockInfo, Directory};
 use crate::encoded::EncodedCaptures;
 use crate::error::{During, Result, StoreError};
 use crate::filter::{CaptureFilter, EntityFilter};
+use crate::finding::{FindingFilter, FindingPage, NewFinding, StoredFinding};
 use crate::index::{
     MAX_ROW_BYTES, TermKind, append_postings, bucket, decode_row, encode_row, row_shift,
 };
 use crate::model::{Capture, Entity, Node};
 use crate::plan::{Access, Plan, PostingSource};
 use crate::schema::{
-    BLOCK_DATA, BLOCKS, ENTITIES, IMPORTS, META, META_LAST_SEQ, META_NEXT_DATASET,
+    BLOCK_DATA, BLOCKS, ENTITIES, FINDINGS, IMPORTS, META, META_LAST_SEQ, META_NEXT_DATASET,
     META_SCHEMA_VERSION, NODES, POSTINGS, SCHEMA_VERSION, SESSION_NAMES, SESSIONS, TIME_ORDER,
 };
-use crate::stream::MAX_READ_BYTES;
+use crate::stream::{MAX_READ_BYTES, MAX_SCAN_ROWS};
 
 /// The most plans of time-order reads kept, so paging a large answer does
 /// not re-read its postings for every page.
@@ -75,6 +76,8 @@ pub struct RedbBackend {
     db: Database,
     path: PathBuf,
     committed: watch::Sender<u64>,
+    /// Counts finding commits, so followers of findings wake.
+    findings_committed: watch::Sender<u64>,
     /// Held by every writing transaction across its commit and the
     /// directory update after it, so directories change in commit order.
     writing: Mutex<()>,
@@ -291,6 +294,7 @@ impl RedbBackend {
             db,
             path,
             committed,
+            findings_committed: watch::channel(0).0,
             writing: Mutex::new(()),
             directories: Mutex::new(HashMap::new()),
             plans: Mutex::new(Vec::new()),
@@ -345,6 +349,8 @@ impl RedbBackend {
             txn.open_table(ENTITIES)
                 .during("opening the entities table")?;
             txn.open_table(NODES).during("opening the nodes table")?;
+            txn.open_table(FINDINGS)
+                .during("opening the findings table")?;
         }
         txn.commit().during("committing the schema")?;
         Ok(last_seq)
@@ -952,6 +958,10 @@ impl Backend for RedbBackend {
                 .during("opening the import table")?
                 .retain_in((d, 0)..=(d, u32::MAX), |_, _| false)
                 .during("deleting a session")?;
+            txn.open_table(FINDINGS)
+                .during("opening the findings table")?
+                .retain_in((d, 0)..=(d, u64::MAX), |_, _| false)
+                .during("deleting a session")?;
             let mut entities = txn
                 .open_table(ENTITIES)
                 .during("opening the entities table")?;
@@ -1547,5 +1557,94 @@ impl Backend for RedbBackend {
 
     fn committed(&self) -> watch::Receiver<u64> {
         self.committed.subscribe()
+    }
+
+    fn append_findings(&self, dataset: DatasetId, findings: &[NewFinding]) -> Result<u64> {
+        let _writing = lock(&self.writing);
+        let txn = self.begin_write()?;
+        Self::record(&txn, dataset)?;
+        let last = {
+            let mut table = txn
+                .open_table(FINDINGS)
+                .during("opening the findings table")?;
+            let mut last = table
+                .range((dataset.0, 0)..=(dataset.0, u64::MAX))
+                .during("reading the last finding")?
+                .next_back()
+                .transpose()
+                .during("reading the last finding")?
+                .map_or(0, |(key, _)| key.value().1);
+            for finding in findings {
+                last += 1;
+                table
+                    .insert((dataset.0, last), encode(finding).as_slice())
+                    .during("writing a finding")?;
+            }
+            last
+        };
+        txn.commit().during("committing findings")?;
+        self.findings_committed.send_modify(|n| *n += 1);
+        Ok(last)
+    }
+
+    fn scan_findings(
+        &self,
+        dataset: DatasetId,
+        after: u64,
+        filter: &FindingFilter,
+        max_items: usize,
+    ) -> Result<FindingPage> {
+        let txn = self.begin_read()?;
+        Self::read_record(&txn, dataset)?;
+        let table = txn
+            .open_table(FINDINGS)
+            .during("opening the findings table")?;
+        let range = table
+            .range((dataset.0, after.saturating_add(1))..=(dataset.0, u64::MAX))
+            .during("scanning findings")?;
+        let mut page = FindingPage {
+            findings: Vec::new(),
+            last_examined: after,
+            exhausted: true,
+        };
+        let mut bytes = 0;
+        for (examined, entry) in range.enumerate() {
+            if examined == MAX_SCAN_ROWS
+                || page.findings.len() >= max_items.max(1)
+                || bytes >= MAX_READ_BYTES
+            {
+                page.exhausted = false;
+                break;
+            }
+            let (key, value) = entry.during("scanning findings")?;
+            let seq = key.value().1;
+            page.last_examined = seq;
+            let finding: NewFinding = decode("finding", value.value())?;
+            if filter.matches(&finding) {
+                bytes += value.value().len();
+                page.findings.push(StoredFinding { seq, finding });
+            }
+        }
+        Ok(page)
+    }
+
+    fn count_findings(&self, dataset: DatasetId) -> Result<u64> {
+        let txn = self.begin_read()?;
+        Self::read_record(&txn, dataset)?;
+        let table = txn
+            .open_table(FINDINGS)
+            .during("opening the findings table")?;
+        let last = table
+            .range((dataset.0, 0)..=(dataset.0, u64::MAX))
+            .during("reading the last finding")?
+            .next_back()
+            .transpose()
+            .during("reading the last finding")?
+            .map_or(0, |(key, _)| key.value().1);
+        Ok(last)
+    }
+
+    fn findings_committed(&self) -> watch::Receiver<u64> {
+        self.findings_committed.subscribe()
     }
 }

@@ -46,6 +46,12 @@ pub(crate) const IMPORTS: TableDefinition<(u32, u32), &[u8]> = TableDefinition::
 /// `(dataset, name)` to the entity (postcard `Entity`).
 pub(crate) const ENTITIES: TableDefinition<(u32, &str), &[u8]> = TableDefinition::new("entities");
 
+/// `(dataset, seq)` to a finding a module reported (postcard
+/// `NewFinding`); `seq` counts from 1 in each session. Added in schema 5
+/// without a version change: older builds never open it, and this build
+/// creates it in an older file.
+pub(crate) const FINDINGS: TableDefinition<(u32, u64), &[u8]> = TableDefinition::new("findings");
+
 /// Nodes by IP address text, postcard-encoded; shared by every session of
 /// the store, since they come from the configuration.
 pub(crate) const NODES: TableDefinition<&str, &[u8]> = TableDefinition::new("nodes");

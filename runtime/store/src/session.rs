@@ -28,6 +28,7 @@ use crate::backend::Backend;
 use crate::dataset::{CaptureSelection, DatasetId, Import, ImportBegun, ImportSpec, StoredSession};
 use crate::error::{Result, StoreError};
 use crate::filter::{CaptureFilter, EntityFilter};
+use crate::finding::{FindingFilter, FindingPage, NewFinding};
 use crate::stream::{CaptureReader, CaptureWriter, EntityReader, EntityWriter, PrefixReader};
 
 /// The default number of streams open at once on one session.
@@ -343,6 +344,35 @@ impl Session {
     pub async fn delete_captures(&self, selection: CaptureSelection) -> Result<u64> {
         self.with_backend(move |b, d| b.delete_captures(d, &selection))
             .await
+    }
+
+    /// Stores `findings`, durably and atomically, and returns the last
+    /// number assigned.
+    ///
+    /// Returns an error as [`stored`](Self::stored) does.
+    pub async fn report_findings(&self, findings: Vec<NewFinding>) -> Result<u64> {
+        self.with_backend(move |b, d| b.append_findings(d, &findings))
+            .await
+    }
+
+    /// Reads findings after number `after`; see [`Backend::scan_findings`].
+    ///
+    /// Returns an error as [`stored`](Self::stored) does.
+    pub async fn findings(
+        &self,
+        after: u64,
+        filter: FindingFilter,
+        max_items: usize,
+    ) -> Result<FindingPage> {
+        self.with_backend(move |b, d| b.scan_findings(d, after, &filter, max_items))
+            .await
+    }
+
+    /// How many findings the session holds.
+    ///
+    /// Returns an error as [`stored`](Self::stored) does.
+    pub async fn count_findings(&self) -> Result<u64> {
+        self.with_backend(|b, d| b.count_findings(d)).await
     }
 
     /// Whether the session was closed.

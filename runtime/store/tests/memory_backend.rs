@@ -17,8 +17,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use bgpmon_store::{
     Backend, Capture, CaptureFilter, CaptureSelection, DatasetId, EncodedCaptures, Entity,
-    EntityFilter, Import, ImportBegun, ImportSpec, MAX_READ_BYTES, Node, Result, ScanLimits,
-    ScanPage, ScanPosition, SessionStats, StoreError, StoredSession,
+    EntityFilter, FindingFilter, FindingPage, Import, ImportBegun, ImportSpec, MAX_READ_BYTES,
+    MAX_SCAN_ROWS, NewFinding, Node, Result, ScanLimits, ScanPage, ScanPosition, SessionStats,
+    StoreError, StoredFinding, StoredSession,
 };
 use tokio::sync::watch;
 
@@ -29,6 +30,7 @@ use crate::oracle;
 pub(crate) struct MemoryBackend {
     state: Mutex<State>,
     committed: watch::Sender<u64>,
+    findings_committed: watch::Sender<u64>,
 }
 
 #[derive(Debug, Default)]
@@ -53,6 +55,8 @@ struct Dataset {
     imports: BTreeMap<u32, Import>,
     last_import: u32,
     entities: BTreeMap<String, Entity>,
+    /// Findings in the order they were reported; the `n`th has number `n + 1`.
+    findings: Vec<NewFinding>,
 }
 
 #[derive(Debug)]
@@ -143,6 +147,7 @@ impl MemoryBackend {
         Self {
             state: Mutex::new(State::default()),
             committed,
+            findings_committed: watch::channel(0).0,
         }
     }
 
@@ -215,6 +220,7 @@ impl Backend for MemoryBackend {
             imports: BTreeMap::new(),
             last_import: 0,
             entities: BTreeMap::new(),
+            findings: Vec::new(),
         };
         let stored = dataset.stored_session(id);
         state.names.insert(name.to_owned(), id);
@@ -490,5 +496,58 @@ impl Backend for MemoryBackend {
 
     fn committed(&self) -> watch::Receiver<u64> {
         self.committed.subscribe()
+    }
+
+    fn append_findings(&self, dataset: DatasetId, findings: &[NewFinding]) -> Result<u64> {
+        let mut state = self.lock();
+        let ds = state.get_mut(dataset)?;
+        ds.findings.extend_from_slice(findings);
+        self.findings_committed.send_modify(|n| *n += 1);
+        Ok(ds.findings.len() as u64)
+    }
+
+    fn scan_findings(
+        &self,
+        dataset: DatasetId,
+        after: u64,
+        filter: &FindingFilter,
+        max_items: usize,
+    ) -> Result<FindingPage> {
+        let state = self.lock();
+        let ds = state.get(dataset)?;
+        let mut page = FindingPage {
+            findings: Vec::new(),
+            last_examined: after,
+            exhausted: true,
+        };
+        let mut bytes = 0;
+        let start = usize::try_from(after).unwrap_or(usize::MAX);
+        for (examined, (index, finding)) in ds.findings.iter().enumerate().skip(start).enumerate() {
+            if examined == MAX_SCAN_ROWS
+                || page.findings.len() >= max_items.max(1)
+                || bytes >= MAX_READ_BYTES
+            {
+                page.exhausted = false;
+                break;
+            }
+            let seq = index as u64 + 1;
+            page.last_examined = seq;
+            if filter.matches(finding) {
+                bytes += postcard::to_allocvec(finding).unwrap().len();
+                page.findings.push(StoredFinding {
+                    seq,
+                    finding: finding.clone(),
+                });
+            }
+        }
+        Ok(page)
+    }
+
+    fn count_findings(&self, dataset: DatasetId) -> Result<u64> {
+        Ok(self.lock().get(dataset)?.findings.len() as u64)
+    }
+
+    fn findings_committed(&self) -> watch::Receiver<u64> {
+        self.findings_committed.subscribe()
     }
 }

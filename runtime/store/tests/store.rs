@@ -8,6 +8,7 @@
 )]
 
 mod arb;
+mod findings;
 mod memory_backend;
 mod model_ops;
 mod oracle;
