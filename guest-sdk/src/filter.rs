@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use crate::wit::bgpmon::module::types::{
+use crate::wit::bgpmon::module0_1_0::types::{
     CaptureFilter, CaptureKind, Community, Prefix, PrefixMatch, PrefixScope, PrefixTerm, TimeRange,
 };
 

@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use crate::wit::bgpmon::module::types as wit;
+use crate::wit::bgpmon::module0_1_0::types as wit;
+use crate::wit::bgpmon::module0_2_0::schema::{self, OptionType};
 
 /// A bgpmon module. Implement it and call [`export_module!`](crate::export_module).
 pub trait Module {
@@ -18,24 +19,31 @@ pub trait Module {
     fn run(options: Options) -> Result<RunResult, String>;
 }
 
-/// A module's self-description: type name, description, kind and options.
+/// A module's self-description: type name, description, kind and typed
+/// options.
+///
+/// Options are text unless [`of_type`](Self::of_type) says otherwise; the
+/// host then refuses a run whose value is not of that type, naming the
+/// option, and hands the module the value in its canonical form (see
+/// [`OptionType`]).
 ///
 /// ```
-/// use bgpmon_guest::ModuleInfo;
+/// use bgpmon_guest::{ModuleInfo, OptionType};
 ///
 /// let info = ModuleInfo::task("origin-stats", "Counts prefixes per origin AS")
 ///     .required_option("session", "the session to read")
-///     .option("top", "how many origins to report", "10");
+///     .option("top", "how many origins to report", "10")
+///     .of_type(OptionType::Integer);
 /// ```
 #[derive(Clone, Debug)]
 pub struct ModuleInfo {
-    inner: wit::ModuleInfo,
+    inner: schema::ModuleInfo,
 }
 
 impl ModuleInfo {
     fn new(type_name: &str, description: &str, kind: wit::ModuleKind) -> Self {
         Self {
-            inner: wit::ModuleInfo {
+            inner: schema::ModuleInfo {
                 type_name: type_name.to_owned(),
                 description: description.to_owned(),
                 kind,
@@ -56,39 +64,51 @@ impl ModuleInfo {
 
     /// Adds an option that a run must give.
     pub fn required_option(mut self, name: &str, description: &str) -> Self {
-        self.inner.options.push(wit::OptionSpec {
+        self.inner.options.push(schema::OptionSpec {
             name: name.to_owned(),
             description: description.to_owned(),
             required: true,
             default_value: None,
+            value_type: OptionType::String,
         });
         self
     }
 
     /// Adds an option with a default value.
     pub fn option(mut self, name: &str, description: &str, default: &str) -> Self {
-        self.inner.options.push(wit::OptionSpec {
+        self.inner.options.push(schema::OptionSpec {
             name: name.to_owned(),
             description: description.to_owned(),
             required: false,
             default_value: Some(default.to_owned()),
+            value_type: OptionType::String,
         });
         self
     }
 
     /// Adds an option a run may leave out, with no default.
     pub fn optional_option(mut self, name: &str, description: &str) -> Self {
-        self.inner.options.push(wit::OptionSpec {
+        self.inner.options.push(schema::OptionSpec {
             name: name.to_owned(),
             description: description.to_owned(),
             required: false,
             default_value: None,
+            value_type: OptionType::String,
         });
         self
     }
 
+    /// Gives the option added last the type `value_type`. Called before
+    /// any option is added, it changes nothing.
+    pub fn of_type(mut self, value_type: OptionType) -> Self {
+        if let Some(last) = self.inner.options.last_mut() {
+            last.value_type = value_type;
+        }
+        self
+    }
+
     #[doc(hidden)]
-    pub fn into_wit(self) -> wit::ModuleInfo {
+    pub fn into_wit(self) -> schema::ModuleInfo {
         self.inner
     }
 }
@@ -137,6 +157,12 @@ impl Options {
     }
 
     /// Option `name` parsed as `T`, or an error naming the option and value.
+    ///
+    /// A typed option arrives in its canonical form, so `parse` reads it
+    /// directly: an `integer` as `i64`, a `boolean` as `bool`, an `asn` as
+    /// `u32`, a `prefix` as [`Prefix`](crate::Prefix), a `time` as `u64`
+    /// microseconds and a `duration` as `u64` milliseconds (or use
+    /// [`duration`](Self::duration)).
     pub fn parse<T: FromStr>(&self, name: &str) -> Result<T, String>
     where
         T::Err: std::fmt::Display,
@@ -145,6 +171,14 @@ impl Options {
         value
             .parse()
             .map_err(|e| format!("option {name:?} has value {value:?}: {e}"))
+    }
+}
+
+impl Options {
+    /// Option `name`, of type `duration`, as a [`std::time::Duration`].
+    pub fn duration(&self, name: &str) -> Result<std::time::Duration, String> {
+        self.parse::<u64>(name)
+            .map(std::time::Duration::from_millis)
     }
 }
 

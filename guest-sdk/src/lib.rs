@@ -5,9 +5,10 @@
 //! wasm32-wasip2`, and the resulting `.wasm` file is a component that the
 //! bgpmon daemon loads from its module directory.
 //!
-//! The SDK wraps the WIT world `bgpmon:module/analysis`: typed captures,
-//! prefixes and filters, sessions and batch streams, logging, and the
-//! module's view of its sandbox.
+//! The SDK wraps the WIT world `bgpmon:module/analysis@0.2.0`: typed
+//! captures, prefixes and filters, sessions and batch streams, findings
+//! reported as the module goes, typed options, logging, and the module's
+//! view of its sandbox.
 //!
 //! # Example
 //!
@@ -39,6 +40,7 @@
 extern crate self as bgpmon_guest;
 
 mod filter;
+mod finding;
 mod info;
 pub mod log;
 pub mod modules;
@@ -50,7 +52,7 @@ mod session;
 pub mod wit {
     wit_bindgen::generate!({
         path: "../wit",
-        world: "analysis",
+        world: "bgpmon:module/analysis@0.2.0",
         pub_export_macro: true,
         export_macro_name: "__export_analysis",
         default_bindings_module: "bgpmon_guest::wit",
@@ -67,11 +69,12 @@ pub use info::{Module, ModuleInfo, Options, RunResult};
 pub use session::{
     CaptureReader, CaptureWriter, EntityReader, EntityWriter, PrefixReader, Session,
 };
-pub use wit::bgpmon::module::types::{
+pub use wit::bgpmon::module0_1_0::types::{
     Aggregator, Capture, CaptureKind, Community, Entity, Error, Finding, IpAddress, ModuleKind,
     OriginAttribute, OwnedPrefix, PathSegment, Prefix, PrefixEvent, PrefixMatch, PrefixScope,
     TimeRange,
 };
+pub use wit::bgpmon::module0_2_0::schema::OptionType;
 
 /// Exports a type that implements [`Module`] as the component's `info`
 /// and `run`.
@@ -84,13 +87,13 @@ macro_rules! export_module {
         struct __BgpmonGuestExport;
 
         impl $crate::wit::Guest for __BgpmonGuestExport {
-            fn info() -> $crate::wit::bgpmon::module::types::ModuleInfo {
+            fn info() -> $crate::wit::bgpmon::module0_2_0::schema::ModuleInfo {
                 <$module as $crate::Module>::info().into_wit()
             }
 
             fn run(
-                options: ::std::vec::Vec<$crate::wit::bgpmon::module::types::OptionValue>,
-            ) -> ::std::result::Result<$crate::wit::bgpmon::module::types::RunResult, ::std::string::String>
+                options: ::std::vec::Vec<$crate::wit::bgpmon::module0_1_0::types::OptionValue>,
+            ) -> ::std::result::Result<$crate::wit::bgpmon::module0_1_0::types::RunResult, ::std::string::String>
             {
                 <$module as $crate::Module>::run($crate::Options::from_wit(options))
                     .map($crate::RunResult::into_wit)

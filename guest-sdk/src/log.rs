@@ -2,7 +2,7 @@
 //!
 //! Lines over the module's log rate are dropped and counted by the host.
 
-use crate::wit::bgpmon::module::logging::{self, Level};
+use crate::wit::bgpmon::module0_1_0::logging::{self, Level};
 
 /// Logs `message` at debug level.
 pub fn debug(message: impl AsRef<str>) {

@@ -12,8 +12,8 @@
 //! - they are asked to stop when it is, and ended when it ends.
 
 use crate::Error;
-use crate::wit::bgpmon::module::modules;
-use crate::wit::bgpmon::module::types::{self, OptionValue};
+use crate::wit::bgpmon::module0_1_0::modules;
+use crate::wit::bgpmon::module0_1_0::types::{self, OptionValue};
 
 pub use modules::ModuleSummary;
 

@@ -4,7 +4,7 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 
-use crate::wit::bgpmon::module::types::{Capture, Error, IpAddress, PathSegment, Prefix};
+use crate::wit::bgpmon::module0_1_0::types::{Capture, Error, IpAddress, PathSegment, Prefix};
 
 impl From<IpAddr> for IpAddress {
     fn from(ip: IpAddr) -> Self {

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::wit::bgpmon::module::runtime;
+use crate::wit::bgpmon::module0_1_0::runtime;
 
 pub use runtime::{Budget, Grants};
 

@@ -1,8 +1,9 @@
 //! Sessions and their batch streams.
 
 use crate::filter::Filter;
-use crate::wit::bgpmon::module::{sessions, streams, types};
-use crate::{Capture, Entity, Error, PrefixEvent};
+use crate::wit::bgpmon::module0_1_0::{sessions, streams, types};
+use crate::wit::bgpmon::module0_2_0::findings;
+use crate::{Capture, Entity, Error, Finding, PrefixEvent};
 
 /// The batch size readers ask for.
 const READ_BATCH: u32 = 1_000;
@@ -31,6 +32,19 @@ impl Session {
     /// The session's id.
     pub fn id(&self) -> String {
         self.inner.id()
+    }
+
+    /// Stores `findings` in the session, durably and at once: on `Ok` all
+    /// of them are stored, on an error none is. A read-only grant is
+    /// enough. Report in batches rather than one by one: each call is one
+    /// commit.
+    ///
+    /// Returns `invalid-argument` for a finding with an empty kind or over
+    /// the host's size caps, and `limit-reached` once the run has reported
+    /// its `max_findings`. Over its `findings_per_second`, the module is
+    /// paused until the rate allows the call.
+    pub fn report(&self, findings: &[Finding]) -> Result<(), Error> {
+        findings::report(&self.inner, findings)
     }
 
     /// Opens a capture writer.

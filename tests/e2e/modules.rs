@@ -14,7 +14,7 @@ fn modules_run_list_report_and_close() {
     let types = d.ok(&["module", "types"]);
     assert!(types.contains("origin-stats (task): "), "{types}");
     assert!(types.contains("example-daemon (daemon): "), "{types}");
-    assert!(types.contains("--opt session=…"), "{types}");
+    assert!(types.contains("--opt session=STRING"), "{types}");
 
     d.ok(&["session", "open", "local", "--id", "s"]);
     d.ok(&["write", "captures", "s", file.to_str().unwrap()]);

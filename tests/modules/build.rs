@@ -42,6 +42,8 @@ const GUESTS: &[(&str, &str)] = &[
     ("host-call-flood", "tests/guests/host-call-flood"),
     ("trap", "tests/guests/trap"),
     ("stream-hog", "tests/guests/stream-hog"),
+    ("origins-v010", "tests/guests/origins-v010"),
+    ("finding-reporter", "tests/guests/finding-reporter"),
 ];
 
 fn main() {
@@ -145,7 +147,7 @@ const FOREIGN_GUESTS: &[ForeignGuest] = &[
         command: &[
             "node_modules/.bin/componentize-qjs",
             "--wit",
-            "../../wit",
+            "../../wit/deps/module-0.1.0",
             "--world",
             "analysis",
             "--js",
@@ -162,7 +164,7 @@ const FOREIGN_GUESTS: &[ForeignGuest] = &[
         command: &[
             "componentize-py",
             "-d",
-            "../../wit",
+            "../../wit/deps/module-0.1.0",
             "-w",
             "analysis",
             "componentize",
@@ -254,7 +256,9 @@ fn c_guest(root: &Path, out_dir: &Path, target_dir: &Path) -> String {
     let bindings = out_dir.join("c-bindings");
     std::fs::create_dir_all(&bindings).unwrap();
     let mut resolve = wit_bindgen_core::wit_parser::Resolve::default();
-    let (package, _) = resolve.push_path(root.join("wit")).unwrap();
+    let (package, _) = resolve
+        .push_path(root.join("wit/deps/module-0.1.0"))
+        .unwrap();
     let world = resolve.select_world(&[package], Some("analysis")).unwrap();
     let mut files = wit_bindgen_core::Files::default();
     wit_bindgen_c::Opts::default()

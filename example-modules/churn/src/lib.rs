@@ -8,7 +8,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use bgpmon_guest::{CaptureKind, Filter, Module, ModuleInfo, Options, RunResult, Session};
+use bgpmon_guest::{
+    CaptureKind, Filter, Module, ModuleInfo, OptionType, Options, RunResult, Session,
+};
 
 struct Churn;
 
@@ -53,8 +55,9 @@ fn filter_from(options: &Options) -> Result<Filter, String> {
             .map_or(Ok(0), |_| options.parse("start"))?;
         let end: u64 = options
             .get("end")
-            .map_or(Ok(u64::MAX / 1_000_000), |_| options.parse("end"))?;
-        filter = filter.time(start * 1_000_000, end * 1_000_000);
+            .map_or(Ok(u64::MAX), |_| options.parse("end"))?;
+        // Typed `time` options arrive as microseconds.
+        filter = filter.time(start, end);
     }
     Ok(filter)
 }
@@ -67,9 +70,12 @@ impl Module for Churn {
         )
         .required_option("session", "the session to read")
         .optional_option("collector", "only updates from this collector")
-        .optional_option("start", "only updates at or after this unix second")
-        .optional_option("end", "only updates before this unix second")
+        .optional_option("start", "only updates at or after this time")
+        .of_type(OptionType::Time)
+        .optional_option("end", "only updates before this time")
+        .of_type(OptionType::Time)
         .option("top", "how many peer-minutes and prefixes to report", "10")
+        .of_type(OptionType::Integer)
     }
 
     fn run(options: Options) -> Result<RunResult, String> {

@@ -3,7 +3,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use bgpmon_guest::{Filter, Module, ModuleInfo, Options, Prefix, PrefixMatch, RunResult, Session};
+use bgpmon_guest::{
+    Filter, Module, ModuleInfo, OptionType, Options, Prefix, PrefixMatch, RunResult, Session,
+};
 
 struct OriginStats;
 
@@ -21,20 +23,22 @@ fn filter_from(options: &Options) -> Result<Filter, String> {
     match (options.get("start"), options.get("end")) {
         (None, None) => {}
         _ => {
-            let start: u64 = options.parse("start").unwrap_or(0);
-            let end: u64 = options.parse("end").unwrap_or(u64::MAX / 1_000_000);
-            filter = filter.time(start * 1_000_000, end * 1_000_000);
+            // Typed `time` options arrive as microseconds.
+            let start: u64 = options
+                .get("start")
+                .map_or(Ok(0), |_| options.parse("start"))?;
+            let end: u64 = options
+                .get("end")
+                .map_or(Ok(u64::MAX), |_| options.parse("end"))?;
+            filter = filter.time(start, end);
         }
     }
     if let Some(prefix) = options.get("prefix") {
         let prefix: Prefix = prefix.parse()?;
         filter = filter.prefix(prefix, PrefixMatch::More);
     }
-    if let Some(origin) = options.get("origin") {
-        filter =
-            filter.origin(options.parse("origin").map_err(|_| {
-                format!("option \"origin\" has value {origin:?}; give an AS number")
-            })?);
+    if options.get("origin").is_some() {
+        filter = filter.origin(options.parse("origin")?);
     }
     Ok(filter)
 }
@@ -47,14 +51,19 @@ impl Module for OriginStats {
         )
         .required_option("session", "the session to read")
         .optional_option("collector", "only captures from this collector")
-        .optional_option("start", "only captures at or after this unix second")
-        .optional_option("end", "only captures before this unix second")
+        .optional_option("start", "only captures at or after this time")
+        .of_type(OptionType::Time)
+        .optional_option("end", "only captures before this time")
+        .of_type(OptionType::Time)
         .optional_option(
             "prefix",
             "only captures advertising this prefix or a more specific one",
         )
+        .of_type(OptionType::Prefix)
         .optional_option("origin", "only captures from this origin AS")
+        .of_type(OptionType::Asn)
         .option("top", "how many origins to report", "10")
+        .of_type(OptionType::Integer)
     }
 
     fn run(options: Options) -> Result<RunResult, String> {

@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use bgpmon_guest::{Module, ModuleInfo, Options, RunResult, log, modules, runtime};
+use bgpmon_guest::{Module, ModuleInfo, OptionType, Options, RunResult, log, modules, runtime};
 
 struct Periodic;
 
@@ -63,7 +63,8 @@ impl Module for Periodic {
             "Runs another module type every interval with the same options",
         )
         .required_option("type", "the module type to run")
-        .option("every", "seconds between the starts of two runs", "60")
+        .option("every", "the time between the starts of two runs", "60s")
+        .of_type(OptionType::Duration)
         .option(
             "options",
             "the runs' options: NAME=VALUE pairs separated by ';'",
@@ -74,17 +75,20 @@ impl Module for Periodic {
             "stop starting runs after this many (0: no end)",
             "0",
         )
+        .of_type(OptionType::Integer)
     }
 
     fn run(options: Options) -> Result<RunResult, String> {
         let type_name = options.require("type")?;
-        let every: u64 = options.parse("every")?;
-        if every == 0 {
-            return Err("option \"every\" is 0; give at least 1 second".into());
+        let every = options.duration("every")?;
+        if every.is_zero() {
+            return Err("option \"every\" is 0; give at least 1ms, such as 30s".into());
         }
-        let runs: u64 = options.parse("runs")?;
+        let runs: u64 = options
+            .parse::<i64>("runs")?
+            .try_into()
+            .map_err(|_| "option \"runs\" is negative; give 0 for no end, or a count")?;
         let child = child_options(options.get("options").unwrap_or(""))?;
-        let every = Duration::from_secs(every);
 
         let mut tally = Tally::default();
         let mut current: Option<String> = None;

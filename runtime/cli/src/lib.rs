@@ -82,6 +82,9 @@ pub enum Command {
     /// Show the BMP stations and the routers streaming to them.
     #[command(subcommand)]
     Bmp(commands::bmp::BmpCommand),
+    /// Print the findings modules reported to a session; `--follow` keeps
+    /// printing new ones.
+    Findings(commands::findings::FindingsArgs),
 }
 
 /// An outcome that is not an error report but still fails the command.
@@ -118,6 +121,7 @@ impl Cli {
             Command::Delete(c) => c.run(&mut client).await,
             Command::Module(c) => c.run(&mut client).await,
             Command::Bmp(c) => c.run(&mut client).await,
+            Command::Findings(c) => c.run(&mut client).await,
         }
     }
 }

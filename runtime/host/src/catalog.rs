@@ -14,16 +14,17 @@ use tokio_util::sync::CancellationToken;
 use wasmtime::Store;
 
 use crate::account::Account;
-use crate::bindings::AnalysisPre;
+use crate::bindings::{AnalysisPre, AnalysisPreV2, types};
 use crate::cache::digest;
 use crate::context::{Grants, RunContext, RunIdentity};
 use crate::control::NoControl;
 use crate::directory::SessionDirectory;
 use crate::engine::HostEngine;
 use crate::error::LoadError;
-use crate::info::{ModuleInfo, ModuleKind};
+use crate::info::{ModuleInfo, ModuleKind, WitVersion};
 use crate::limits::{MAX_INFO_BYTES, MAX_INFO_OPTIONS, ModuleLimits};
 use crate::state::ModuleState;
+use crate::value::canonical_value;
 
 /// The fuel `info` may use when a type is loaded.
 const INFO_FUEL: u64 = 1_000_000_000;
@@ -37,10 +38,64 @@ const INFO_DEADLINE: Duration = Duration::from_secs(10);
 /// The longest module type name.
 pub const MAX_TYPE_NAME_LEN: usize = 64;
 
+/// A component ready to instantiate, by the WIT world it implements.
+pub(crate) enum WorldPre {
+    /// `bgpmon:module/analysis@0.1.0`.
+    V0_1(AnalysisPre<ModuleState>),
+    /// `bgpmon:module/analysis@0.2.0`.
+    V0_2(AnalysisPreV2<ModuleState>),
+}
+
+impl WorldPre {
+    /// The WIT version of the world.
+    pub(crate) fn version(&self) -> WitVersion {
+        match self {
+            Self::V0_1(_) => WitVersion::V0_1,
+            Self::V0_2(_) => WitVersion::V0_2,
+        }
+    }
+
+    /// Instantiates the component in `store` and calls its `info`.
+    async fn info(&self, store: &mut Store<ModuleState>) -> wasmtime::Result<ModuleInfo> {
+        Ok(match self {
+            Self::V0_1(pre) => {
+                let instance = pre.instantiate_async(&mut *store).await?;
+                instance.call_info(&mut *store).await?.into()
+            }
+            Self::V0_2(pre) => {
+                let instance = pre.instantiate_async(&mut *store).await?;
+                instance.call_info(&mut *store).await?.into()
+            }
+        })
+    }
+
+    /// Instantiates the component in `store`, calls `started`, then calls
+    /// its `run` with `options`.
+    pub(crate) async fn run(
+        &self,
+        store: &mut Store<ModuleState>,
+        options: &[types::OptionValue],
+        started: impl FnOnce(),
+    ) -> wasmtime::Result<Result<types::RunResult, String>> {
+        match self {
+            Self::V0_1(pre) => {
+                let instance = pre.instantiate_async(&mut *store).await?;
+                started();
+                instance.call_run(&mut *store, options).await
+            }
+            Self::V0_2(pre) => {
+                let instance = pre.instantiate_async(&mut *store).await?;
+                started();
+                instance.call_run(&mut *store, options).await
+            }
+        }
+    }
+}
+
 /// A loaded module type, ready to instantiate.
 pub(crate) struct ModuleType {
     pub(crate) info: ModuleInfo,
-    pub(crate) pre: AnalysisPre<ModuleState>,
+    pub(crate) pre: WorldPre,
     pub(crate) origin: String,
     pub(crate) digest: String,
 }
@@ -97,6 +152,16 @@ fn check_info(info: &ModuleInfo) -> Result<(), String> {
             o.description
         ));
     }
+    for o in &info.options {
+        if let Some(default) = &o.default_value
+            && let Err(problem) = canonical_value(o.value_type, default)
+        {
+            return Err(format!(
+                "its info gives option {:?} of type {} a default that is not of that type: {problem}",
+                o.name, o.value_type
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -125,14 +190,18 @@ pub(crate) async fn load(
     };
     let pre = engine.linker.instantiate_pre(&component).map_err(|e| {
         fail(format!(
-            "it imports something the host does not provide ({e:#}); modules may import only bgpmon:module@0.1.0 and WASI 0.2"
+            "it imports something the host does not provide ({e:#}); modules may import only bgpmon:module@0.1.0 or @0.2.0 and WASI 0.2"
         ))
     })?;
-    let pre = AnalysisPre::new(pre).map_err(|e| {
-        fail(format!(
-            "it does not implement the world bgpmon:module/analysis ({e:#}); export `info` and `run`"
-        ))
-    })?;
+    // The worlds differ in `info`'s type, so at most one type-checks.
+    let pre = match AnalysisPreV2::new(pre.clone()) {
+        Ok(v2) => WorldPre::V0_2(v2),
+        Err(v2_error) => AnalysisPre::new(pre).map(WorldPre::V0_1).map_err(|v1_error| {
+            fail(format!(
+                "it does not implement the world bgpmon:module/analysis, at 0.2.0 ({v2_error:#}) or 0.1.0 ({v1_error:#}); export `info` and `run` as the WIT in `wit/` defines them"
+            ))
+        })?,
+    };
     let info = read_info(engine, &pre)
         .await
         .map_err(|e| fail(format!("its info export failed: {e}")))?;
@@ -158,10 +227,7 @@ impl SessionDirectory for NoSessions {
     }
 }
 
-async fn read_info(
-    engine: &HostEngine,
-    pre: &AnalysisPre<ModuleState>,
-) -> Result<ModuleInfo, String> {
+async fn read_info(engine: &HostEngine, pre: &WorldPre) -> Result<ModuleInfo, String> {
     let limits = ModuleLimits {
         fuel: INFO_FUEL,
         memory_bytes: INFO_MEMORY_BYTES,
@@ -191,12 +257,8 @@ async fn read_info(
         store.set_fuel(INFO_FUEL).map_err(|e| e.to_string())?;
     }
     store.epoch_deadline_async_yield_and_update(1);
-    let call = async {
-        let instance = pre.instantiate_async(&mut store).await?;
-        instance.call_info(&mut store).await
-    };
-    match tokio::time::timeout(INFO_DEADLINE, call).await {
-        Ok(Ok(info)) => Ok(info.into()),
+    match tokio::time::timeout(INFO_DEADLINE, pre.info(&mut store)).await {
+        Ok(Ok(info)) => Ok(info),
         Ok(Err(e)) if crate::run::is_hostcall_fuel(&e) => Err(format!(
             "it returned more than {MAX_INFO_BYTES} bytes (MAX_INFO_BYTES); shorten its descriptions"
         )),

@@ -106,6 +106,8 @@ pub struct Counters {
     pub records_written: u64,
     /// Log lines dropped by the log rate limit.
     pub logs_dropped: u64,
+    /// Findings reported and stored.
+    pub findings: u64,
     /// Time the module spent paused for exceeding a fuel rate (its own, or
     /// an ancestor's).
     pub paused: Duration,
@@ -148,6 +150,11 @@ pub(crate) struct RunContext {
     pub(crate) records_read: AtomicU64,
     pub(crate) records_written: AtomicU64,
     pub(crate) logs_dropped: AtomicU64,
+    pub(crate) findings: AtomicU64,
+    /// When the findings rate next has room, as the time past which the
+    /// reports so far are paid for (a virtual schedule: each finding takes
+    /// `1 / findings_per_second`, and a second's worth may run ahead).
+    findings_due: Mutex<Instant>,
     pub(crate) paused_us: AtomicU64,
     /// A pause the fuel meter asked for, in microseconds, or 0.
     pause_request_us: AtomicU64,
@@ -199,6 +206,8 @@ impl RunContext {
             records_read: AtomicU64::new(0),
             records_written: AtomicU64::new(0),
             logs_dropped: AtomicU64::new(0),
+            findings: AtomicU64::new(0),
+            findings_due: Mutex::new(Instant::now()),
             paused_us: AtomicU64::new(0),
             pause_request_us: AtomicU64::new(0),
             logs: Mutex::new(LogBook {
@@ -292,6 +301,7 @@ impl RunContext {
             records_read: get(&self.records_read),
             records_written: get(&self.records_written),
             logs_dropped: get(&self.logs_dropped),
+            findings: get(&self.findings),
             paused: Duration::from_micros(get(&self.paused_us)),
             uptime: self.started.elapsed(),
         }
@@ -347,6 +357,22 @@ impl RunContext {
         }
     }
 
+    /// Schedules `count` findings on the run's findings rate and returns
+    /// how long the module must wait before they may be stored: zero while
+    /// it is within a second's burst of the rate.
+    pub(crate) fn findings_wait(&self, count: u64) -> Duration {
+        let per_second = u64::from(self.limits.findings_per_second.max(1));
+        let cost = Duration::from_micros(count.saturating_mul(1_000_000) / per_second);
+        let burst = Duration::from_secs(1);
+        let now = Instant::now();
+        let Ok(mut due) = self.findings_due.lock() else {
+            return Duration::ZERO;
+        };
+        let start = (*due).max(now);
+        *due = start + cost;
+        (*due).saturating_duration_since(now + burst)
+    }
+
     pub(crate) fn logs(&self) -> Vec<LogLine> {
         self.logs
             .lock()
@@ -371,6 +397,36 @@ pub(crate) fn cut(text: &str, max: usize) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn findings_run_a_second_ahead_of_their_rate_then_wait() {
+        let limits = ModuleLimits {
+            findings_per_second: 100,
+            ..ModuleLimits::default()
+        };
+        let who = RunIdentity {
+            id: "r".into(),
+            type_name: "t".into(),
+            kind: ModuleKind::Task,
+            grants: Grants::default(),
+            limits,
+        };
+        let ctx = RunContext::new(
+            who,
+            Account::root(None, None, 1 << 20),
+            CancellationToken::new(),
+            CancellationToken::new(),
+        );
+        // A second's worth passes at once, in one call or several.
+        assert_eq!(ctx.findings_wait(60), Duration::ZERO);
+        assert_eq!(ctx.findings_wait(39), Duration::ZERO);
+        // Past it, each finding waits its share: 1/100 s.
+        let wait = ctx.findings_wait(51);
+        assert!(
+            wait > Duration::from_millis(480) && wait <= Duration::from_millis(500),
+            "{wait:?}"
+        );
+    }
 
     #[test]
     fn cut_keeps_whole_characters() {

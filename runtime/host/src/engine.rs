@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine};
 
-use crate::bindings::{modules, runtime, sessions, streams, types};
+use crate::bindings::{findings, modules, runtime, schema, sessions, streams, types};
 use crate::cache::ComponentCache;
 use crate::epoch::EpochTicker;
 use crate::error::HostError;
@@ -74,6 +74,11 @@ impl HostEngine {
         modules::add_to_linker::<ModuleState, HasSelf<ModuleState>>(&mut linker, |s| s)
             .map_err(link)?;
         crate::wit::logging::add_to_linker(&mut linker).map_err(link)?;
+        // 0.2.0 adds these to the 0.1.0 interfaces above.
+        schema::add_to_linker::<ModuleState, HasSelf<ModuleState>>(&mut linker, |s| s)
+            .map_err(link)?;
+        findings::add_to_linker::<ModuleState, HasSelf<ModuleState>>(&mut linker, |s| s)
+            .map_err(link)?;
         let cache = match &options.cache_dir {
             Some(dir) => {
                 Some(

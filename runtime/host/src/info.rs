@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::bindings::schema;
 use crate::bindings::types as wit;
 
 /// Whether a module runs to completion or until it is closed.
@@ -22,6 +23,81 @@ impl std::fmt::Display for ModuleKind {
     }
 }
 
+/// The type of an option's value (WIT 0.2.0 `schema.option-type`). A
+/// type built against WIT 0.1.0 takes text options only.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum OptionType {
+    /// Any text.
+    #[default]
+    String,
+    /// A signed 64-bit integer.
+    Integer,
+    /// `true` or `false`.
+    Boolean,
+    /// An AS number.
+    Asn,
+    /// An IPv4 or IPv6 prefix.
+    Prefix,
+    /// A moment: RFC 3339 or unix seconds.
+    Time,
+    /// A length of time, such as `90s` or `1h30m`.
+    Duration,
+}
+
+impl OptionType {
+    /// The type's name, as the API and the CLI show it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::String => "string",
+            Self::Integer => "integer",
+            Self::Boolean => "boolean",
+            Self::Asn => "asn",
+            Self::Prefix => "prefix",
+            Self::Time => "time",
+            Self::Duration => "duration",
+        }
+    }
+
+    /// The type named `name`, as [`name`](Self::name) spells it.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [
+            Self::String,
+            Self::Integer,
+            Self::Boolean,
+            Self::Asn,
+            Self::Prefix,
+            Self::Time,
+            Self::Duration,
+        ]
+        .into_iter()
+        .find(|t| t.name() == name)
+    }
+}
+
+impl std::fmt::Display for OptionType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The WIT version a module type was built against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum WitVersion {
+    /// `bgpmon:module@0.1.0`: text options, findings only in the result.
+    V0_1,
+    /// `bgpmon:module@0.2.0`: typed options and the findings interface.
+    V0_2,
+}
+
+impl std::fmt::Display for WitVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::V0_1 => "0.1.0",
+            Self::V0_2 => "0.2.0",
+        })
+    }
+}
+
 /// One option a module type accepts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OptionSpec {
@@ -33,6 +109,8 @@ pub struct OptionSpec {
     pub required: bool,
     /// The value used when a run leaves it out.
     pub default_value: Option<String>,
+    /// The type of its value.
+    pub value_type: OptionType,
 }
 
 /// A module type's description of itself, read from its `info` export.
@@ -104,6 +182,39 @@ impl From<wit::ModuleInfo> for ModuleInfo {
                     description: o.description,
                     required: o.required,
                     default_value: o.default_value,
+                    value_type: OptionType::String,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<schema::ModuleInfo> for ModuleInfo {
+    fn from(info: schema::ModuleInfo) -> Self {
+        Self {
+            type_name: info.type_name,
+            description: info.description,
+            kind: match info.kind {
+                wit::ModuleKind::Task => ModuleKind::Task,
+                wit::ModuleKind::Daemon => ModuleKind::Daemon,
+            },
+            options: info
+                .options
+                .into_iter()
+                .map(|o| OptionSpec {
+                    name: o.name,
+                    description: o.description,
+                    required: o.required,
+                    default_value: o.default_value,
+                    value_type: match o.value_type {
+                        schema::OptionType::String => OptionType::String,
+                        schema::OptionType::Integer => OptionType::Integer,
+                        schema::OptionType::Boolean => OptionType::Boolean,
+                        schema::OptionType::Asn => OptionType::Asn,
+                        schema::OptionType::Prefix => OptionType::Prefix,
+                        schema::OptionType::Time => OptionType::Time,
+                        schema::OptionType::Duration => OptionType::Duration,
+                    },
                 })
                 .collect(),
         }

@@ -1,7 +1,7 @@
 //! What the type registry tells its callers about the types it holds, and
 //! what an install or a removal changed.
 
-use crate::info::ModuleInfo;
+use crate::info::{ModuleInfo, WitVersion};
 
 /// A loaded module type as listed: its info, the build it came from and
 /// where it came from.
@@ -13,6 +13,8 @@ pub struct LoadedType {
     pub digest: String,
     /// The file (or other source) it was loaded from.
     pub origin: String,
+    /// The version of the WIT world it implements.
+    pub wit_version: WitVersion,
 }
 
 /// What an install does when a type of the same name is loaded.

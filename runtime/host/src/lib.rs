@@ -47,6 +47,7 @@ mod state;
 mod status;
 mod stdio;
 mod supervisor;
+mod value;
 mod wit;
 
 pub use catalog::MAX_TYPE_NAME_LEN;
@@ -55,14 +56,15 @@ pub use directory::SessionDirectory;
 pub use engine::{EngineOptions, MAX_WASM_STACK_BYTES};
 pub use epoch::EPOCH_TICK;
 pub use error::{HostError, LoadError};
-pub use info::{Finding, ModuleInfo, ModuleKind, OptionSpec, RunResult};
+pub use info::{Finding, ModuleInfo, ModuleKind, OptionSpec, OptionType, RunResult, WitVersion};
 pub use installed::{Installed, LoadedType, OnExisting, Removed};
 pub use limits::{
-    DEFAULT_DAEMON_FUEL_PER_SECOND, DEFAULT_LOGS_PER_SECOND, DEFAULT_MAX_BATCH,
-    DEFAULT_MAX_HANDLES, DEFAULT_MEMORY_BYTES, DEFAULT_STOP_GRACE, DEFAULT_TASK_DEADLINE,
-    DEFAULT_TASK_FUEL, FILTER_TERM_FUEL, HOST_CALL_FUEL, LimitError, LimitName, MAX_BATCH,
-    MAX_CHILD_DEPTH, MAX_ERROR_BYTES, MAX_FILTER_TERMS, MAX_HOSTCALL_BYTES, MAX_INFO_BYTES,
-    MAX_INFO_OPTIONS, MAX_LIVE_DESCENDANTS, MAX_LOG_LINE_BYTES, MAX_MEMORY_BYTES,
+    DEFAULT_DAEMON_FUEL_PER_SECOND, DEFAULT_FINDINGS_PER_SECOND, DEFAULT_LOGS_PER_SECOND,
+    DEFAULT_MAX_BATCH, DEFAULT_MAX_FINDINGS, DEFAULT_MAX_HANDLES, DEFAULT_MEMORY_BYTES,
+    DEFAULT_STOP_GRACE, DEFAULT_TASK_DEADLINE, DEFAULT_TASK_FUEL, FILTER_TERM_FUEL, HOST_CALL_FUEL,
+    LimitError, LimitName, MAX_BATCH, MAX_CHILD_DEPTH, MAX_ERROR_BYTES, MAX_FILTER_TERMS,
+    MAX_FINDING_BYTES, MAX_FINDING_FIELDS, MAX_FINDING_KIND_BYTES, MAX_HOSTCALL_BYTES,
+    MAX_INFO_BYTES, MAX_INFO_OPTIONS, MAX_LIVE_DESCENDANTS, MAX_LOG_LINE_BYTES, MAX_MEMORY_BYTES,
     MAX_OPTIONS_BYTES, MAX_RESULT_BYTES, MAX_RETAINED_RUNS, ModuleLimits, RECORD_FUEL,
 };
 pub use meter::{MAX_FUEL_SLICE, MIN_FUEL_SLICE};
@@ -71,6 +73,7 @@ pub use status::{FailureReason, ModuleStatus, RunState, TypeActivity};
 pub use supervisor::{
     DEFAULT_RETENTION, HostConfig, MAX_MODULE_ID_LEN, ModuleHost, RunRequest, check_identifier,
 };
+pub use value::{canonical_value, parse_duration_ms, parse_time_us};
 
 /// The host result type.
 pub type Result<T, E = HostError> = std::result::Result<T, E>;

@@ -25,6 +25,24 @@ pub const DEFAULT_MAX_HANDLES: u32 = 64;
 /// over it are dropped and counted.
 pub const DEFAULT_LOGS_PER_SECOND: u32 = 100;
 
+/// The default number of findings a module may report per second, after a
+/// burst of as many; a module over it is paused until the rate allows.
+pub const DEFAULT_FINDINGS_PER_SECOND: u32 = 1_000;
+
+/// The default number of findings one run may report in all; reports past
+/// it are refused with `limit-reached`.
+pub const DEFAULT_MAX_FINDINGS: u64 = 1_000_000;
+
+/// The largest finding one report may carry (kind, summary and fields, in
+/// bytes of text).
+pub const MAX_FINDING_BYTES: usize = 16 << 10;
+
+/// The most fields one finding may carry.
+pub const MAX_FINDING_FIELDS: usize = 64;
+
+/// The longest kind a finding may have.
+pub const MAX_FINDING_KIND_BYTES: usize = 64;
+
 /// The default time a module asked to stop gets before it is ended.
 pub const DEFAULT_STOP_GRACE: Duration = Duration::from_secs(5);
 
@@ -129,6 +147,15 @@ pub struct ModuleLimits {
     ///
     /// By default [`DEFAULT_LOGS_PER_SECOND`].
     pub logs_per_second: u32,
+    /// Findings per second, after a burst of as many; a module over it is
+    /// paused, not ended.
+    ///
+    /// By default [`DEFAULT_FINDINGS_PER_SECOND`].
+    pub findings_per_second: u32,
+    /// The most findings one run may report.
+    ///
+    /// By default [`DEFAULT_MAX_FINDINGS`].
+    pub max_findings: u64,
     /// How long a module asked to stop gets before it is ended.
     ///
     /// By default [`DEFAULT_STOP_GRACE`].
@@ -145,6 +172,8 @@ impl Default for ModuleLimits {
             max_batch: DEFAULT_MAX_BATCH,
             max_handles: DEFAULT_MAX_HANDLES,
             logs_per_second: DEFAULT_LOGS_PER_SECOND,
+            findings_per_second: DEFAULT_FINDINGS_PER_SECOND,
+            max_findings: DEFAULT_MAX_FINDINGS,
             stop_grace: DEFAULT_STOP_GRACE,
         }
     }
@@ -159,6 +188,7 @@ impl ModuleLimits {
         self.max_handles = self.max_handles.max(1);
         self.fuel = self.fuel.max(1);
         self.fuel_per_second = self.fuel_per_second.max(1);
+        self.findings_per_second = self.findings_per_second.max(1);
         self
     }
 }
@@ -181,6 +211,10 @@ pub enum LimitName {
     MaxHandles,
     /// `logs_per_second`.
     LogsPerSecond,
+    /// `findings_per_second`.
+    FindingsPerSecond,
+    /// `max_findings`.
+    MaxFindings,
     /// `stop_grace_secs`.
     StopGrace,
 }
@@ -195,6 +229,8 @@ impl std::fmt::Display for LimitName {
             Self::MaxBatch => "max_batch",
             Self::MaxHandles => "max_handles",
             Self::LogsPerSecond => "logs_per_second",
+            Self::FindingsPerSecond => "findings_per_second",
+            Self::MaxFindings => "max_findings",
             Self::StopGrace => "stop_grace_secs",
         })
     }
@@ -253,6 +289,16 @@ impl ModuleLimits {
             LimitName::LogsPerSecond,
             self.logs_per_second,
             ceiling.logs_per_second,
+        )?;
+        over(
+            LimitName::FindingsPerSecond,
+            self.findings_per_second,
+            ceiling.findings_per_second,
+        )?;
+        over(
+            LimitName::MaxFindings,
+            self.max_findings,
+            ceiling.max_findings,
         )?;
         over(LimitName::StopGrace, self.stop_grace, ceiling.stop_grace)
     }

@@ -5,12 +5,15 @@ use std::collections::BTreeMap;
 use crate::error::HostError;
 use crate::info::ModuleInfo;
 use crate::limits::MAX_OPTIONS_BYTES;
+use crate::value::canonical_value;
 
-/// Checks `given` against `info`'s option schema and fills in defaults.
+/// Checks `given` against `info`'s option schema, fills in defaults, and
+/// returns each value in its type's canonical text (see
+/// [`canonical_value`]).
 ///
 /// Returns every problem at once: unknown names (listing the known ones),
-/// missing required options, and options over [`MAX_OPTIONS_BYTES`] in
-/// all.
+/// missing required options, values that are not of their option's type
+/// (naming the option), and options over [`MAX_OPTIONS_BYTES`] in all.
 pub fn resolve_options(
     info: &ModuleInfo,
     given: &BTreeMap<String, String>,
@@ -37,14 +40,22 @@ pub fn resolve_options(
     }
     let mut resolved = Vec::new();
     for spec in &info.options {
-        match (given.get(&spec.name), &spec.default_value) {
-            (Some(value), _) => resolved.push((spec.name.clone(), value.clone())),
-            (None, Some(default)) => resolved.push((spec.name.clone(), default.clone())),
-            (None, None) if spec.required => problems.push(format!(
+        let value = match (given.get(&spec.name), &spec.default_value) {
+            (Some(value), _) => Some(value),
+            (None, Some(default)) => Some(default),
+            (None, None) => None,
+        };
+        match value.map(|v| canonical_value(spec.value_type, v)) {
+            Some(Ok(value)) => resolved.push((spec.name.clone(), value)),
+            Some(Err(problem)) => problems.push(format!(
+                "option {:?} is of type {}: {problem}",
+                spec.name, spec.value_type
+            )),
+            None if spec.required => problems.push(format!(
                 "missing required option {:?} ({})",
                 spec.name, spec.description
             )),
-            (None, None) => {}
+            None => {}
         }
     }
     if problems.is_empty() {
@@ -60,7 +71,7 @@ pub fn resolve_options(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::info::{ModuleKind, OptionSpec};
+    use crate::info::{ModuleKind, OptionSpec, OptionType};
 
     fn info() -> ModuleInfo {
         let spec = |name: &str, required, default: Option<&str>| OptionSpec {
@@ -68,6 +79,7 @@ mod tests {
             description: format!("the {name}"),
             required,
             default_value: default.map(Into::into),
+            value_type: OptionType::String,
         };
         ModuleInfo {
             type_name: "t".into(),
@@ -97,6 +109,46 @@ mod tests {
                 ("session".to_string(), "s1".to_string()),
                 ("limit".to_string(), "10".to_string())
             ]
+        );
+    }
+
+    #[test]
+    fn typed_values_are_checked_and_made_canonical() {
+        let typed = |name: &str, value_type, default: Option<&str>| OptionSpec {
+            name: name.into(),
+            description: String::new(),
+            required: false,
+            default_value: default.map(Into::into),
+            value_type,
+        };
+        let info = ModuleInfo {
+            type_name: "t".into(),
+            description: String::new(),
+            kind: ModuleKind::Task,
+            options: vec![
+                typed("origin", OptionType::Asn, None),
+                typed("every", OptionType::Duration, Some("1m")),
+                typed("live", OptionType::Boolean, None),
+            ],
+        };
+        let resolved = resolve_options(&info, &given(&[("origin", "AS64500")])).unwrap();
+        assert_eq!(
+            resolved,
+            vec![
+                ("origin".to_string(), "64500".to_string()),
+                ("every".to_string(), "60000".to_string())
+            ]
+        );
+        let err = resolve_options(&info, &given(&[("origin", "x"), ("live", "perhaps")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("option \"origin\" is of type asn: \"x\" is not an AS number"),
+            "{err}"
+        );
+        assert!(
+            err.contains("option \"live\" is of type boolean: \"perhaps\" is not a boolean"),
+            "{err}"
         );
     }
 

@@ -254,5 +254,6 @@ fn listing(t: &ModuleType) -> LoadedType {
         info: t.info.clone(),
         digest: t.digest.clone(),
         origin: t.origin.clone(),
+        wit_version: t.pre.version(),
     }
 }

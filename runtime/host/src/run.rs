@@ -93,11 +93,7 @@ pub(crate) async fn execute(
         .into_iter()
         .map(|(name, value)| OptionValue { name, value })
         .collect();
-    let call = async {
-        let instance = module_type.pre.instantiate_async(&mut store).await?;
-        started();
-        instance.call_run(&mut store, &options).await
-    };
+    let call = module_type.pre.run(&mut store, &options, started);
     let deadline = (ctx.kind == ModuleKind::Task).then_some(ctx.limits.deadline);
     let result = supervise(call, &ctx, slice, deadline, &ctx.force).await;
     if metered && let Ok(left) = store.get_fuel() {

@@ -144,6 +144,8 @@ pub struct TypeActivity {
     pub records_written: u64,
     /// Log lines dropped by the log rate limit, for every run of the type.
     pub logs_dropped: u64,
+    /// Findings stored by every run of the type, retired ones included.
+    pub findings: u64,
     /// Time runs of the type spent paused for a fuel rate.
     pub paused: Duration,
     /// Linear memory and tables in use by the runs of the type that have
@@ -171,6 +173,7 @@ impl TypeActivity {
         self.records_read += counters.records_read;
         self.records_written += counters.records_written;
         self.logs_dropped += counters.logs_dropped;
+        self.findings += counters.findings;
         self.paused += counters.paused;
     }
 }

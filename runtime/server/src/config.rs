@@ -362,6 +362,13 @@ pub struct LimitsConfig {
     /// `stop_grace_secs`: time between a stop request and a forced stop.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_grace_secs: Option<u64>,
+    /// `findings_per_second`: findings per second, after a burst of as
+    /// many; a module over it is paused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub findings_per_second: Option<u32>,
+    /// `max_findings`: findings one run may report in all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_findings: Option<u64>,
 }
 
 impl LimitsConfig {
@@ -392,6 +399,12 @@ impl LimitsConfig {
         if let Some(v) = self.stop_grace_secs {
             l.stop_grace = Duration::from_secs(v);
         }
+        if let Some(v) = self.findings_per_second {
+            l.findings_per_second = v;
+        }
+        if let Some(v) = self.max_findings {
+            l.max_findings = v;
+        }
         l
     }
 
@@ -407,6 +420,10 @@ impl LimitsConfig {
         positive("deadline_secs", self.deadline_secs);
         positive("max_batch", self.max_batch.map(u64::from));
         positive("max_handles", self.max_handles.map(u64::from));
+        positive(
+            "findings_per_second",
+            self.findings_per_second.map(u64::from),
+        );
         if let Some(mb) = self.memory_mb
             && !(1..=max_mb).contains(&mb)
         {
@@ -484,6 +501,8 @@ pub(crate) fn limit_key(limit: LimitName) -> &'static str {
         LimitName::MaxBatch => "max_batch",
         LimitName::MaxHandles => "max_handles",
         LimitName::LogsPerSecond => "logs_per_second",
+        LimitName::FindingsPerSecond => "findings_per_second",
+        LimitName::MaxFindings => "max_findings",
         LimitName::StopGrace => "stop_grace_secs",
         _ => "(limit)",
     }

@@ -15,7 +15,8 @@ use bgpmon_host::{
 };
 use bgpmon_store::{
     CaptureFilter, CaptureReader, CaptureSelection, CaptureWriter, EntityFilter, EntityReader,
-    EntityWriter, Import, ImportBegun, ImportSpec, PrefixReader, Session,
+    EntityWriter, FindingFilter, FindingPage, Import, ImportBegun, ImportSpec, PrefixReader,
+    Session,
 };
 
 use crate::bmp::StationHandle;
@@ -361,6 +362,28 @@ impl Server {
             None
         };
         Ok((session.count(filter).await?, plan))
+    }
+
+    /// Reads the findings of session `id` after number `after` that match
+    /// `filter`, up to `max_items`.
+    ///
+    /// Returns an error if the session is unknown or the store fails.
+    pub async fn findings(
+        &self,
+        id: &str,
+        after: u64,
+        filter: FindingFilter,
+        max_items: usize,
+    ) -> Result<FindingPage> {
+        Ok(self.session(id)?.findings(after, filter, max_items).await?)
+    }
+
+    /// A receiver that changes whenever findings are stored in the store
+    /// of session `id`.
+    ///
+    /// Returns an error if the session is unknown.
+    pub fn findings_committed(&self, id: &str) -> Result<tokio::sync::watch::Receiver<u64>> {
+        Ok(self.session(id)?.backend().findings_committed())
     }
 
     /// Deletes the selected captures of session `id` and returns how many

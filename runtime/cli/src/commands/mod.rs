@@ -2,6 +2,7 @@
 
 pub(crate) mod bmp;
 pub(crate) mod delete;
+pub(crate) mod findings;
 pub(crate) mod module;
 pub(crate) mod module_test;
 pub(crate) mod read;

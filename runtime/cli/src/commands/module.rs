@@ -154,7 +154,7 @@ pub(crate) fn print_status(s: &v1::ModuleStatus) {
     }
     if let Some(c) = &s.counters {
         println!(
-            "counters: fuel_used={} memory_bytes={} host_calls={} records_read={} records_written={} logs_dropped={} paused_ms={} uptime_ms={}",
+            "counters: fuel_used={} memory_bytes={} host_calls={} records_read={} records_written={} logs_dropped={} paused_ms={} uptime_ms={} findings={}",
             c.fuel_used,
             c.memory_bytes,
             c.host_calls,
@@ -162,7 +162,8 @@ pub(crate) fn print_status(s: &v1::ModuleStatus) {
             c.records_written,
             c.logs_dropped,
             c.paused_ms,
-            c.uptime_ms
+            c.uptime_ms,
+            c.findings
         );
     }
     println!("started: {}", format_micros(s.started_at_us));
@@ -180,6 +181,21 @@ pub(crate) fn no_status() -> anyhow::Error {
     anyhow::anyhow!("the daemon returned no module status; is it a bgpmond of this version?")
 }
 
+/// How `module types` shows an option's value: its type, or `TEXT` for a
+/// 0.1.0 type's untyped option.
+fn option_type_name(value_type: i32) -> &'static str {
+    match v1::OptionType::try_from(value_type) {
+        Ok(v1::OptionType::String) => "STRING",
+        Ok(v1::OptionType::Integer) => "INTEGER",
+        Ok(v1::OptionType::Boolean) => "BOOLEAN",
+        Ok(v1::OptionType::Asn) => "ASN",
+        Ok(v1::OptionType::Prefix) => "PREFIX",
+        Ok(v1::OptionType::Time) => "TIME",
+        Ok(v1::OptionType::Duration) => "DURATION",
+        Ok(v1::OptionType::Unspecified) | Err(_) => "TEXT",
+    }
+}
+
 impl ModuleCommand {
     pub(crate) async fn run(self, client: &mut Client) -> anyhow::Result<()> {
         match self {
@@ -192,14 +208,20 @@ impl ModuleCommand {
                     .module_types;
                 for t in types {
                     println!("{} ({}): {}", t.type_name, kind_name(t.kind), t.description);
-                    println!("    build {} from {}", short_digest(&t.digest), t.origin);
+                    println!(
+                        "    build {} from {}, WIT {}",
+                        short_digest(&t.digest),
+                        t.origin,
+                        t.wit_version
+                    );
                     for o in t.options {
                         let note = match (&o.default_value, o.required) {
                             (Some(d), _) => format!("default {d:?}"),
                             (None, true) => "required".to_owned(),
                             (None, false) => "optional".to_owned(),
                         };
-                        println!("    --opt {}=…  {} [{note}]", o.name, o.description);
+                        let value = option_type_name(o.value_type);
+                        println!("    --opt {}={value}  {} [{note}]", o.name, o.description);
                     }
                 }
             }

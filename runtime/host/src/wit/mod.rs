@@ -5,6 +5,7 @@
 //! and exceeded limits trap.
 
 pub(crate) mod convert;
+mod findings;
 pub(crate) mod logging;
 mod modules;
 mod runtime;
@@ -83,6 +84,8 @@ impl From<StoreError> for HostCallError {
         })
     }
 }
+
+impl crate::bindings::schema::Host for ModuleState {}
 
 impl types::Host for ModuleState {
     fn convert_error(&mut self, err: HostCallError) -> wasmtime::Result<Error> {

@@ -44,7 +44,7 @@ impl ModuleState {
         Ok(())
     }
 
-    fn session(
+    pub(crate) fn session(
         &self,
         handle: &Resource<SessionHandle>,
     ) -> Result<Arc<ModuleStreams>, HostCallError> {

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bgpmon_host::{
     FailureReason, Grants, LoadedType, LogLevel, LogLine, ModuleKind, ModuleLimits, ModuleStatus,
-    RunState,
+    OptionType, RunState, WitVersion,
 };
 use bgpmon_proto::{ip_from_bytes, ip_to_bytes, prefix_from_proto, prefix_to_proto, v1};
 use bgpmon_store as store;
@@ -382,10 +382,47 @@ pub(crate) fn module_info_to_proto(loaded: LoadedType) -> v1::ModuleInfo {
                 description: o.description,
                 required: o.required,
                 default_value: o.default_value,
+                value_type: option_type_to_proto(loaded.wit_version, o.value_type).into(),
             })
             .collect(),
         digest: loaded.digest,
         origin: loaded.origin,
+        wit_version: loaded.wit_version.to_string(),
+    }
+}
+
+/// The wire form of an option's type: unspecified for a 0.1.0 type, whose
+/// options are text without a declared type.
+fn option_type_to_proto(version: WitVersion, t: OptionType) -> v1::OptionType {
+    if version == WitVersion::V0_1 {
+        return v1::OptionType::Unspecified;
+    }
+    match t {
+        OptionType::String => v1::OptionType::String,
+        OptionType::Integer => v1::OptionType::Integer,
+        OptionType::Boolean => v1::OptionType::Boolean,
+        OptionType::Asn => v1::OptionType::Asn,
+        OptionType::Prefix => v1::OptionType::Prefix,
+        OptionType::Time => v1::OptionType::Time,
+        OptionType::Duration => v1::OptionType::Duration,
+    }
+}
+
+/// The wire form of a stored finding.
+pub(crate) fn stored_finding_to_proto(f: store::StoredFinding) -> v1::StoredFinding {
+    let store::StoredFinding { seq, finding } = f;
+    v1::StoredFinding {
+        seq,
+        time_us: finding.time_us,
+        module_id: finding.module_id,
+        module_type: finding.module_type,
+        kind: finding.kind,
+        summary: finding.summary,
+        fields: finding
+            .fields
+            .into_iter()
+            .map(|(name, value)| v1::FindingField { name, value })
+            .collect(),
     }
 }
 
@@ -456,6 +493,7 @@ pub(crate) fn status_to_proto(s: ModuleStatus) -> v1::ModuleStatus {
             records_read: c.records_read,
             records_written: c.records_written,
             logs_dropped: c.logs_dropped,
+            findings: c.findings,
             paused_ms: millis(c.paused),
             uptime_ms: millis(c.uptime),
         }),
@@ -509,6 +547,12 @@ pub(crate) fn limits_from_proto(l: Option<v1::ModuleLimits>, base: &ModuleLimits
     }
     if let Some(v) = l.stop_grace_secs {
         out.stop_grace = Duration::from_secs(v);
+    }
+    if let Some(v) = l.findings_per_second {
+        out.findings_per_second = v;
+    }
+    if let Some(v) = l.max_findings {
+        out.max_findings = v;
     }
     out
 }

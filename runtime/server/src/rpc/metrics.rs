@@ -423,7 +423,7 @@ impl Collector for ServerCollector {
             "Linear memory and tables of the live runs of each module type.",
             activity.iter().map(|a| (of_type(a), a.memory_bytes)),
         )?;
-        let module_counters: [ModuleCounter; 5] = [
+        let module_counters: [ModuleCounter; 6] = [
             (
                 "bgpmon_module_fuel_used",
                 "Fuel used by the runs of each module type.",
@@ -448,6 +448,11 @@ impl Collector for ServerCollector {
                 "bgpmon_module_logs_dropped",
                 "Log lines over their run's rate, by module type.",
                 |a| a.logs_dropped,
+            ),
+            (
+                "bgpmon_module_findings",
+                "Findings stored by the runs of each module type.",
+                |a| a.findings,
             ),
         ];
         for (name, help, value) in module_counters {

@@ -11,7 +11,7 @@ use std::time::Duration;
 use bgpmon_host::{OnExisting, RunRequest};
 use bgpmon_proto::v1::{self, bgpmon_server::Bgpmon};
 use bgpmon_store::{
-    CaptureFilter, CaptureSelection, Committable, EntityFilter, PendingFlush, Writer,
+    CaptureFilter, CaptureSelection, Committable, EntityFilter, FindingFilter, PendingFlush, Writer,
 };
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
@@ -23,7 +23,7 @@ use super::convert::{
     bmp_station_to_proto, capture_to_proto, entity_from_proto, entity_to_proto, filter_from_proto,
     grants_from_proto, import_spec_from_proto, import_to_proto, limits_from_proto,
     log_line_to_proto, module_info_to_proto, options_from_proto, prefix_event_to_proto,
-    status_to_proto,
+    status_to_proto, stored_finding_to_proto,
 };
 use super::metrics::Metrics;
 use crate::error::ServerError;
@@ -576,6 +576,74 @@ impl Bgpmon for BgpmonService {
                             return;
                         }
                     }
+                }
+            },
+        )))
+    }
+
+    type ReadFindingsStream = ResponseStream<v1::ReadFindingsResponse>;
+
+    async fn read_findings(
+        &self,
+        request: Request<v1::ReadFindingsRequest>,
+    ) -> Result<Response<Self::ReadFindingsStream>, Status> {
+        let r = request.into_inner();
+        let term = |s: String| (!s.is_empty()).then_some(s);
+        let filter = FindingFilter {
+            module_id: term(r.module_id),
+            module_type: term(r.module_type),
+            kind: term(r.kind),
+        };
+        let server = self.server.clone();
+        let id = r.session_id;
+        // Subscribed before the first scan, so no commit falls between a
+        // scan that ends and the wait for the next.
+        let mut committed = server.findings_committed(&id)?;
+        let first = server
+            .findings(&id, r.after, filter.clone(), DEFAULT_READ_BATCH)
+            .await?;
+        let follow = r.follow;
+        Ok(Response::new(stream_from(
+            &self.shutdown,
+            |tx, stop| async move {
+                let mut page = first;
+                loop {
+                    let after = page.last_examined;
+                    let exhausted = page.exhausted;
+                    if !page.findings.is_empty() {
+                        let findings = page
+                            .findings
+                            .into_iter()
+                            .map(stored_finding_to_proto)
+                            .collect();
+                        if tx
+                            .send(Ok(v1::ReadFindingsResponse { findings }))
+                            .await
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                    if exhausted {
+                        if !follow {
+                            return;
+                        }
+                        committed.mark_unchanged();
+                        tokio::select! {
+                            changed = committed.changed() => if changed.is_err() { return },
+                            () = stop.cancelled() => return,
+                        }
+                    }
+                    page = match server
+                        .findings(&id, after, filter.clone(), DEFAULT_READ_BATCH)
+                        .await
+                    {
+                        Ok(page) => page,
+                        Err(e) => {
+                            let _ = tx.send(Err(e.into())).await;
+                            return;
+                        }
+                    };
                 }
             },
         )))

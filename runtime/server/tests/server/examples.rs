@@ -161,7 +161,7 @@ pub(crate) async fn periodic_runs_a_type_every_interval_as_its_children() {
         .run_module(
             RunRequest::new("periodic", "every")
                 .option("type", "origin-stats")
-                .option("every", "1")
+                .option("every", "1s")
                 .option("options", format!("session={s}; top=1"))
                 .option("runs", "3")
                 .grants(granted),

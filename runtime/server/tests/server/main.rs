@@ -10,6 +10,7 @@
 
 mod auth;
 mod examples;
+mod findings;
 mod hostile;
 mod hostile_io;
 mod hostile_memory;
@@ -29,6 +30,10 @@ mod guest_tests {
     pub(crate) use crate::examples::{
         churn_counts_rates_per_peer_minute_and_flaps as churn,
         periodic_runs_a_type_every_interval_as_its_children as periodic,
+    };
+    pub(crate) use crate::findings::{
+        a_module_built_against_wit_0_1_0_runs_unchanged as origins_v010,
+        findings_are_stored_in_their_session_as_they_are_reported as finding_reporter,
     };
     pub(crate) use crate::hostile::{
         a_call_free_daemon_is_held_to_its_fuel_rate as call_free_spinner,
