@@ -155,7 +155,7 @@ pub(crate) async fn every_cap_on_findings_is_reached_and_refuses_whole_reports()
         .await;
     let text = message(&status.state);
     assert!(
-        text.starts_with("stored 10; refused: limit-reached: the run has reported 10 findings and may report 12 in all (max_findings)"),
+        text.starts_with("stored 10; refused: limit reached: the run has reported 10 findings and may report 12 in all (max_findings)"),
         "{text}"
     );
     assert_eq!(status.counters.findings, 10);
@@ -171,7 +171,7 @@ pub(crate) async fn every_cap_on_findings_is_reached_and_refuses_whole_reports()
         .await;
     let text = message(&status.state);
     assert!(
-        text.contains("refused: invalid-argument: finding 0 (kind \"numbered\") takes"),
+        text.contains("refused: invalid argument: finding 0 (kind \"numbered\") takes"),
         "{text}"
     );
     assert!(text.contains("(MAX_FINDING_BYTES)"), "{text}");
@@ -231,7 +231,7 @@ pub(crate) async fn every_cap_on_findings_is_reached_and_refuses_whole_reports()
         panic!("{:?}", status.state);
     };
     assert!(
-        text.contains("report after 0 stored: invalid-argument"),
+        text.contains("report after 0 stored: invalid argument"),
         "{text}"
     );
 }
