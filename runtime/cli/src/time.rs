@@ -1,7 +1,7 @@
 //! Dates on the command line: RFC 3339, plain dates and unix seconds, all
 //! in UTC.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::DateTime;
 
 /// A point in time, in microseconds since the unix epoch, parsed from
 /// `2015-04-01T00:00:30Z` or `2015-04-01T00:00:30.25Z` (RFC 3339),
@@ -15,43 +15,7 @@ impl std::str::FromStr for Timestamp {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        let s = s.trim();
-        let micros = |t: DateTime<Utc>| {
-            u64::try_from(t.timestamp_micros())
-                .map_err(|_| format!("{s:?} is before 1970; give a later time"))
-        };
-        let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
-        let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
-        if digits(whole) && (fraction.is_empty() || digits(fraction)) && !s.ends_with('.') {
-            if fraction.len() > 6 {
-                return Err(format!(
-                    "{s:?} is more precise than a microsecond; give at most six digits after the point"
-                ));
-            }
-            let secs: u64 = whole
-                .parse()
-                .map_err(|e| format!("{s:?} is not a unix time: {e}"))?;
-            // Six digits of fraction are the microseconds: "25" is 250000.
-            let micros: u64 = format!("{fraction:0<6}").parse().unwrap_or(0);
-            return secs
-                .checked_mul(1_000_000)
-                .and_then(|us| us.checked_add(micros))
-                .map(Timestamp)
-                .ok_or_else(|| format!("{s:?} is too far in the future"));
-        }
-        if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-            return micros(t.with_timezone(&Utc)).map(Timestamp);
-        }
-        if let Ok(t) = NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f") {
-            return micros(Utc.from_utc_datetime(&t)).map(Timestamp);
-        }
-        if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-            let t = d.and_hms_opt(0, 0, 0).ok_or("bad date")?;
-            return micros(Utc.from_utc_datetime(&t)).map(Timestamp);
-        }
-        Err(format!(
-            "{s:?} is not a time; use RFC 3339 (2015-04-01T00:00:30Z, 2015-04-01T00:00:30.25Z), a date (2015-04-01) or unix seconds (1427846430, 1427846430.25)"
-        ))
+        bgpmon_host::parse_time_us(s).map(Timestamp)
     }
 }
 

@@ -165,15 +165,21 @@ impl RunResult {
     }
 }
 
+impl From<wit::ModuleKind> for ModuleKind {
+    fn from(kind: wit::ModuleKind) -> Self {
+        match kind {
+            wit::ModuleKind::Task => Self::Task,
+            wit::ModuleKind::Daemon => Self::Daemon,
+        }
+    }
+}
+
 impl From<wit::ModuleInfo> for ModuleInfo {
     fn from(info: wit::ModuleInfo) -> Self {
         Self {
             type_name: info.type_name,
             description: info.description,
-            kind: match info.kind {
-                wit::ModuleKind::Task => ModuleKind::Task,
-                wit::ModuleKind::Daemon => ModuleKind::Daemon,
-            },
+            kind: info.kind.into(),
             options: info
                 .options
                 .into_iter()
@@ -194,10 +200,7 @@ impl From<schema::ModuleInfo> for ModuleInfo {
         Self {
             type_name: info.type_name,
             description: info.description,
-            kind: match info.kind {
-                wit::ModuleKind::Task => ModuleKind::Task,
-                wit::ModuleKind::Daemon => ModuleKind::Daemon,
-            },
+            kind: info.kind.into(),
             options: info
                 .options
                 .into_iter()

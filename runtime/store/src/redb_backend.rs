@@ -106,6 +106,20 @@ fn decode<T: serde::de::DeserializeOwned>(what: &'static str, bytes: &[u8]) -> R
     })
 }
 
+/// The number of the last finding of `dataset` in `table`, or 0.
+fn last_finding(
+    table: &impl redb::ReadableTable<(u32, u64), &'static [u8]>,
+    dataset: DatasetId,
+) -> Result<u64> {
+    Ok(table
+        .range((dataset.0, 0)..=(dataset.0, u64::MAX))
+        .during("reading the last finding")?
+        .next_back()
+        .transpose()
+        .during("reading the last finding")?
+        .map_or(0, |(key, _)| key.value().1))
+}
+
 fn now_us() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -1567,13 +1581,7 @@ impl Backend for RedbBackend {
             let mut table = txn
                 .open_table(FINDINGS)
                 .during("opening the findings table")?;
-            let mut last = table
-                .range((dataset.0, 0)..=(dataset.0, u64::MAX))
-                .during("reading the last finding")?
-                .next_back()
-                .transpose()
-                .during("reading the last finding")?
-                .map_or(0, |(key, _)| key.value().1);
+            let mut last = last_finding(&table, dataset)?;
             for finding in findings {
                 last += 1;
                 table
@@ -1634,14 +1642,7 @@ impl Backend for RedbBackend {
         let table = txn
             .open_table(FINDINGS)
             .during("opening the findings table")?;
-        let last = table
-            .range((dataset.0, 0)..=(dataset.0, u64::MAX))
-            .during("reading the last finding")?
-            .next_back()
-            .transpose()
-            .during("reading the last finding")?
-            .map_or(0, |(key, _)| key.value().1);
-        Ok(last)
+        last_finding(&table, dataset)
     }
 
     fn findings_committed(&self) -> watch::Receiver<u64> {
