@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use bgpmon_host::{
-    FailureReason, Grants, MAX_FINDING_BYTES, MAX_FINDING_FIELDS, ModuleLimits, RunRequest,
-    RunState, WitVersion,
+    FailureReason, Grants, MAX_FINDING_BYTES, MAX_FINDING_FIELDS, MAX_FINDING_KIND_BYTES,
+    ModuleLimits, RunRequest, RunState, WitVersion,
 };
 use bgpmon_server::ServerError;
 use bgpmon_store::{FindingFilter, StoredFinding};
@@ -197,6 +197,20 @@ pub(crate) async fn every_cap_on_findings_is_reached_and_refuses_whole_reports()
         .await;
     assert!(
         message(&status.state).contains("has an empty kind"),
+        "{:?}",
+        status.state
+    );
+
+    let long_kind = "k".repeat(MAX_FINDING_KIND_BYTES + 1);
+    let status = h
+        .run_to_end(
+            stop(reporter("longkind", &s))
+                .option("count", "1")
+                .option("kind", &long_kind),
+        )
+        .await;
+    assert!(
+        message(&status.state).contains("(MAX_FINDING_KIND_BYTES)"),
         "{:?}",
         status.state
     );
