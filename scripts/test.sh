@@ -34,6 +34,8 @@ print(" ".join("-p " + p["name"] for p in m["packages"] if p["id"] not in defaul
 ')
 # shellcheck disable=SC2086 # one word per -p and package name
 cargo clippy --locked --target wasm32-wasip2 $guests --all-targets -- -D warnings
+# The hijack detector's module glue only builds for guests.
+cargo clippy --locked --target wasm32-wasip2 -p hijack-core --features guest -- -D warnings
 
 step "cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --document-private-items --locked

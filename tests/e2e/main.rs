@@ -18,6 +18,7 @@ mod faults;
 mod filters;
 mod gobgp;
 mod grpc;
+mod hijack;
 mod ingest;
 mod languages;
 mod load;

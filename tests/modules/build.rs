@@ -20,6 +20,8 @@ const GUESTS: &[(&str, &str)] = &[
     ("example-daemon", "example-modules/example-daemon"),
     ("churn", "example-modules/churn"),
     ("periodic", "example-modules/periodic"),
+    ("hijack", "example-modules/hijack"),
+    ("hijack-live", "example-modules/hijack-live"),
     ("noop", "tests/guests/noop"),
     ("busy", "tests/guests/busy"),
     ("spin-forever", "tests/guests/spin-forever"),

@@ -19,7 +19,10 @@ pub enum EntityFormat {
     /// with `prefix` and `max_length`).
     Json,
     /// An rpki-client JSON export: each validated ROA payload (`asn`,
-    /// `prefix`, `maxLength`) goes to the entity `AS<asn>`.
+    /// `prefix`, `maxLength`) goes to the entity `AS<asn>` (contact
+    /// `rpki`), and each ASPA (`customer_asid`, `providers`) becomes the
+    /// entity `aspa:AS<customer>` (contact `rpki-aspa`) whose origin ASes
+    /// are the providers.
     Roa,
     /// A prefix-to-AS list, one `prefix<TAB>asn` (pyasn) or
     /// `address<TAB>length<TAB>asn` (CAIDA) per line; `;` and `#` start
@@ -128,6 +131,24 @@ fn read_json(path: &Path) -> anyhow::Result<Vec<v1::Entity>> {
 #[derive(Deserialize)]
 struct RoaExport {
     roas: Vec<Roa>,
+    #[serde(default)]
+    aspas: Vec<AspaInput>,
+}
+
+/// One ASPA of an rpki-client export.
+#[derive(Deserialize)]
+struct AspaInput {
+    customer_asid: u32,
+    providers: Vec<ProviderInput>,
+}
+
+/// rpki-client 8 and later write provider ASes as numbers; earlier
+/// versions wrote objects with an `asid` (and an address family).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ProviderInput {
+    Number(u32),
+    Object { asid: u32 },
 }
 
 #[derive(Deserialize)]
@@ -197,7 +218,25 @@ fn read_roa(path: &Path) -> anyhow::Result<Vec<v1::Entity>> {
             ))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    Ok(by_origin(pairs, "rpki"))
+    let mut entities = by_origin(pairs, "rpki");
+    let mut aspas: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    for aspa in &export.aspas {
+        let providers = aspas.entry(aspa.customer_asid).or_default();
+        providers.extend(aspa.providers.iter().map(|p| match p {
+            ProviderInput::Number(asid) | ProviderInput::Object { asid } => *asid,
+        }));
+    }
+    entities.extend(aspas.into_iter().map(|(customer, mut providers)| {
+        providers.sort_unstable();
+        providers.dedup();
+        v1::Entity {
+            name: format!("aspa:AS{customer}"),
+            contact: "rpki-aspa".to_owned(),
+            origin_ases: providers,
+            prefixes: Vec::new(),
+        }
+    }));
+    Ok(entities)
 }
 
 fn read_pfx2as(path: &Path) -> anyhow::Result<Vec<v1::Entity>> {
@@ -280,14 +319,24 @@ mod tests {
             {"asn": 13335, "prefix": "1.0.0.0/24", "maxLength": 24, "ta": "apnic"},
             {"asn": 13335, "prefix": "2606:4700::/32", "maxLength": 48, "ta": "arin"},
             {"asn": "AS64500", "prefix": "192.0.2.0/24", "maxLength": 24}
+        ], "aspas": [
+            {"customer_asid": 64500, "expires": 1, "providers": [64502, 64501]},
+            {"customer_asid": 64510, "providers": [{"asid": 64511, "afi": "ipv4"}]}
         ]}"#,
         );
         let e = read_entities(roa.path(), EntityFormat::Roa).unwrap();
         assert_eq!(
             e.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
-            ["AS13335", "AS64500"]
+            ["AS13335", "AS64500", "aspa:AS64500", "aspa:AS64510"]
         );
         assert_eq!(e[0].prefixes[1].max_length, 48);
+        assert_eq!(
+            (e[1].contact.as_str(), e[2].contact.as_str()),
+            ("rpki", "rpki-aspa")
+        );
+        assert_eq!(e[2].origin_ases, [64501, 64502], "providers, sorted");
+        assert_eq!(e[3].origin_ases, [64511]);
+        assert!(e[2].prefixes.is_empty());
     }
 
     #[test]

@@ -13,7 +13,12 @@ fn finding(i: usize) -> NewFinding {
     NewFinding {
         time_us: 1_000 + i as u64,
         module_id: format!("m{}", i % 3),
-        module_type: if i.is_multiple_of(2) { "hijack" } else { "churn" }.into(),
+        module_type: if i.is_multiple_of(2) {
+            "hijack"
+        } else {
+            "churn"
+        }
+        .into(),
         kind: format!("k{}", i % 5),
         summary: format!("finding {i}"),
         fields: vec![

@@ -11,6 +11,7 @@
 mod auth;
 mod examples;
 mod findings;
+mod hijack;
 mod hostile;
 mod hostile_io;
 mod hostile_memory;
@@ -34,6 +35,10 @@ mod guest_tests {
     pub(crate) use crate::findings::{
         a_module_built_against_wit_0_1_0_runs_unchanged as origins_v010,
         findings_are_stored_in_their_session_as_they_are_reported as finding_reporter,
+    };
+    pub(crate) use crate::hijack::{
+        hijack_live_gives_the_events_a_replay_gives as hijack_live,
+        hijack_reports_every_artemis_class_with_rpki_and_aspa_counts as hijack,
     };
     pub(crate) use crate::hostile::{
         a_call_free_daemon_is_held_to_its_fuel_rate as call_free_spinner,
