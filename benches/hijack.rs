@@ -71,7 +71,14 @@ fn prepare() -> Option<tempfile::TempDir> {
     let export = util::entity_file(EXPORT)?;
     let d = util::Daemon::start(&[guests::HIJACK]);
     d.ok(&["session", "open", "local", "--id", "s"]);
-    d.ok(&["write", "entities", "s", export.to_str().unwrap(), "--format", "roa"]);
+    d.ok(&[
+        "write",
+        "entities",
+        "s",
+        export.to_str().unwrap(),
+        "--format",
+        "roa",
+    ]);
     for _ in 0..COPIES {
         d.ok(&["write", "captures", "s", file.to_str().unwrap()]);
     }
@@ -94,7 +101,7 @@ async fn native(server: &Server) -> (Duration, u64) {
         .await
         .unwrap();
     loop {
-        let batch = entities.read(BATCH as usize, &stop).await.unwrap();
+        let batch = entities.read(BATCH as usize).await.unwrap();
         if batch.is_empty() {
             break;
         }
@@ -210,7 +217,10 @@ fn main() {
         // The server compiled (or loaded the cached compile of) the
         // component as it started, before any timing.
         assert!(
-            server.list_module_types().iter().any(|t| t.info.type_name == "hijack"),
+            server
+                .list_module_types()
+                .iter()
+                .any(|t| t.info.type_name == "hijack"),
             "hijack is not loaded: {:?}",
             server.load_failures()
         );
@@ -237,8 +247,16 @@ fn main() {
             "hijack over {} captures ({announcements} announcements), median of {RUNS}:",
             49_220 * COPIES
         );
-        println!("  component {:.2} s (spread {})", c.as_secs_f64(), spread(&theirs));
-        println!("  native    {:.2} s (spread {})", n.as_secs_f64(), spread(&ours));
+        println!(
+            "  component {:.2} s (spread {})",
+            c.as_secs_f64(),
+            spread(&theirs)
+        );
+        println!(
+            "  native    {:.2} s (spread {})",
+            n.as_secs_f64(),
+            spread(&ours)
+        );
         println!(
             "  throughput ratio component/native: {:.2} (goal >= 0.6)",
             n.as_secs_f64() / c.as_secs_f64()

@@ -73,10 +73,15 @@ fn announcements(file: &Path) -> Vec<Announcement> {
     out
 }
 
-/// VRPs by prefix and ASPA provider sets by customer, from the export.
-fn rpki(file: &Path) -> (HashMap<IpNet, Vec<(u32, u8)>>, HashMap<u32, HashSet<u32>>) {
+/// VRPs by prefix: (origin AS, max length) each.
+type Vrps = HashMap<IpNet, Vec<(u32, u8)>>;
+/// ASPA provider sets by customer AS.
+type Aspas = HashMap<u32, HashSet<u32>>;
+
+/// The VRPs and ASPAs of the export.
+fn rpki(file: &Path) -> (Vrps, Aspas) {
     let export: serde_json::Value = serde_json::from_reader(open(file)).unwrap();
-    let mut vrps: HashMap<IpNet, Vec<(u32, u8)>> = HashMap::new();
+    let mut vrps = Vrps::new();
     for roa in export["roas"].as_array().unwrap() {
         let prefix: IpNet = roa["prefix"].as_str().unwrap().parse().unwrap();
         let asn = u32::try_from(roa["asn"].as_u64().unwrap()).unwrap();
@@ -86,7 +91,7 @@ fn rpki(file: &Path) -> (HashMap<IpNet, Vec<(u32, u8)>>, HashMap<u32, HashSet<u3
             list.push((asn, max));
         }
     }
-    let mut aspas: HashMap<u32, HashSet<u32>> = HashMap::new();
+    let mut aspas = Aspas::new();
     for aspa in export["aspas"].as_array().unwrap() {
         let customer = u32::try_from(aspa["customer_asid"].as_u64().unwrap()).unwrap();
         let providers = aspa["providers"].as_array().unwrap();
@@ -100,7 +105,7 @@ fn rpki(file: &Path) -> (HashMap<IpNet, Vec<(u32, u8)>>, HashMap<u32, HashSet<u3
 }
 
 /// RFC 6811 by walking every shorter prefix of the announcement.
-fn rov(vrps: &HashMap<IpNet, Vec<(u32, u8)>>, a: &Announcement) -> &'static str {
+fn rov(vrps: &Vrps, a: &Announcement) -> &'static str {
     let mut covering = Vec::new();
     for len in 0..=a.prefix.prefix_len() {
         let net = IpNet::new(a.prefix.addr(), len).unwrap().trunc();
@@ -126,7 +131,7 @@ fn rov(vrps: &HashMap<IpNet, Vec<(u32, u8)>>, a: &Announcement) -> &'static str 
 
 /// Upstream ASPA verification: walking from the origin towards the peer,
 /// each AS's attestation must list the next AS up.
-fn aspa(aspas: &HashMap<u32, HashSet<u32>>, a: &Announcement) -> &'static str {
+fn aspa(aspas: &Aspas, a: &Announcement) -> &'static str {
     if a.has_set || a.path.is_empty() {
         return "invalid";
     }
