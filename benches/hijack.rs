@@ -80,7 +80,7 @@ fn prepare() -> Option<tempfile::TempDir> {
         "roa",
     ]);
     for _ in 0..COPIES {
-        d.ok(&["write", "captures", "s", file.to_str().unwrap()]);
+        d.ok(&["write", "captures", "s", file.to_str().unwrap(), "--force"]);
     }
     let (dir, status) = d.stop();
     assert!(status.success());
@@ -171,7 +171,7 @@ async fn native(server: &Server) -> (Duration, u64) {
 async fn component(server: &Server, run: usize) -> (Duration, String) {
     let id = format!("hijack-{run}");
     let limits = ModuleLimits {
-        deadline: Duration::from_secs(1800),
+        deadline: Duration::from_secs(600),
         ..ModuleLimits::default()
     };
     let start = Instant::now();
