@@ -127,7 +127,7 @@ async fn native(server: &Server) -> (Duration, u64) {
         .capture_reader("s", CaptureFilter::default(), false)
         .await
         .unwrap();
-    let (mut announced, mut withdrawn, mut peer) = (Vec::new(), Vec::new(), String::new());
+    let (mut announced, mut withdrawn) = (Vec::new(), Vec::new());
     loop {
         let batch: Vec<Capture> = reader.read(BATCH as usize, &stop).await.unwrap();
         if batch.is_empty() {
@@ -143,12 +143,10 @@ async fn native(server: &Server) -> (Duration, u64) {
             announced.extend(c.advertised.iter().filter_map(net));
             withdrawn.clear();
             withdrawn.extend(c.withdrawn.iter().filter_map(net));
-            peer.clear();
-            peer.push_str(&c.peer_ip.to_string());
             detector.observe(&Update {
                 time_us: c.timestamp_us,
                 collector: &c.collector,
-                peer: &peer,
+                peer: c.peer_ip,
                 path: &path,
                 has_set,
                 origin: c.origin_as,

@@ -1,7 +1,7 @@
 //! ASPA upstream path verification (draft-ietf-sidrops-aspa-verification,
 //! §6 "upstream paths"), for routes as a route collector receives them.
 
-use std::collections::HashMap;
+use crate::Map;
 
 /// The verification outcome of one AS path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -29,7 +29,7 @@ impl AspaState {
 /// Customer AS to its attested provider ASes.
 #[derive(Clone, Debug, Default)]
 pub struct AspaTable {
-    providers: HashMap<u32, Vec<u32>>,
+    providers: Map<u32, Vec<u32>>,
 }
 
 /// What the ASPA of one AS says of the next AS on the path.

@@ -1,6 +1,8 @@
 //! The detector: classifies, validates and verifies every announcement of
 //! a stream of updates, and keeps the events and counts.
 
+use std::net::IpAddr;
+
 use crate::aspa::{AspaState, AspaTable};
 use crate::classify::classify;
 use crate::events::{EventKey, EventKind, Events};
@@ -29,8 +31,8 @@ pub struct Update<'a> {
     pub time_us: u64,
     /// The collector's name.
     pub collector: &'a str,
-    /// The peer's address, as text.
-    pub peer: &'a str,
+    /// The peer's address.
+    pub peer: IpAddr,
     /// The AS path, neighbour first, prepends collapsed, sets left out.
     pub path: &'a [u32],
     /// Whether the AS path held an AS_SET.
@@ -205,6 +207,7 @@ mod tests {
         };
         let mut d = Detector::new(config);
         let hijacked = [net("10.0.0.0/16")];
+        let (a, b): (IpAddr, IpAddr) = ([192, 0, 2, 1].into(), [192, 0, 2, 2].into());
         let update = |time_us,
                       peer,
                       path: &'static [u32],
@@ -220,9 +223,9 @@ mod tests {
             withdrawn,
         };
         let legit: &'static [Net] = Box::leak(Box::new(hijacked));
-        d.observe(&update(1, "a", &[2, 1], legit, &[]));
-        d.observe(&update(2, "b", &[3, 5], legit, &[]));
-        d.observe(&update(3, "a", &[3, 5], legit, &[]));
+        d.observe(&update(1, a, &[2, 1], legit, &[]));
+        d.observe(&update(2, b, &[3, 5], legit, &[]));
+        d.observe(&update(3, a, &[3, 5], legit, &[]));
         let c = *d.counts();
         assert_eq!(c.announcements, 3);
         assert_eq!(
@@ -235,8 +238,8 @@ mod tests {
         );
         let kinds: Vec<String> = d.events().iter().map(|e| e.key.kind.type_name()).collect();
         assert_eq!(kinds, ["E|0|-|-", "invalid-origin"]);
-        d.observe(&update(4, "a", &[], &[], legit));
-        d.observe(&update(5, "b", &[2, 1], legit, &[]));
+        d.observe(&update(4, a, &[], &[], legit));
+        d.observe(&update(5, b, &[2, 1], legit, &[]));
         assert_eq!(c.withdrawals + 1, d.counts().withdrawals);
         for e in d.events().iter() {
             assert_eq!(

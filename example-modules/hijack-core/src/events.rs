@@ -2,8 +2,10 @@
 //! seen, the peers and collectors that saw it, and whether any peer still
 //! carries it.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
 
+use crate::Map;
 use crate::classify::HijackType;
 use crate::net::Net;
 
@@ -113,33 +115,32 @@ impl Event {
 #[derive(Debug, Default)]
 pub struct Events {
     events: BTreeMap<EventKey, Event>,
-    carried: HashMap<(PeerId, Net), Vec<EventKey>>,
+    carried: Map<(PeerId, Net), Vec<EventKey>>,
     changed: BTreeSet<EventKey>,
-    peer_ids: HashMap<String, HashMap<String, PeerId>>,
-    peer_names: Vec<(String, String)>,
+    peer_ids: Map<String, Map<IpAddr, PeerId>>,
+    peer_names: Vec<(String, IpAddr)>,
 }
 
 impl Events {
     /// The id of the peer `peer` at `collector`.
-    pub fn peer_id(&mut self, collector: &str, peer: &str) -> PeerId {
-        if let Some(&id) = self.peer_ids.get(collector).and_then(|m| m.get(peer)) {
+    pub fn peer_id(&mut self, collector: &str, peer: IpAddr) -> PeerId {
+        if let Some(&id) = self.peer_ids.get(collector).and_then(|m| m.get(&peer)) {
             return id;
         }
         let id = PeerId::try_from(self.peer_names.len()).unwrap_or(PeerId::MAX);
-        self.peer_names
-            .push((collector.to_owned(), peer.to_owned()));
+        self.peer_names.push((collector.to_owned(), peer));
         self.peer_ids
             .entry(collector.to_owned())
             .or_default()
-            .insert(peer.to_owned(), id);
+            .insert(peer, id);
         id
     }
 
-    /// The collector and peer address of `id`.
-    pub fn peer_name(&self, id: PeerId) -> (&str, &str) {
+    /// The collector and peer address of `id`, if it is an id.
+    pub fn peer_name(&self, id: PeerId) -> Option<(&str, IpAddr)> {
         self.peer_names
             .get(id as usize)
-            .map_or(("", ""), |(c, p)| (c.as_str(), p.as_str()))
+            .map(|(c, p)| (c.as_str(), *p))
     }
 
     /// Records that `peer` now routes `prefix` with a route that makes
@@ -236,12 +237,10 @@ mod tests {
     #[test]
     fn an_event_is_withdrawn_once_no_peer_carries_it() {
         let mut events = Events::default();
-        let (a, b) = (
-            events.peer_id("rrc00", "192.0.2.1"),
-            events.peer_id("rrc01", "192.0.2.1"),
-        );
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let (a, b) = (events.peer_id("rrc00", ip), events.peer_id("rrc01", ip));
         assert_ne!(a, b, "the same address at two collectors is two peers");
-        assert_eq!(events.peer_id("rrc00", "192.0.2.1"), a);
+        assert_eq!(events.peer_id("rrc00", ip), a);
         let prefix: Net = "10.0.0.0/16".parse().unwrap();
         let key = EventKey {
             prefix,

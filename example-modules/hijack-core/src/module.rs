@@ -288,7 +288,6 @@ fn add_vrps(vrps: &mut VrpTable, entity: &Entity) {
 struct Scratch {
     announced: Vec<Net>,
     withdrawn: Vec<Net>,
-    peer: String,
 }
 
 impl Scratch {
@@ -304,13 +303,10 @@ impl Scratch {
         self.withdrawn.clear();
         self.withdrawn
             .extend(capture.withdrawn.iter().filter_map(net_of));
-        self.peer.clear();
-        use std::fmt::Write as _;
-        let _ = write!(self.peer, "{}", capture.peer_ip);
         detector.observe(&Update {
             time_us: capture.timestamp_us,
             collector: &capture.collector,
-            peer: &self.peer,
+            peer: capture.peer_ip.into(),
             path: &path,
             has_set,
             origin: capture.origin_as,

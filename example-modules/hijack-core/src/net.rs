@@ -43,7 +43,7 @@ impl Net {
         if self.v6 { 128 } else { 32 }
     }
 
-    /// This prefix cut to `len` bits (`len` must not exceed [`Net::len`]).
+    /// This prefix cut to `len` bits (`len` must not exceed [`Net::prefix_len`]).
     pub fn truncated(&self, len: u8) -> Self {
         let mask = if len == 0 {
             0

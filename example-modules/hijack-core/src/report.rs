@@ -27,18 +27,19 @@ pub struct Report {
 pub fn event_report(event: &Event, events: &Events) -> Report {
     let key = &event.key;
     let type_name = key.kind.type_name();
-    let mut collectors: Vec<&str> = event.peers.iter().map(|&p| events.peer_name(p).0).collect();
-    collectors.dedup();
+    let mut collectors: Vec<&str> = event
+        .peers
+        .iter()
+        .filter_map(|&p| events.peer_name(p).map(|(c, _)| c))
+        .collect();
     collectors.sort_unstable();
     collectors.dedup();
     let peers: Vec<String> = event
         .peers
         .iter()
         .take(MAX_LISTED_PEERS)
-        .map(|&p| {
-            let (collector, peer) = events.peer_name(p);
-            format!("{collector}/{peer}")
-        })
+        .filter_map(|&p| events.peer_name(p))
+        .map(|(collector, peer)| format!("{collector}/{peer}"))
         .collect();
     let state = event.state().name();
     let blamed = match key.kind {

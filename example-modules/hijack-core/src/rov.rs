@@ -1,7 +1,6 @@
 //! RPKI route origin validation (RFC 6811) against validated ROA payloads.
 
-use std::collections::HashMap;
-
+use crate::Map;
 use crate::net::Net;
 
 /// The validation state of one announcement (RFC 6811 §2, with the
@@ -35,7 +34,7 @@ impl RovState {
 /// Validated ROA payloads, by prefix.
 #[derive(Clone, Debug, Default)]
 pub struct VrpTable {
-    vrps: HashMap<Net, Vec<(u32, u8)>>,
+    vrps: Map<Net, Vec<(u32, u8)>>,
     /// Prefix lengths present, per family (v4, v6).
     lengths: [Vec<u8>; 2],
     count: usize,

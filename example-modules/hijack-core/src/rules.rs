@@ -1,10 +1,11 @@
 //! Owned prefixes with their legal origins and first hops, as ARTEMIS
 //! configures them, and the lookup of the rule that covers a prefix.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use serde::Deserialize;
 
+use crate::Map;
 use crate::net::Net;
 
 /// What the owner of one prefix allows.
@@ -27,7 +28,7 @@ pub struct Rule {
 /// Rules by prefix, looked up by most specific covering prefix.
 #[derive(Clone, Debug, Default)]
 pub struct RuleSet {
-    rules: HashMap<Net, Rule>,
+    rules: Map<Net, Rule>,
     /// Prefix lengths present, per family (v4, v6), longest first.
     lengths: [Vec<u8>; 2],
 }
