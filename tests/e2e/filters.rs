@@ -25,7 +25,7 @@ struct Update {
     path: Vec<AsPathSegment>,
 }
 
-fn open(path: &Path) -> Box<dyn Read + Send> {
+pub(crate) fn open(path: &Path) -> Box<dyn Read + Send> {
     let file = std::fs::File::open(path).unwrap();
     match path.extension().and_then(|e| e.to_str()) {
         Some("gz") => Box::new(flate2::read::MultiGzDecoder::new(file)),

@@ -5,7 +5,7 @@
 //! events followed with `bgpmon findings --follow`.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
@@ -16,16 +16,8 @@ use bgpkit_parser::models::{AsPathSegment, ElemType};
 use bgpmon_test_modules as guests;
 use ipnet::IpNet;
 
+use crate::filters::open;
 use crate::util::{BGPMON, Daemon, entity_file, mrt};
-
-fn open(path: &Path) -> Box<dyn Read + Send> {
-    let file = std::fs::File::open(path).unwrap();
-    match path.extension().and_then(|e| e.to_str()) {
-        Some("gz") => Box::new(flate2::read::MultiGzDecoder::new(file)),
-        Some("bz2") => Box::new(bzip2::read::MultiBzDecoder::new(file)),
-        _ => Box::new(file),
-    }
-}
 
 /// One announced prefix: the prefix, its origin (the last AS of a final
 /// sequence) and its AS path from the collector's peer down to the origin,

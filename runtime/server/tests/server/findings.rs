@@ -16,7 +16,7 @@ use bgpmon_test_modules as guests;
 use crate::util::{Harness, capture, failure, grants};
 
 /// Every finding of session `id` that passes `filter`, page by page.
-async fn findings(h: &Harness, id: &str, filter: FindingFilter) -> Vec<StoredFinding> {
+pub(crate) async fn findings(h: &Harness, id: &str, filter: FindingFilter) -> Vec<StoredFinding> {
     let mut out = Vec::new();
     let mut after = 0;
     loop {

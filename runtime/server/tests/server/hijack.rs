@@ -116,20 +116,7 @@ async fn findings_of(h: &Harness, session: &str, module: &str) -> Vec<StoredFind
         module_id: Some(module.to_owned()),
         ..FindingFilter::default()
     };
-    let mut out = Vec::new();
-    let mut after = 0;
-    loop {
-        let page = h
-            .server
-            .findings(session, after, filter.clone(), 100)
-            .await
-            .unwrap();
-        out.extend(page.findings);
-        if page.exhausted {
-            return out;
-        }
-        after = page.last_examined;
-    }
+    crate::findings::findings(h, session, filter).await
 }
 
 fn field<'a>(f: &'a StoredFinding, name: &str) -> &'a str {
