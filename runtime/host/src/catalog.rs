@@ -22,7 +22,10 @@ use crate::directory::SessionDirectory;
 use crate::engine::HostEngine;
 use crate::error::LoadError;
 use crate::info::{ModuleInfo, ModuleKind, WitVersion};
-use crate::limits::{MAX_INFO_BYTES, MAX_INFO_OPTIONS, ModuleLimits};
+use crate::limits::{
+    MAX_INFO_BYTES, MAX_INFO_OPTIONS, MAX_MEMORIES_PER_MODULE, MAX_TABLE_ELEMENTS,
+    MAX_TABLES_PER_MODULE, ModuleLimits,
+};
 use crate::state::ModuleState;
 use crate::value::canonical_value;
 
@@ -89,6 +92,21 @@ impl WorldPre {
                 instance.call_run(&mut *store, options).await
             }
         }
+    }
+}
+
+/// Why a component did not compile: over the instance pool's limits, or
+/// not a component at all.
+fn compile_failure(e: &wasmtime::Error) -> String {
+    let text = format!("{e:#}");
+    if text.contains("pooling allocator") {
+        format!(
+            "it is over the sandbox's limits on memories and tables ({text}); a core module may have at most {MAX_MEMORIES_PER_MODULE} memories and {MAX_TABLES_PER_MODULE} tables of at most {MAX_TABLE_ELEMENTS} elements"
+        )
+    } else {
+        format!(
+            "not a valid WebAssembly component ({text}); build it for wasm32-wasip2 or wrap a core module with `wasm-tools component new`"
+        )
     }
 }
 
@@ -182,11 +200,7 @@ pub(crate) async fn load(
         tokio::task::spawn_blocking(move || engine.compile(&digest, &bytes))
             .await
             .map_err(|e| fail(format!("compilation task failed: {e}")))?
-            .map_err(|e| {
-                fail(format!(
-                    "not a valid WebAssembly component ({e:#}); build it for wasm32-wasip2 or wrap a core module with `wasm-tools component new`"
-                ))
-            })?
+            .map_err(|e| fail(compile_failure(&e)))?
     };
     let pre = engine.linker.instantiate_pre(&component).map_err(|e| {
         fail(format!(

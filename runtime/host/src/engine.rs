@@ -5,12 +5,16 @@
 use std::path::PathBuf;
 
 use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Config, Engine};
+use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use crate::bindings::{findings, modules, runtime, schema, sessions, streams, types};
 use crate::cache::ComponentCache;
 use crate::epoch::EpochTicker;
 use crate::error::HostError;
+use crate::limits::{
+    MAX_LIVE_INSTANCES, MAX_MEMORIES_PER_MODULE, MAX_MEMORY_BYTES, MAX_TABLE_ELEMENTS,
+    MAX_TABLES_PER_MODULE,
+};
 use crate::state::ModuleState;
 
 /// The most native stack a guest may use; deeper recursion traps.
@@ -28,6 +32,12 @@ pub struct EngineOptions {
     /// By default true. Turning it off removes every fuel budget and rate,
     /// and exists only to measure metering's cost.
     pub fuel_metering: bool,
+    /// The most component instances alive at once: running modules and
+    /// reads of module info. An instantiation past it fails with an error
+    /// that names the limit.
+    ///
+    /// By default [`MAX_LIVE_INSTANCES`].
+    pub max_live_instances: u32,
 }
 
 impl Default for EngineOptions {
@@ -35,6 +45,7 @@ impl Default for EngineOptions {
         Self {
             cache_dir: None,
             fuel_metering: true,
+            max_live_instances: MAX_LIVE_INSTANCES,
         }
     }
 }
@@ -55,7 +66,10 @@ impl HostEngine {
             .wasm_component_model(true)
             .consume_fuel(options.fuel_metering)
             .epoch_interruption(true)
-            .max_wasm_stack(MAX_WASM_STACK_BYTES);
+            .max_wasm_stack(MAX_WASM_STACK_BYTES)
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pooling(
+                options.max_live_instances,
+            )));
         let engine = Engine::new(&config).map_err(|e| HostError::Engine(e.to_string()))?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
@@ -108,4 +122,49 @@ impl HostEngine {
             None => Component::new(&self.engine, bytes),
         }
     }
+}
+
+/// How much of a pool slot's memory, and of its tables, stays mapped
+/// between runs.
+const KEEP_RESIDENT_BYTES: usize = 2 << 20;
+
+/// How many slots last used by other module types are kept warm before
+/// they are reused; bounds the memory kept resident by idle slots.
+const MAX_UNUSED_WARM_SLOTS: u32 = 16;
+
+/// The instance pool: memories, tables and stacks are reserved once and
+/// reused from run to run, which saves the mappings each instantiation
+/// would otherwise make and unmake. A slot's memory is reset to the
+/// module's initial image (or zero) before it is reused, so no run sees
+/// another's data.
+///
+/// The pool's sizes are sandbox limits too: at most `live_instances`
+/// component instances at once, each core module with at most
+/// [`MAX_MEMORIES_PER_MODULE`] memories and [`MAX_TABLES_PER_MODULE`]
+/// tables of [`MAX_TABLE_ELEMENTS`] elements. An instance over them fails
+/// to start with an error that names the limit.
+fn pooling(live_instances: u32) -> PoolingAllocationConfig {
+    // Components built from C or by componentize-py hold several core
+    // instances and memories each.
+    let core_instances = live_instances.saturating_mul(16);
+    let memories = live_instances.saturating_mul(2);
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_component_instances(live_instances)
+        .total_core_instances(core_instances)
+        .total_memories(memories)
+        .total_tables(core_instances)
+        .total_stacks(live_instances)
+        .max_memories_per_module(MAX_MEMORIES_PER_MODULE)
+        .max_tables_per_module(MAX_TABLES_PER_MODULE)
+        .table_elements(MAX_TABLE_ELEMENTS)
+        .max_memory_size(MAX_MEMORY_BYTES as usize)
+        // A slot keeps up to this much of its memory and tables mapped and
+        // resets it in place, rather than unmapping it and taking a fault
+        // per page on the next run; with PAGEMAP_SCAN (Linux 6.7 and
+        // later) only the pages the run wrote are reset.
+        .linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
+        .table_keep_resident(KEEP_RESIDENT_BYTES)
+        .pagemap_scan(Enabled::Auto)
+        .max_unused_warm_slots(MAX_UNUSED_WARM_SLOTS);
+    pool
 }

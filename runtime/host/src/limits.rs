@@ -50,6 +50,22 @@ pub const DEFAULT_STOP_GRACE: Duration = Duration::from_secs(5);
 /// can address.
 pub const MAX_MEMORY_BYTES: u64 = 4 << 30;
 
+/// The default number of component instances alive at once, across every
+/// module and the reads of module info: the size of the engine's instance
+/// pool (see `EngineOptions::max_live_instances`). Each instance reserves
+/// (but does not commit) address space for up to two 4 GiB memories, so
+/// this also bounds the daemon's virtual size, to about 2 TiB.
+pub const MAX_LIVE_INSTANCES: u32 = 256;
+
+/// The most linear memories one core module of a component may define.
+pub const MAX_MEMORIES_PER_MODULE: u32 = 4;
+
+/// The most tables one core module of a component may define.
+pub const MAX_TABLES_PER_MODULE: u32 = 4;
+
+/// The most elements a table of a module may hold.
+pub const MAX_TABLE_ELEMENTS: usize = 1 << 18;
+
 /// The largest record batch one host call may move, whatever the config
 /// says: it bounds the host memory one call can make the host allocate.
 pub const MAX_BATCH: u32 = bgpmon_store::MAX_READ_BATCH as u32;

@@ -128,6 +128,14 @@ pub(crate) async fn execute(
     }
 }
 
+/// wasmtime's instance pool's refusal of one more instance, when that is
+/// what `e` is.
+fn pool_full(e: &wasmtime::Error) -> Option<String> {
+    e.chain()
+        .map(|c| c.to_string())
+        .find(|text| text.starts_with("maximum concurrent limit of "))
+}
+
 /// Names why a guest call failed.
 fn classify(e: &wasmtime::Error, ctx: &RunContext, tank: u64) -> FailureReason {
     match ctx.memory_exceeded.load(Ordering::Relaxed) {
@@ -139,6 +147,9 @@ fn classify(e: &wasmtime::Error, ctx: &RunContext, tank: u64) -> FailureReason {
     }
     if let Some(out) = e.downcast_ref::<OutOfBudget>() {
         return FailureReason::OutOfFuel { budget: out.budget };
+    }
+    if let Some(message) = pool_full(e) {
+        return FailureReason::NoCapacity(message);
     }
     if is_hostcall_fuel(e) {
         return FailureReason::Oversized {

@@ -40,6 +40,10 @@ pub enum FailureReason {
         /// The cap in bytes.
         limit: u64,
     },
+    /// The engine's instance pool was full (of component instances, or of
+    /// the memories, tables or stacks they hold), so this run could not
+    /// start; the message is the pool's.
+    NoCapacity(String),
 }
 
 impl std::fmt::Display for FailureReason {
@@ -67,6 +71,10 @@ impl std::fmt::Display for FailureReason {
             } => write!(
                 f,
                 "oversized: the module's {what} passed more than the cap of {limit} bytes"
+            ),
+            Self::NoCapacity(message) => write!(
+                f,
+                "no capacity: the host's instance pool is full ({message}); run it again when a module has ended"
             ),
         }
     }

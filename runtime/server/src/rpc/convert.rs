@@ -465,7 +465,7 @@ pub(crate) fn status_to_proto(s: ModuleStatus) -> v1::ModuleStatus {
                 FailureReason::OutOfFuel { .. } => v1::FailureKind::OutOfFuel,
                 FailureReason::MemoryLimit { .. } => v1::FailureKind::MemoryLimit,
                 FailureReason::Deadline { .. } => v1::FailureKind::Deadline,
-                FailureReason::Error(_) => v1::FailureKind::Error,
+                FailureReason::Error(_) | FailureReason::NoCapacity(_) => v1::FailureKind::Error,
             };
             (
                 v1::ModuleState::Failed,

@@ -42,25 +42,16 @@ const TRAPPING_INFO: &str = r#"(component
     (export "run" (func $run-fn))
 )"#;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn huge_initial_tables_and_memories_are_refused_at_load() {
-    // 10 million table elements (80 MB on the host) and 4 GiB of memory,
-    // both over the 64 MiB a type's info read may use: refused before any
-    // of it is allocated, and the other types load.
-    let table = TRAPPING_INFO.replace(
-        "(memory (export \"memory\") 1)",
-        "(memory (export \"memory\") 1) (table 10000000 funcref)",
-    );
-    let memory = TRAPPING_INFO.replace(
-        "(memory (export \"memory\") 1)",
-        "(memory (export \"memory\") 65536)",
-    );
+/// Loads `files` (name, WAT) beside `noop` and returns the load failures
+/// by file name; checks that `noop` still loads.
+async fn load_beside_noop(files: &[(&str, String)]) -> Vec<(String, String)> {
     let dir = tempfile::tempdir().unwrap();
     let modules = dir.path().join("modules");
     std::fs::create_dir_all(&modules).unwrap();
     std::fs::copy(guests::NOOP, modules.join("noop.wasm")).unwrap();
-    std::fs::write(modules.join("huge-table.wasm"), table).unwrap();
-    std::fs::write(modules.join("huge-memory.wasm"), memory).unwrap();
+    for (name, text) in files {
+        std::fs::write(modules.join(name), text).unwrap();
+    }
     let config = bgpmon_server::Config::parse(&crate::util::config_text(dir.path(), "")).unwrap();
     let server = bgpmon_server::Server::start(config).await.unwrap();
     let names: Vec<String> = server
@@ -69,17 +60,98 @@ async fn huge_initial_tables_and_memories_are_refused_at_load() {
         .map(|t| t.info.type_name)
         .collect();
     assert_eq!(names, vec!["noop"]);
-    let failures = server.load_failures();
+    let mut failures: Vec<(String, String)> = server
+        .load_failures()
+        .iter()
+        .map(|f| {
+            let file = std::path::Path::new(&f.origin).file_name().unwrap();
+            (file.to_string_lossy().into_owned(), f.reason.clone())
+        })
+        .collect();
+    failures.sort();
+    server.close().await;
+    failures
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn huge_initial_tables_and_memories_are_refused_at_load() {
+    // 10 million table elements (80 MB on the host), over the pool's
+    // 262,144 per table, and 4 GiB of memory, over the 64 MiB a type's
+    // info read may use: refused before any of it is allocated, and the
+    // other types load.
+    let table = TRAPPING_INFO.replace(
+        "(memory (export \"memory\") 1)",
+        "(memory (export \"memory\") 1) (table 10000000 funcref)",
+    );
+    let memory = TRAPPING_INFO.replace(
+        "(memory (export \"memory\") 1)",
+        "(memory (export \"memory\") 65536)",
+    );
+    let failures =
+        load_beside_noop(&[("huge-table.wasm", table), ("huge-memory.wasm", memory)]).await;
     assert_eq!(failures.len(), 2, "{failures:#?}");
-    for failure in failures {
+    let (file, reason) = &failures[0];
+    assert_eq!(file, "huge-memory.wasm");
+    assert!(
+        reason.contains("memory limit of 67108864 bytes exceeded"),
+        "{reason}"
+    );
+    let (file, reason) = &failures[1];
+    assert_eq!(file, "huge-table.wasm");
+    assert!(
+        reason.starts_with("it is over the sandbox's limits on memories and tables"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("minimum element size of 10000000 which exceeds the limit of 262144"),
+        "{reason}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn modules_with_more_memories_or_tables_than_the_pool_allows_are_refused() {
+    // Four of each fit; a fifth is over `MAX_MEMORIES_PER_MODULE` and
+    // `MAX_TABLES_PER_MODULE`.
+    let with = |extra: &str, n: usize| {
+        TRAPPING_INFO.replace(
+            "(memory (export \"memory\") 1)",
+            &format!("(memory (export \"memory\") 1){}", extra.repeat(n)),
+        )
+    };
+    assert_eq!(bgpmon_host::MAX_MEMORIES_PER_MODULE, 4);
+    assert_eq!(bgpmon_host::MAX_TABLES_PER_MODULE, 4);
+    let failures = load_beside_noop(&[
+        ("fits.wasm", with("(memory 1) (table 1 funcref)", 3)),
+        ("memories.wasm", with("(memory 1)", 4)),
+        ("tables.wasm", with("(table 1 funcref)", 5)),
+    ])
+    .await;
+    let files: Vec<&str> = failures.iter().map(|(f, _)| f.as_str()).collect();
+    // `fits` loads as far as its info, which traps: a different refusal.
+    assert_eq!(
+        files,
+        ["fits.wasm", "memories.wasm", "tables.wasm"],
+        "{failures:#?}"
+    );
+    let reason = |i: usize| failures[i].1.as_str();
+    assert!(reason(0).contains("unreachable"), "{}", reason(0));
+    for i in [1, 2] {
         assert!(
-            failure
-                .reason
-                .contains("memory limit of 67108864 bytes exceeded"),
-            "{failure:?}"
+            reason(i).starts_with("it is over the sandbox's limits on memories and tables"),
+            "{}",
+            reason(i)
         );
     }
-    server.close().await;
+    assert!(
+        reason(1).contains("defined memories count of 5 exceeds the per-instance limit of 4"),
+        "{}",
+        reason(1)
+    );
+    assert!(
+        reason(2).contains("defined tables count of 5 exceeds the per-instance limit of 4"),
+        "{}",
+        reason(2)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
