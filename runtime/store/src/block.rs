@@ -250,8 +250,23 @@ pub(crate) fn decompress(stored: &[u8]) -> Result<Vec<u8>> {
     if raw_len > MAX_RAW_BLOCK_BYTES {
         return Err(corrupt(format!("a block claims {raw_len} raw bytes")));
     }
-    let raw = zstd::bulk::decompress(rest, raw_len as usize)
-        .map_err(|e| corrupt(format!("decompressing a block failed: {e}")))?;
+    thread_local! {
+        // A context per thread: a scan reads thousands of blocks, and
+        // building a context costs about as much as decompressing one.
+        static DECOMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    let failed = |e: std::io::Error| corrupt(format!("decompressing a block failed: {e}"));
+    let raw = DECOMPRESSOR.with(|cell| -> Result<Vec<u8>> {
+        let mut slot = cell.borrow_mut();
+        let decompressor = match &mut *slot {
+            Some(d) => d,
+            None => slot.insert(zstd::bulk::Decompressor::new().map_err(failed)?),
+        };
+        decompressor
+            .decompress(rest, raw_len as usize)
+            .map_err(failed)
+    })?;
     if raw.len() as u64 != raw_len {
         return Err(corrupt(format!(
             "a block holds {} raw bytes, not the {raw_len} it claims",
