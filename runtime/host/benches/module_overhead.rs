@@ -25,9 +25,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bgpmon_host::{
-    EngineOptions, HostConfig, ModuleHost, ModuleLimits, RunRequest, RunState, SessionDirectory,
+    EngineOptions, HostConfig, ModuleHost, ModuleLimits, NoSessions, RunRequest, RunState,
 };
-use bgpmon_store::Session;
 use wasmtime::component::{Component, Linker, ResourceTable, Val};
 use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
@@ -35,19 +34,6 @@ use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 const NOOP_RUNS: usize = 1_000;
 const BUSY_RUNS: usize = 7;
 const BUSY_ITERATIONS: &str = "200000000";
-
-/// A server with no open sessions: the benchmarks' modules open none.
-struct NoSessions;
-
-impl SessionDirectory for NoSessions {
-    fn session(&self, _id: &str) -> Option<Arc<Session>> {
-        None
-    }
-
-    fn sessions(&self) -> Vec<Arc<Session>> {
-        Vec::new()
-    }
-}
 
 struct BareState {
     wasi: WasiCtx,

@@ -9,7 +9,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bgpmon_store::Session;
 use tokio_util::sync::CancellationToken;
 use wasmtime::Store;
 
@@ -18,7 +17,7 @@ use crate::bindings::{AnalysisPre, AnalysisPreV2, types};
 use crate::cache::digest;
 use crate::context::{Grants, RunContext, RunIdentity};
 use crate::control::NoControl;
-use crate::directory::SessionDirectory;
+use crate::directory::NoSessions;
 use crate::engine::HostEngine;
 use crate::error::LoadError;
 use crate::info::{ModuleInfo, ModuleKind, WitVersion};
@@ -226,19 +225,6 @@ pub(crate) async fn load(
         origin,
         digest,
     })
-}
-
-/// The sessions of a store that reads a type's info: none.
-struct NoSessions;
-
-impl SessionDirectory for NoSessions {
-    fn session(&self, _id: &str) -> Option<Arc<Session>> {
-        None
-    }
-
-    fn sessions(&self) -> Vec<Arc<Session>> {
-        Vec::new()
-    }
 }
 
 async fn read_info(engine: &HostEngine, pre: &WorldPre) -> Result<ModuleInfo, String> {

@@ -12,3 +12,18 @@ pub trait SessionDirectory: Send + Sync + 'static {
     /// Every open session.
     fn sessions(&self) -> Vec<Arc<Session>>;
 }
+
+/// A directory with no sessions: for a store that reads a type's info, and
+/// for embedders whose modules open none.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoSessions;
+
+impl SessionDirectory for NoSessions {
+    fn session(&self, _id: &str) -> Option<Arc<Session>> {
+        None
+    }
+
+    fn sessions(&self) -> Vec<Arc<Session>> {
+        Vec::new()
+    }
+}

@@ -52,7 +52,7 @@ mod wit;
 
 pub use catalog::MAX_TYPE_NAME_LEN;
 pub use context::{Counters, Grants, LogLevel, LogLine, MAX_RETAINED_LOG_LINES};
-pub use directory::SessionDirectory;
+pub use directory::{NoSessions, SessionDirectory};
 pub use engine::{EngineOptions, MAX_WASM_STACK_BYTES};
 pub use epoch::EPOCH_TICK;
 pub use error::{HostError, LoadError};

@@ -12,22 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bgpmon_host::{
-    EngineOptions, FailureReason, HostConfig, ModuleHost, RunRequest, RunState, SessionDirectory,
+    EngineOptions, FailureReason, HostConfig, ModuleHost, NoSessions, RunRequest, RunState,
 };
-use bgpmon_store::Session;
-
-/// The modules here open no session.
-struct NoSessions;
-
-impl SessionDirectory for NoSessions {
-    fn session(&self, _id: &str) -> Option<Arc<Session>> {
-        None
-    }
-
-    fn sessions(&self) -> Vec<Arc<Session>> {
-        Vec::new()
-    }
-}
 
 async fn host(max_live_instances: u32) -> ModuleHost {
     let config = HostConfig {
