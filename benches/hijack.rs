@@ -13,8 +13,9 @@
 //!   announcement, and stores its events and counts as findings;
 //! - **native**: `hijack_core` in this process, fed by the server's own
 //!   entity and capture readers on the same session, with the same filter
-//!   and batch size, the same rules, and its counts and events checked
-//!   against the component's.
+//!   and batch size, the same rules and the same reused buffers, storing
+//!   its events and counts as findings in the same batches; its count of
+//!   announcements is checked against the component's.
 //!
 //! It prints each side's median over `RUNS` alternating runs, their
 //! spread, and the ratio of throughputs (component / native; the goal is
@@ -33,10 +34,11 @@ use std::time::{Duration, Instant};
 
 use bgpmon_host::{Grants, ModuleLimits, RunRequest, RunState};
 use bgpmon_server::{Config, Server};
-use bgpmon_store::{Capture, CaptureFilter, EntityFilter, FindingFilter, PathSegment};
+use bgpmon_store::{Capture, CaptureFilter, EntityFilter, FindingFilter, NewFinding, PathSegment};
 use bgpmon_test_modules as guests;
 use hijack_core::aspa::AspaTable;
-use hijack_core::classify::collapse;
+use hijack_core::classify::collapse_into;
+use hijack_core::report::{Report, count_reports, event_report};
 use hijack_core::rov::VrpTable;
 use hijack_core::rules::RuleSet;
 use hijack_core::{Config as Rules, Detector, Net, Update};
@@ -53,6 +55,8 @@ const RULES: &str = r#"[
     {"prefixes": ["185.0.0.0/8"], "origins": [64502], "no-export": true}
 ]"#;
 const BATCH: u32 = 1_000;
+/// How many findings the `hijack` module stores per commit.
+const REPORT_BATCH: usize = 100;
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -127,18 +131,21 @@ async fn native(server: &Server) -> (Duration, u64) {
         .capture_reader("s", CaptureFilter::default(), false)
         .await
         .unwrap();
-    let (mut announced, mut withdrawn) = (Vec::new(), Vec::new());
+    let (mut path, mut announced, mut withdrawn) = (Vec::new(), Vec::new(), Vec::new());
     loop {
         let batch: Vec<Capture> = reader.read(BATCH as usize, &stop).await.unwrap();
         if batch.is_empty() {
             break;
         }
         for c in &batch {
-            let (path, has_set) = collapse(c.as_path.iter().filter_map(|s| match s {
-                PathSegment::Sequence(a) => Some((false, a.as_slice())),
-                PathSegment::Set(a) => Some((true, a.as_slice())),
-                _ => None,
-            }));
+            let has_set = collapse_into(
+                &mut path,
+                c.as_path.iter().filter_map(|s| match s {
+                    PathSegment::Sequence(a) => Some((false, a.as_slice())),
+                    PathSegment::Set(a) => Some((true, a.as_slice())),
+                    _ => None,
+                }),
+            );
             announced.clear();
             announced.extend(c.advertised.iter().filter_map(net));
             withdrawn.clear();
@@ -155,14 +162,26 @@ async fn native(server: &Server) -> (Duration, u64) {
             });
         }
     }
-    // The component stores its findings; so does this side, in the same
-    // shape, for the same work.
+    // The component stores its events and counts as findings, a hundred
+    // per commit; so does this side, in the same shape and batches.
     let events = detector.events();
-    let reports: Vec<_> = events
-        .iter()
-        .map(|e| hijack_core::report::event_report(e, events))
-        .collect();
-    std::hint::black_box(&reports);
+    let mut reports: Vec<Report> = events.iter().map(|e| event_report(e, events)).collect();
+    reports.extend(count_reports(&detector));
+    let session = server.session("s").unwrap();
+    for chunk in reports.chunks(REPORT_BATCH) {
+        let findings = chunk
+            .iter()
+            .map(|r| NewFinding {
+                time_us: 0,
+                module_id: "native".into(),
+                module_type: "hijack".into(),
+                kind: r.kind.into(),
+                summary: r.summary.clone(),
+                fields: r.fields.clone(),
+            })
+            .collect();
+        session.report_findings(findings).await.unwrap();
+    }
     (start.elapsed(), detector.counts().announcements)
 }
 

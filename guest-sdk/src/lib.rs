@@ -39,6 +39,7 @@
 
 extern crate self as bgpmon_guest;
 
+mod columns;
 mod filter;
 mod finding;
 mod info;
@@ -64,6 +65,7 @@ pub mod wit {
 #[doc(hidden)]
 pub use wit_bindgen;
 
+pub use columns::{CaptureRef, Captures, SegmentType};
 pub use filter::Filter;
 pub use info::{Module, ModuleInfo, Options, RunResult};
 pub use session::{

@@ -116,7 +116,19 @@ pub fn classify(net: &Net, rule: &Rule, path: &[u32], origin: Option<u32>) -> Op
 /// Confederation segments are left out: they never reach a collector's
 /// eBGP view of the route's ASes.
 pub fn collapse<'a>(segments: impl IntoIterator<Item = (bool, &'a [u32])>) -> (Vec<u32>, bool) {
-    let mut path: Vec<u32> = Vec::new();
+    let mut path = Vec::new();
+    let has_set = collapse_into(&mut path, segments);
+    (path, has_set)
+}
+
+/// [`collapse`] into `path`, which it clears first, so that a caller can
+/// reuse one buffer from update to update. Returns whether an AS_SET
+/// occurred.
+pub fn collapse_into<'a>(
+    path: &mut Vec<u32>,
+    segments: impl IntoIterator<Item = (bool, &'a [u32])>,
+) -> bool {
+    path.clear();
     let mut has_set = false;
     for (is_set, asns) in segments {
         if is_set {
@@ -129,7 +141,7 @@ pub fn collapse<'a>(segments: impl IntoIterator<Item = (bool, &'a [u32])>) -> (V
             }
         }
     }
-    (path, has_set)
+    has_set
 }
 
 #[cfg(test)]

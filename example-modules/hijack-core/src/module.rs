@@ -4,12 +4,12 @@
 //! in two modes.
 
 use bgpmon_guest::{
-    Capture, CaptureKind, Entity, Filter, Finding, ModuleInfo, OptionType, Options, PathSegment,
-    RunResult, Session, log, runtime,
+    CaptureKind, CaptureRef, Entity, Filter, Finding, ModuleInfo, OptionType, Options, RunResult,
+    SegmentType, Session, log, runtime,
 };
 
 use crate::aspa::AspaTable;
-use crate::classify::collapse;
+use crate::classify::collapse_into;
 use crate::detector::{Config, Detector, Update};
 use crate::net::Net;
 use crate::report::{Report, count_reports, event_report};
@@ -106,10 +106,10 @@ pub fn run(options: &Options, mode: Mode) -> Result<RunResult, String> {
     let mut detector = Detector::new(config);
     let mut scratch = Scratch::default();
     let mut captures = 0u64;
-    while let Some(batch) = reader.next_batch()? {
+    while let Some(batch) = reader.next_columns()? {
         captures += batch.len() as u64;
-        for capture in &batch {
-            scratch.observe(&mut detector, capture);
+        for capture in batch.iter() {
+            scratch.observe(&mut detector, &capture);
         }
         if mode == Mode::Live {
             let keys = detector.events_mut().take_changed();
@@ -286,30 +286,34 @@ fn add_vrps(vrps: &mut VrpTable, entity: &Entity) {
 /// Buffers reused from capture to capture.
 #[derive(Default)]
 struct Scratch {
+    path: Vec<u32>,
     announced: Vec<Net>,
     withdrawn: Vec<Net>,
 }
 
 impl Scratch {
-    fn observe(&mut self, detector: &mut Detector, capture: &Capture) {
-        let (path, has_set) = collapse(capture.as_path.iter().filter_map(|s| match s {
-            PathSegment::Sequence(a) => Some((false, a.as_slice())),
-            PathSegment::Set(a) => Some((true, a.as_slice())),
-            PathSegment::ConfedSequence(_) | PathSegment::ConfedSet(_) => None,
-        }));
+    fn observe(&mut self, detector: &mut Detector, capture: &CaptureRef<'_>) {
+        let has_set = collapse_into(
+            &mut self.path,
+            capture.path().filter_map(|(kind, asns)| match kind {
+                SegmentType::Sequence => Some((false, asns)),
+                SegmentType::Set => Some((true, asns)),
+                SegmentType::ConfedSequence | SegmentType::ConfedSet => None,
+            }),
+        );
         self.announced.clear();
         self.announced
-            .extend(capture.advertised.iter().filter_map(net_of));
+            .extend(capture.advertised().iter().filter_map(net_of));
         self.withdrawn.clear();
         self.withdrawn
-            .extend(capture.withdrawn.iter().filter_map(net_of));
+            .extend(capture.withdrawn().iter().filter_map(net_of));
         detector.observe(&Update {
-            time_us: capture.timestamp_us,
-            collector: &capture.collector,
-            peer: capture.peer_ip.into(),
-            path: &path,
+            time_us: capture.timestamp_us(),
+            collector: capture.collector(),
+            peer: capture.peer_ip().into(),
+            path: &self.path,
             has_set,
-            origin: capture.origin_as,
+            origin: capture.origin_as(),
             announced: &self.announced,
             withdrawn: &self.withdrawn,
         });

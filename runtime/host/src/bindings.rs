@@ -3,8 +3,8 @@
 //! store's streams.
 //!
 //! 0.2.0 imports the 0.1.0 interfaces unchanged, so its bindings reuse
-//! 0.1.0's (and their host implementations) and add only `findings` and the
-//! typed `schema`.
+//! 0.1.0's (and their host implementations) and add `findings`, the typed
+//! `schema` and the bulk reads of `columns`.
 
 #[allow(
     unsafe_code,
@@ -59,4 +59,4 @@ mod v2 {
 pub(crate) use v1::AnalysisPre;
 pub(crate) use v1::bgpmon::module0_1_0::{logging, modules, runtime, sessions, streams, types};
 pub(crate) use v2::AnalysisPre as AnalysisPreV2;
-pub(crate) use v2::bgpmon::module0_2_0::{findings, schema};
+pub(crate) use v2::bgpmon::module0_2_0::{columns, findings, schema};

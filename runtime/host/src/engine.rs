@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-use crate::bindings::{findings, modules, runtime, schema, sessions, streams, types};
+use crate::bindings::{columns, findings, modules, runtime, schema, sessions, streams, types};
 use crate::cache::ComponentCache;
 use crate::epoch::EpochTicker;
 use crate::error::HostError;
@@ -92,6 +92,8 @@ impl HostEngine {
         schema::add_to_linker::<ModuleState, HasSelf<ModuleState>>(&mut linker, |s| s)
             .map_err(link)?;
         findings::add_to_linker::<ModuleState, HasSelf<ModuleState>>(&mut linker, |s| s)
+            .map_err(link)?;
+        columns::add_to_linker::<ModuleState, HasSelf<ModuleState>>(&mut linker, |s| s)
             .map_err(link)?;
         let cache = match &options.cache_dir {
             Some(dir) => {

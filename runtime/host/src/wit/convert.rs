@@ -80,7 +80,7 @@ pub(crate) fn community_from_wit(c: &wit::Community) -> store::Community {
     }
 }
 
-fn community_to_wit(c: store::Community) -> wit::Community {
+pub(crate) fn community_to_wit(c: store::Community) -> wit::Community {
     match c {
         store::Community::Standard(a, v) => wit::Community::Standard((a, v)),
         store::Community::Large(g, l1, l2) => wit::Community::Large((g, l1, l2)),
@@ -95,7 +95,7 @@ fn origin_from_wit(o: wit::OriginAttribute) -> store::OriginAttribute {
     }
 }
 
-fn origin_to_wit(o: store::OriginAttribute) -> wit::OriginAttribute {
+pub(crate) fn origin_to_wit(o: store::OriginAttribute) -> wit::OriginAttribute {
     match o {
         store::OriginAttribute::Igp => wit::OriginAttribute::Igp,
         store::OriginAttribute::Egp => wit::OriginAttribute::Egp,

@@ -4,6 +4,7 @@
 //! missing grant) come back as the WIT `error` variant; only host faults
 //! and exceeded limits trap.
 
+mod columns;
 pub(crate) mod convert;
 mod findings;
 pub(crate) mod logging;

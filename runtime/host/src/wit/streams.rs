@@ -38,6 +38,21 @@ impl ModuleState {
         self.ctx.records_read.fetch_add(n as u64, Ordering::Relaxed);
     }
 
+    /// The next batch of `reader`, counted and charged as read: what
+    /// `read` and `read-columns` both return.
+    pub(crate) async fn read_capture_batch(
+        &mut self,
+        reader: &Resource<CaptureReader>,
+        max: u32,
+    ) -> Result<Vec<bgpmon_store::Capture>, HostCallError> {
+        let max = self.batch(max);
+        let stop = self.ctx.stop.clone();
+        let batch = self.table.get_mut(reader)?.read(max, &stop).await?;
+        self.count_read(batch.len());
+        self.records_call(batch.len())?;
+        Ok(batch)
+    }
+
     fn count_written(&self, n: u64) {
         self.ctx.records_written.fetch_add(n, Ordering::Relaxed);
     }
@@ -124,11 +139,7 @@ impl HostCaptureReader for ModuleState {
         handle: Resource<CaptureReader>,
         max: u32,
     ) -> Result<Vec<types::Capture>, HostCallError> {
-        let max = self.batch(max);
-        let stop = self.ctx.stop.clone();
-        let batch = self.table.get_mut(&handle)?.read(max, &stop).await?;
-        self.count_read(batch.len());
-        self.records_call(batch.len())?;
+        let batch = self.read_capture_batch(&handle, max).await?;
         Ok(batch.into_iter().map(capture_to_wit).collect())
     }
 

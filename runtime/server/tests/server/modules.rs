@@ -45,6 +45,31 @@ pub(crate) async fn round_trip_through_a_module() {
     assert_eq!(v6, 30, "every even capture carries an IPv6 prefix");
 }
 
+/// `read-columns` gives what `read` gives, capture for capture and field
+/// for field, over batches that split the captures unevenly, and the two
+/// mix on one reader.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+pub(crate) async fn columns_read_what_records_read() {
+    let h = Harness::start(&[guests::ROUND_TRIP]).await;
+    let s = h.session("s1").await;
+    let status = h
+        .run_to_end(
+            RunRequest::new("round-trip", "rt")
+                .option("session", &s)
+                .option("count", "60")
+                .option("columns", "true")
+                .grants(grants(&[&s])),
+        )
+        .await;
+    let RunState::Finished(result) = &status.state else {
+        panic!("round-trip did not finish: {:?}", status.state);
+    };
+    assert_eq!(result.findings[1].kind, "columns");
+    assert_eq!(result.findings[1].fields["compared"], "60");
+    // 12 read back by origin, then all 60 three times over.
+    assert_eq!(status.counters.records_read, 12 + 3 * 60);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 pub(crate) async fn origin_stats_counts_prefixes_per_origin() {
     let h = Harness::start(&[guests::ORIGIN_STATS]).await;
