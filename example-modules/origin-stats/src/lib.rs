@@ -2,6 +2,7 @@
 //! captures that match a filter, and reports the busiest origins.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
 
 use bgpmon_guest::{
     Filter, Module, ModuleInfo, OptionType, Options, Prefix, PrefixMatch, RunResult, Session,
@@ -12,7 +13,9 @@ struct OriginStats;
 #[derive(Default)]
 struct Tally {
     announcements: u64,
-    prefixes: BTreeSet<String>,
+    /// Distinct prefixes, as address and length: cheaper to compare than
+    /// their text.
+    prefixes: BTreeSet<(IpAddr, u8)>,
 }
 
 fn filter_from(options: &Options) -> Result<Filter, String> {
@@ -73,16 +76,18 @@ impl Module for OriginStats {
         let mut reader = session.captures(&filter)?;
         let mut captures = 0u64;
         let mut tallies: BTreeMap<u32, Tally> = BTreeMap::new();
-        while let Some(batch) = reader.next_batch()? {
+        while let Some(batch) = reader.next_columns()? {
             captures += batch.len() as u64;
-            for capture in batch {
-                let Some(origin) = capture.origin_as else {
+            for capture in batch.iter() {
+                let Some(origin) = capture.origin_as() else {
                     continue;
                 };
                 let tally = tallies.entry(origin).or_default();
-                for prefix in &capture.advertised {
+                for prefix in capture.advertised() {
                     tally.announcements += 1;
-                    tally.prefixes.insert(prefix.to_string());
+                    tally
+                        .prefixes
+                        .insert((IpAddr::from(prefix.address), prefix.length));
                 }
             }
         }
