@@ -275,7 +275,7 @@ fn main() {
             spread(&ours)
         );
         println!(
-            "  throughput ratio component/native: {:.2} (goal >= 0.6)",
+            "  throughput ratio component/native: {:.3} (goal >= 0.6)",
             n.as_secs_f64() / c.as_secs_f64()
         );
         server.close().await;

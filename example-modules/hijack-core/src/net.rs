@@ -1,6 +1,7 @@
 //! IP prefixes as bit strings: parsing, text form and containment.
 
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 
@@ -8,11 +9,38 @@ use std::str::FromStr;
 ///
 /// IPv4 addresses sit in the top 32 bits of `bits`, so both families
 /// compare and mask the same way.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Net {
     v6: bool,
     bits: u128,
     len: u8,
+}
+
+/// `MASKS[n]` keeps the top `n` of 128 bits. Looked up rather than
+/// shifted, since a 128-bit shift by a variable amount is a library call
+/// in WebAssembly, and route validation truncates a prefix once per VRP
+/// length.
+const MASKS: [u128; 129] = {
+    let mut masks = [0; 129];
+    let mut n = 1;
+    while n <= 128 {
+        masks[n] = u128::MAX << (128 - n);
+        n += 1;
+    }
+    masks
+};
+
+/// One word per prefix: the two halves of the address folded together,
+/// with the length and family. Route validation hashes a prefix once per
+/// VRP length, and hashing the fields apart takes four multiplications in
+/// WebAssembly, which has no 128-bit product. Equal prefixes fold alike.
+impl Hash for Net {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let high = (self.bits >> 64) as u64;
+        let low = self.bits as u64;
+        let shape = u64::from(self.len) | u64::from(self.v6) << 8;
+        state.write_u64(high ^ low.rotate_left(29) ^ shape);
+    }
 }
 
 impl Net {
@@ -45,14 +73,9 @@ impl Net {
 
     /// This prefix cut to `len` bits (`len` must not exceed [`Net::prefix_len`]).
     pub fn truncated(&self, len: u8) -> Self {
-        let mask = if len == 0 {
-            0
-        } else {
-            u128::MAX << (128 - u32::from(len))
-        };
         Self {
             v6: self.v6,
-            bits: self.bits & mask,
+            bits: self.bits & MASKS[usize::from(len)],
             len,
         }
     }
