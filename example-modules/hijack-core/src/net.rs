@@ -32,8 +32,9 @@ const MASKS: [u128; 129] = {
 
 /// One word per prefix: the two halves of the address folded together,
 /// with the length and family. Route validation hashes a prefix once per
-/// VRP length, and hashing the fields apart takes four multiplications in
-/// WebAssembly, which has no 128-bit product. Equal prefixes fold alike.
+/// VRP length; derived, the three fields cost a 64×64→128-bit product
+/// each, which WebAssembly builds from four 64-bit multiplications. Equal
+/// prefixes fold alike.
 impl Hash for Net {
     fn hash<H: Hasher>(&self, state: &mut H) {
         let high = (self.bits >> 64) as u64;
