@@ -18,6 +18,9 @@ use crate::error::{Result, StoreError};
 use crate::index::{Term, for_each_term};
 use crate::model::Capture;
 
+/// The most encoded bytes [`EncodedCaptures::with_capacity_of`] reserves.
+const MAX_RESERVED_BYTES: usize = 16 << 20;
+
 /// A term's number in one buffer's dictionary.
 pub(crate) type TermId = u32;
 
@@ -50,6 +53,30 @@ pub struct EncodedCaptures {
     numbers: FxHashMap<Term, (TermId, u64)>,
     /// How many pushes there were, truncated ones included.
     pushes: u64,
+}
+
+/// A postcard output that appends to an arena.
+///
+/// postcard's own `to_extend` writes each byte through `Extend`, a
+/// `memcpy` call per byte; a push is a store and a length check.
+struct ArenaFlavor<'a>(&'a mut Vec<u8>);
+
+impl postcard::ser_flavors::Flavor for ArenaFlavor<'_> {
+    type Output = ();
+
+    fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
+        self.0.extend_from_slice(data);
+        Ok(())
+    }
+
+    fn try_push(&mut self, data: u8) -> postcard::Result<()> {
+        self.0.push(data);
+        Ok(())
+    }
+
+    fn finalize(self) -> postcard::Result<()> {
+        Ok(())
+    }
 }
 
 /// The parts of an [`EncodedCaptures`] that number one capture's terms.
@@ -92,6 +119,22 @@ impl EncodedCaptures {
         Self::default()
     }
 
+    /// No captures, with room for as many as `previous` holds, up to
+    /// 16 MiB of encoded bytes.
+    pub fn with_capacity_of(previous: &Self) -> Self {
+        Self {
+            arena: Vec::with_capacity(previous.arena.len().min(MAX_RESERVED_BYTES)),
+            rows: Vec::with_capacity(previous.rows.len()),
+            terms: Vec::with_capacity(previous.terms.len()),
+            dictionary: Vec::with_capacity(previous.dictionary.len()),
+            numbers: FxHashMap::with_capacity_and_hasher(
+                previous.numbers.len(),
+                Default::default(),
+            ),
+            pushes: 0,
+        }
+    }
+
     /// Encodes `captures`.
     ///
     /// Returns an error if one cannot be encoded (see [`push`](Self::push)).
@@ -109,11 +152,13 @@ impl EncodedCaptures {
     /// entry holds; nothing is appended then.
     pub fn push(&mut self, capture: &Capture) -> Result<()> {
         let start = self.arena.len();
-        let arena = std::mem::take(&mut self.arena);
-        self.arena = postcard::to_extend(capture, arena).map_err(|e| StoreError::Corrupt {
-            what: "capture encoding",
-            detail: e.to_string(),
-        })?;
+        if let Err(e) = postcard::serialize_with_flavor(capture, ArenaFlavor(&mut self.arena)) {
+            self.arena.truncate(start);
+            return Err(StoreError::Corrupt {
+                what: "capture encoding",
+                detail: e.to_string(),
+            });
+        }
         if u32::try_from(self.arena.len() - start).is_err() {
             self.arena.truncate(start);
             return Err(StoreError::Corrupt {
@@ -242,6 +287,38 @@ mod tests {
         assert_eq!((encoded.len(), encoded.encoded_bytes()), (1, one));
         encoded.truncate(5);
         assert_eq!(encoded.len(), 1);
+    }
+
+    #[test]
+    fn encodes_what_postcard_encodes_and_a_next_buffer_starts_empty() {
+        let net = |s: &str| s.parse::<ipnet::IpNet>().unwrap();
+        let captures = [
+            Capture {
+                collector: "rrc00".into(),
+                as_path: vec![
+                    PathSegment::Sequence(vec![3356, 1299, 65_536]),
+                    PathSegment::Set(vec![7, 8]),
+                ],
+                origin_as: None,
+                advertised: vec![net("10.0.0.0/8"), net("2001:db8::/32")],
+                withdrawn: vec![net("192.0.2.0/24")],
+                ..Capture::bare(1_546_300_800_000_000)
+            },
+            Capture::bare(u64::MAX),
+        ];
+        let encoded = EncodedCaptures::from_captures(&captures).unwrap();
+        for (row, capture) in encoded.rows().iter().zip(&captures) {
+            assert_eq!(encoded.bytes(row), postcard::to_allocvec(capture).unwrap());
+        }
+
+        let mut next = EncodedCaptures::with_capacity_of(&encoded);
+        assert!(next.is_empty());
+        assert_eq!((next.encoded_bytes(), next.term_count()), (0, 0));
+        assert!(next.arena.capacity() >= encoded.encoded_bytes());
+        for capture in &captures {
+            next.push(capture).unwrap();
+        }
+        assert_eq!(next, encoded);
     }
 
     fn terms_of(encoded: &EncodedCaptures, row: usize) -> Vec<Term> {

@@ -14,6 +14,7 @@ use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
+use tokio_stream::StreamExt;
 use tokio_stream::wrappers::ReceiverStream;
 
 use crate::Failed;
@@ -25,7 +26,7 @@ const BATCH: usize = 500;
 
 /// Captures between two durable commits: the daemon commits one batch while
 /// the next arrives, and its write buffer stays bounded on large RIB dumps.
-const FLUSH_EVERY: u64 = 10_000;
+const FLUSH_EVERY: u64 = 25_000;
 
 /// Messages parsed ahead of the network.
 const AHEAD: usize = 8;
@@ -169,23 +170,15 @@ async fn write_file(
     names: CollectorNames,
     force: bool,
 ) -> anyhow::Result<FileLoad> {
+    // The file is hashed while its first batches are parsed; the first
+    // message, which names the import by its hash, goes out when both are
+    // ready.
     let hash_path = path.to_path_buf();
-    let sha256 = tokio::task::spawn_blocking(move || file_sha256(&hash_path)).await??;
+    let hashing = tokio::task::spawn_blocking(move || file_sha256(&hash_path));
     let mut reader = MrtReader::open(path, names)?;
     let progress = reader.progress();
     let bar = progress_bar(path, progress.total_bytes());
     let (tx, rx) = mpsc::channel(AHEAD);
-    let first = v1::WriteCapturesRequest {
-        session_id: session.to_owned(),
-        import: Some(v1::ImportSpec {
-            file_name: path.display().to_string(),
-            sha256,
-            force,
-        }),
-        ..v1::WriteCapturesRequest::default()
-    };
-    // The channel has room, so the first message cannot wait.
-    let _ = tx.try_send(first);
     let parse = tokio::task::spawn_blocking(move || {
         let mut since_flush = 0u64;
         let mut sent_all = true;
@@ -218,6 +211,16 @@ async fn write_file(
         }
         summary
     });
+    let first = v1::WriteCapturesRequest {
+        session_id: session.to_owned(),
+        import: Some(v1::ImportSpec {
+            file_name: path.display().to_string(),
+            sha256: hashing.await??,
+            force,
+        }),
+        ..v1::WriteCapturesRequest::default()
+    };
+    let messages = tokio_stream::once(first).chain(ReceiverStream::new(rx));
     let ticker = bar.clone().map(|bar| {
         let started = Instant::now();
         tokio::spawn(async move {
@@ -230,7 +233,7 @@ async fn write_file(
             }
         })
     });
-    let result = client.write_captures(ReceiverStream::new(rx)).await;
+    let result = client.write_captures(messages).await;
     if let Some(t) = ticker {
         t.abort();
     }
