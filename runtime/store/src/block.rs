@@ -236,43 +236,6 @@ pub(crate) fn compress(raw: &[u8]) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// Compresses the raw bytes of each of `blocks` (see [`compress`]), in
-/// order.
-///
-/// A commit of many blocks compresses half of them on a second thread: the
-/// commit that ends a load runs after the client has stopped sending, when
-/// a core would otherwise stay idle.
-///
-/// Returns an error if zstd fails.
-pub(crate) fn compress_all(blocks: &[NewBlock]) -> Result<Vec<Vec<u8>>> {
-    const MIN_PARALLEL_BLOCKS: usize = 4;
-    let serial = |part: &[NewBlock]| -> Result<Vec<Vec<u8>>> {
-        part.iter().map(|b| compress(&b.raw)).collect()
-    };
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    if blocks.len() < MIN_PARALLEL_BLOCKS || cores < 2 {
-        return serial(blocks);
-    }
-    let (first, second) = blocks.split_at(blocks.len() / 2);
-    std::thread::scope(|scope| {
-        let other = std::thread::Builder::new()
-            .name("bgpmon-compress".into())
-            .spawn_scoped(scope, || serial(second));
-        let mut stored = serial(first)?;
-        match other {
-            Ok(handle) => {
-                let rest = handle
-                    .join()
-                    .map_err(|_| corrupt("a compression thread panicked"))??;
-                stored.extend(rest);
-            }
-            // No thread to be had: compress the rest here.
-            Err(_) => stored.extend(serial(second)?),
-        }
-        Ok(stored)
-    })
-}
-
 /// The raw bytes of a stored block.
 ///
 /// Returns an error if the block is damaged or of an unknown codec.
@@ -560,23 +523,6 @@ mod tests {
         let entries: Vec<Result<Entry<'_>>> = BlockEntries::new(cut).collect();
         assert_eq!(entries.len(), 100);
         assert!(matches!(entries[99], Err(StoreError::Corrupt { .. })));
-    }
-
-    #[test]
-    fn compressing_many_blocks_keeps_their_order() {
-        // Blocks of different peers, so each one compresses differently.
-        for blocks in [1, 3, 4, 9] {
-            let captures: Vec<Capture> = (0..blocks * MAX_BLOCK_CAPTURES as u32)
-                .map(|n| capture(1, n / MAX_BLOCK_CAPTURES as u32 * 1000 + n % 7))
-                .collect();
-            let built = build_blocks(&EncodedCaptures::from_captures(&captures).unwrap());
-            assert_eq!(built.len(), blocks as usize);
-            let stored = compress_all(&built).unwrap();
-            assert_eq!(stored.len(), built.len());
-            for (block, bytes) in built.iter().zip(&stored) {
-                assert_eq!(decompress(bytes).unwrap(), block.raw);
-            }
-        }
     }
 
     #[test]

@@ -12,7 +12,7 @@ use tokio::sync::watch;
 
 use crate::backend::{Backend, ScanLimits, ScanPage, ScanPosition};
 use crate::block::{
-    BlockEntries, MAX_BLOCK_SPAN_US, build_blocks, compress, compress_all, decompress, postings_of,
+    BlockEntries, MAX_BLOCK_SPAN_US, build_blocks, compress, decompress, postings_of,
     retain_entries,
 };
 use crate::dataset::{
@@ -1118,7 +1118,10 @@ impl Backend for RedbBackend {
         // Lay out and compress the blocks before the write transaction, so
         // it is held only for the inserts.
         let blocks = build_blocks(captures);
-        let stored = compress_all(&blocks)?;
+        let stored: Vec<Vec<u8>> = blocks
+            .iter()
+            .map(|b| compress(&b.raw))
+            .collect::<Result<_>>()?;
         let _writing = lock(&self.writing);
         let slot = self.directory(dataset)?;
         let txn = self.begin_write()?;

@@ -63,14 +63,6 @@ pub trait Committable: Send + Sync + Sized + 'static {
     /// The memory the record holds, estimated: its own size and its heap
     /// values.
     fn approx_size(&self) -> usize;
-
-    /// An empty buffer to write into after `previous` is committed; a
-    /// kind may size it like `previous`, so a steady stream does not grow
-    /// each buffer from nothing.
-    fn next_buffer(previous: &Self::Buffer) -> Self::Buffer {
-        let _ = previous;
-        Self::Buffer::default()
-    }
 }
 
 impl Committable for Capture {
@@ -99,10 +91,6 @@ impl Committable for Capture {
 
     fn approx_size(&self) -> usize {
         Capture::approx_size(self)
-    }
-
-    fn next_buffer(previous: &EncodedCaptures) -> EncodedCaptures {
-        EncodedCaptures::with_capacity_of(previous)
     }
 }
 
@@ -241,8 +229,7 @@ impl<T: Committable> Writer<T> {
     /// Returns an error if the session is closed; the buffer is then rolled
     /// back.
     pub fn start_flush(&mut self) -> Result<PendingFlush> {
-        let next = T::next_buffer(&self.buffer);
-        let records = std::mem::replace(&mut self.buffer, next);
+        let records = std::mem::take(&mut self.buffer);
         let count = std::mem::take(&mut self.buffered) as u64;
         self.buffered_bytes = 0;
         self.worker.check_open()?;

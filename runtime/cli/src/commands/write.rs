@@ -26,7 +26,7 @@ const BATCH: usize = 500;
 
 /// Captures between two durable commits: the daemon commits one batch while
 /// the next arrives, and its write buffer stays bounded on large RIB dumps.
-const FLUSH_EVERY: u64 = 25_000;
+const FLUSH_EVERY: u64 = 10_000;
 
 /// Messages parsed ahead of the network.
 const AHEAD: usize = 8;
